@@ -1,0 +1,127 @@
+"""Client settings: frozen attrs values, validated when built."""
+
+from __future__ import annotations
+
+from typing import Final, Literal
+
+import attrs
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_REALTIME_URL",
+    "ClientConfig",
+    "Limits",
+    "RetryPolicy",
+    "Timeouts",
+]
+
+DEFAULT_BASE_URL: Final = "https://api.vzaps.com"
+DEFAULT_REALTIME_URL: Final = "wss://realtime.vzaps.com"
+
+
+def _positive(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if value <= 0:
+        raise ValueError(f"{attribute.name} must be > 0, got {value!r}")
+
+
+def _non_negative(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if value < 0:
+        raise ValueError(f"{attribute.name} must be >= 0, got {value!r}")
+
+
+@attrs.frozen
+class Timeouts:
+    """Per-request time limits, in seconds.
+
+    Args:
+        connect: Time to open a connection (TCP and TLS).
+        total: Time for one attempt: connect, send, and read the whole response.
+    """
+
+    connect: float = attrs.field(default=10.0, validator=_positive)
+    total: float = attrs.field(default=30.0, validator=_positive)
+
+
+@attrs.frozen
+class Limits:
+    """Connection pool size; the client never has more requests in flight than connections.
+
+    Args:
+        max_connections: Open connections at most (and so requests in flight at most).
+        keepalive_timeout: Seconds an idle connection is kept for reuse.
+    """
+
+    max_connections: int = attrs.field(default=100, validator=_positive)
+    keepalive_timeout: float = attrs.field(default=30.0, validator=_positive)
+
+
+@attrs.frozen
+class RetryPolicy:
+    """How failed requests are retried: exponential backoff with full jitter.
+
+    The delay before retry *n* (1-based) is uniform in
+    ``[0, min(max_delay, base_delay * 2**(n-1))]``,
+    or exactly ``Retry-After`` when the server sent one (capped at ``max_retry_after``).
+
+    Args:
+        max_attempts: Attempts in all, the first included (1 disables retries).
+        base_delay: Seconds; scale of the first backoff.
+        max_delay: Seconds; cap of one backoff.
+        max_retry_after: Seconds; a larger ``Retry-After`` is not waited for: the 429 is raised.
+        sleep: False turns every backoff sleep off (tests); the retry decisions stay the same.
+    """
+
+    max_attempts: int = attrs.field(default=4, validator=_positive)
+    base_delay: float = attrs.field(default=0.25, validator=_non_negative)
+    max_delay: float = attrs.field(default=20.0, validator=_non_negative)
+    max_retry_after: float = attrs.field(default=120.0, validator=_non_negative)
+    sleep: bool = True
+
+
+@attrs.frozen
+class ClientConfig:
+    """Everything about a `Client` except the credentials.
+
+    Args:
+        base_url: REST base URL, e.g. a staging host or a local simulator.
+        realtime_url: WebSocket base URL for realtime events.
+        timeouts: Per-attempt time limits.
+        limits: Connection pool size.
+        retry: Retry policy.
+        requests_per_second: Optional client-side rate limit shared by every caller of the client.
+        user_agent: ``User-Agent`` header.
+        instance_auth: How instance routes authenticate: ``"token"`` sends X-Instance-Token and
+            X-Client-Token when the handle has an instance token (no JWT needed), ``"jwt"`` always
+            sends the owner's JWT.
+        token_refresh_skew: Seconds before the JWT's expiry at which it is refreshed.
+    """
+
+    base_url: str = attrs.field(default=DEFAULT_BASE_URL, converter=lambda u: str(u).rstrip("/"))
+    realtime_url: str = attrs.field(
+        default=DEFAULT_REALTIME_URL, converter=lambda u: str(u).rstrip("/")
+    )
+    timeouts: Timeouts = attrs.field(factory=Timeouts)
+    limits: Limits = attrs.field(factory=Limits)
+    retry: RetryPolicy = attrs.field(factory=RetryPolicy)
+    requests_per_second: float | None = None
+    user_agent: str = "vzaps-async/0.1"
+    instance_auth: Literal["token", "jwt"] = "token"
+    token_refresh_skew: float = attrs.field(default=60.0, validator=_non_negative)
+
+    @base_url.validator
+    def _check_base_url(self, attribute: attrs.Attribute[str], value: str) -> None:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(
+                f"base_url must start with http:// or https://, got {value!r}; "
+                "e.g. 'https://api.vzaps.com' or a simulator's sim.base_url"
+            )
+
+    @requests_per_second.validator
+    def _check_rps(self, attribute: attrs.Attribute[float | None], value: float | None) -> None:
+        if value is not None and value <= 0:
+            raise ValueError(f"requests_per_second must be > 0 or None, got {value!r}")
+
+    @instance_auth.validator
+    def _check_instance_auth(self, attribute: attrs.Attribute[str], value: str) -> None:
+        if value not in ("token", "jwt"):
+            raise ValueError(f"instance_auth must be 'token' or 'jwt', got {value!r}")

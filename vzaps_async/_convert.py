@@ -1,0 +1,183 @@
+"""The one cattrs converter, and every wire decision in one place.
+
+Wire decisions:
+
+- Field names on the wire are snake_case and equal the attribute names of the models. The few
+  exceptions are renamed per class with `rename` (e.g. the pair code arrives as ``LinkingCode`` or
+  ``linking_code``).
+- Unknown fields are ignored (``forbid_extra_keys=False``): the server may add fields at any time.
+- Optional fields (``X | None`` with a default) may be missing or ``null``.
+- Closed sets the API documents (billing status, event types, ...) are `enum.StrEnum`s, but a model
+  field holding one is typed ``TheEnum | str``: a value the enum does not know is kept as the plain
+  string instead of failing (`open_enum`).
+- Datetimes are RFC 3339 strings (``2026-04-13T10:00:00Z``, fractional seconds allowed) and become
+  aware `datetime`s; unparseable text is kept out of the model (None) rather than crashing.
+- ``events_subscribe`` arrives as a comma-joined string and is given to users as a tuple of names;
+  either form is accepted.
+- Unstructuring (requests) drops ``None`` values, so optional request fields are omitted, not sent
+  as null.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any, NewType, TypeVar
+
+import attrs
+import cattrs
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+
+from ._secret import Secret
+
+__all__ = [
+    "EventNames",
+    "converter",
+    "open_enum",
+    "parse_datetime",
+    "rename",
+    "structure",
+    "unstructure",
+]
+
+T = TypeVar("T")
+
+#: A model field type for a list of event names; structured from an array or a comma string.
+EventNames = NewType("EventNames", tuple[str, ...])
+E = TypeVar("E", bound=enum.Enum)
+
+converter = cattrs.Converter(forbid_extra_keys=False, omit_if_default=False)
+
+
+def parse_datetime(value: Any) -> datetime | None:
+    """Parse an RFC 3339 timestamp; None for null, empty or unparseable values.
+
+    Args:
+        value: The wire value.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, int | float):
+        from datetime import UTC
+
+        return datetime.fromtimestamp(value / 1000 if value > 1e11 else value, tz=UTC)
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+converter.register_structure_hook(datetime, lambda v, _: parse_datetime(v))
+converter.register_unstructure_hook(datetime, lambda d: d.isoformat().replace("+00:00", "Z"))
+
+
+def open_enum(enum_cls: type[E]) -> None:
+    """Register ``enum_cls | str`` so unknown values stay plain strings instead of failing.
+
+    Args:
+        enum_cls: A `enum.StrEnum` (or str-valued Enum) of the values the API documents.
+    """
+    members = {m.value: m for m in enum_cls}
+
+    def structure(value: Any, _: Any) -> E | str:
+        return members.get(value, value if isinstance(value, str) else str(value))
+
+    converter.register_structure_hook(enum_cls | str, structure)  # type: ignore[arg-type]
+    converter.register_structure_hook(enum_cls, structure)
+    converter.register_unstructure_hook(enum_cls, lambda m: m.value)
+
+
+def rename(cls: type[Any], **wire_names: str | tuple[str, ...]) -> None:
+    """Give some attributes of ``cls`` other wire names.
+
+    A tuple lists alternative spellings read in order (the first is also the one written).
+
+    Args:
+        cls: An attrs class.
+        **wire_names: attribute name -> wire name (or names).
+    """
+    primary = {k: (v if isinstance(v, str) else v[0]) for k, v in wire_names.items()}
+    alternates = {k: v[1:] for k, v in wire_names.items() if isinstance(v, tuple)}
+    base = make_dict_structure_fn(
+        cls, converter, **{k: override(rename=v) for k, v in primary.items()}
+    )
+    if alternates:
+
+        def structure(value: Mapping[str, Any], t: Any) -> Any:
+            if isinstance(value, Mapping):
+                for attr, alts in alternates.items():
+                    if primary[attr] not in value:
+                        for alt in alts:
+                            if alt in value:
+                                value = {**value, primary[attr]: value[alt]}
+                                break
+            return base(value, t)
+
+        converter.register_structure_hook(cls, structure)
+    else:
+        converter.register_structure_hook(cls, base)
+    renamed = make_dict_unstructure_fn(
+        cls, converter, **{k: override(rename=v) for k, v in primary.items()}
+    )
+    converter.register_unstructure_hook(
+        cls, lambda obj: {k: v for k, v in renamed(obj).items() if v is not None}
+    )
+
+
+def _drop_none(cls: type[Any]) -> Callable[[Any], dict[str, Any]]:
+    base = make_dict_unstructure_fn(cls, converter)
+
+    def unstructure(obj: Any) -> dict[str, Any]:
+        return {k: v for k, v in base(obj).items() if v is not None}
+
+    return unstructure
+
+
+converter.register_unstructure_hook_factory(attrs.has, _drop_none)
+
+
+def _structure_secret(value: Any, _: Any) -> Secret | None:
+    # Tokens arrive as plain strings and are wrapped at once, so no model repr can show them.
+    if value is None or value == "":
+        return None
+    return Secret(str(value))
+
+
+converter.register_structure_hook(Secret, _structure_secret)
+converter.register_unstructure_hook(Secret, lambda s: s.reveal())
+
+
+def _structure_names(value: Any, _: Any) -> tuple[str, ...]:
+    # Event-name lists arrive as a JSON array or as one comma-joined string ("Message,Connected").
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return tuple(str(v) for v in value)
+
+
+converter.register_structure_hook(EventNames, _structure_names)
+
+
+def structure(data: Any, cls: type[T]) -> T:
+    """Structure wire data into ``cls``; raises `cattrs` errors on shapes that cannot fit.
+
+    Args:
+        data: Decoded JSON.
+        cls: The model class.
+    """
+    return converter.structure(data, cls)
+
+
+def unstructure(obj: Any) -> Any:
+    """Unstructure a model into JSON-ready data (None fields dropped).
+
+    Args:
+        obj: A model instance.
+    """
+    return converter.unstructure(obj)

@@ -1,0 +1,79 @@
+"""Secrets that cannot leak by accident.
+
+A `Secret` wraps a credential (client secret, JWT, instance token). Its `repr` and `str` are
+redacted, so a secret that ends up in an f-string, a log record, an attrs repr or an exception
+message shows as ``Secret('inst…')`` with only a short, non-identifying prefix, never the value.
+Code that must put the value on the wire calls `reveal()` explicitly.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import attrs
+
+__all__ = ["Secret", "redact"]
+
+_VISIBLE: Final = 4
+
+
+@attrs.frozen(repr=False, eq=True, hash=True)
+class Secret:
+    """A credential whose value never appears in reprs, logs or exception text.
+
+    Args:
+        value: The secret string. An empty value is refused: an empty token is always a mistake.
+    """
+
+    _value: str = attrs.field(alias="value")
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self._value, str):
+            raise TypeError(
+                f"Secret value must be a str, not {type(self._value).__name__}; "
+                "pass the token text itself"
+            )
+        if not self._value:
+            raise ValueError("Secret value is empty; pass the real token or secret")
+
+    def reveal(self) -> str:
+        """Return the secret value, for putting it on the wire and nowhere else."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return f"Secret({redact(self._value)!r})"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return repr(self)
+
+    def __reduce__(self) -> tuple[type[Secret], tuple[str]]:
+        return (Secret, (self._value,))
+
+
+def redact(value: str) -> str:
+    """Return a short hint of a secret: a few leading characters (or none for short ones) and ``…``.
+
+    Args:
+        value: The secret text.
+    """
+    if len(value) <= 3 * _VISIBLE:
+        return "…"
+    return value[:_VISIBLE] + "…"
+
+
+def as_secret(value: str | Secret, *, field: str) -> Secret:
+    """Coerce a user-supplied credential into a `Secret`, naming the field when it is unusable.
+
+    Args:
+        value: A `Secret` or the plain string.
+        field: The argument name, for the error message.
+    """
+    if isinstance(value, Secret):
+        return value
+    if not isinstance(value, str):
+        raise TypeError(f"{field} must be a str or Secret, not {type(value).__name__}")
+    if not value.strip():
+        raise ValueError(f"{field} is empty; pass the credential from the VZaps app (Security)")
+    return Secret(value)
