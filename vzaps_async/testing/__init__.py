@@ -1,0 +1,1 @@
+"""Local simulator of the VZaps public API (stateful aiohttp.web app) and pytest fixtures."""

@@ -1,0 +1,209 @@
+"""The simulator's aiohttp application: routes plus one middleware for the cross-cutting rules.
+
+The middleware gives every response an ``X-Request-Id`` (through ``on_response_prepare``, so
+WebSocket handshakes get one too), counts requests per route template, applies the per-token rate
+limit and the fault rules, and turns `SimError` and aiohttp's HTTP exceptions into the contract's
+error body. Routes under ``/__sim/`` (the control API) are never counted, limited or faulted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import importlib.util
+import logging
+import math
+import secrets
+
+import attrs
+from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
+
+from ._faults import FaultDecision
+from ._http import SimError, error_body
+from ._state import STATE_KEY, SimState
+
+__all__ = ["CONTROL_PREFIX", "build_app", "route_key"]
+
+_log = logging.getLogger("vzaps_async.testing")
+
+#: Path prefix of the simulator's control API.
+CONTROL_PREFIX = "/__sim/"
+
+#: Optional route modules, set up when their file is present in the package.
+_OPTIONAL_MODULES = ("_routes_resources", "_events")
+
+_REQUEST_ID_KEY = "vzaps_sim_request_id"
+
+
+def route_key(request: web.Request) -> str:
+    """``"METHOD /route/template"`` of a request (``"<unmatched>"`` when no route matched).
+
+    Args:
+        request: The request.
+    """
+    route = request.match_info.route
+    resource = route.resource
+    template = resource.canonical if resource is not None else "<unmatched>"
+    return f"{request.method} {template}"
+
+
+@attrs.define
+class _Bucket:
+    tokens: float
+    updated: float
+
+
+@attrs.define
+class _RateLimiter:
+    """Per-credential token buckets (the bearer token, instance token or client address)."""
+
+    buckets: dict[str, _Bucket] = attrs.field(factory=dict)
+
+    def retry_after(self, state: SimState, key: str) -> float | None:
+        """Take one token; ``None`` when allowed, else seconds until a token is available."""
+        rate = state.config.rate_limit_per_second
+        if rate is None:
+            return None
+        burst = float(max(1, state.config.rate_limit_burst))
+        now = state.clock()
+        bucket = self.buckets.get(key)
+        if bucket is None:
+            bucket = self.buckets[key] = _Bucket(tokens=burst, updated=now)
+        bucket.tokens = min(burst, bucket.tokens + (now - bucket.updated) * rate)
+        bucket.updated = now
+        if bucket.tokens >= 1.0:
+            bucket.tokens -= 1.0
+            return None
+        return (1.0 - bucket.tokens) / rate
+
+
+def _credential_key(request: web.Request) -> str:
+    auth = request.headers.get("Authorization")
+    if auth:
+        return "jwt:" + auth
+    instance_token = request.headers.get("X-Instance-Token")
+    if instance_token:
+        return "inst:" + instance_token
+    return "addr:" + (request.remote or "?")
+
+
+def _error_response(error: SimError) -> web.Response:
+    response = web.json_response(
+        error_body(error.status, error.error_code, error.message), status=error.status
+    )
+    response.headers.update(error.headers)
+    return response
+
+
+def _http_exception_response(exc: web.HTTPException) -> web.Response:
+    codes = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE"}
+    code = codes.get(exc.status, "HTTP_ERROR" if exc.status < 500 else "INTERNAL_ERROR")
+    response = web.json_response(error_body(exc.status, code, exc.reason), status=exc.status)
+    for name in ("Allow", "Retry-After", "Location"):
+        if name in exc.headers:
+            response.headers[name] = exc.headers[name]
+    return response
+
+
+def _drop_connection(request: web.Request) -> None:
+    """Close the connection without an answer (the client sees a disconnect)."""
+    if request.transport is not None:
+        request.transport.close()
+    # aiohttp treats a cancelled handler like a vanished client: nothing is written or logged.
+    raise asyncio.CancelledError
+
+
+async def _apply_faults_before(
+    request: web.Request, state: SimState, decision: FaultDecision
+) -> None:
+    if decision.latency > 0:
+        state.counters.fault("latency")
+        await asyncio.sleep(decision.latency)
+    if decision.kind == "drop":
+        state.counters.fault("drop")
+        _drop_connection(request)
+    elif decision.kind == "error_5xx":
+        state.counters.fault("error_5xx")
+        raise SimError(decision.error_status, "INTERNAL_ERROR", "simulated server error")
+    elif decision.kind == "rate_limited":
+        state.counters.fault("rate_limited")
+        raise SimError(
+            429,
+            "RATE_LIMITED",
+            "rate limit exceeded",
+            headers={"Retry-After": str(decision.retry_after)},
+        )
+
+
+def _make_middleware(state: SimState) -> Middleware:
+    limiter = _RateLimiter()
+
+    @web.middleware
+    async def simulator_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        request[_REQUEST_ID_KEY] = "req_" + secrets.token_hex(8)
+        decision = FaultDecision()
+        try:
+            if not request.path.startswith(CONTROL_PREFIX):
+                key = route_key(request)
+                state.counters.request(key)
+                decision = state.faults.decide(key)
+                await _apply_faults_before(request, state, decision)
+                wait = limiter.retry_after(state, _credential_key(request))
+                if wait is not None:
+                    state.counters.fault("throttled")
+                    raise SimError(
+                        429,
+                        "RATE_LIMITED",
+                        "rate limit exceeded",
+                        headers={"Retry-After": str(max(1, math.ceil(wait)))},
+                    )
+            response = await handler(request)
+        except SimError as error:
+            response = _error_response(error)
+        except web.HTTPException as exc:
+            if exc.status < 400:
+                raise
+            response = _http_exception_response(exc)
+        except (asyncio.CancelledError, ConnectionError):
+            raise
+        except Exception:
+            _log.exception("simulator handler failed: %s %s", request.method, request.path)
+            response = _error_response(SimError(500, "INTERNAL_ERROR", "internal error"))
+        if decision.kind == "commit_then_fail":
+            state.counters.fault("commit_then_fail")
+            _drop_connection(request)
+        return response
+
+    return simulator_middleware
+
+
+async def _add_request_id(request: web.Request, response: web.StreamResponse) -> None:
+    request_id = request.get(_REQUEST_ID_KEY) or "req_" + secrets.token_hex(8)
+    response.headers["X-Request-Id"] = request_id
+
+
+def build_app(state: SimState) -> web.Application:
+    """Build the simulator application over a state.
+
+    Sets up the core routes, the control API and, when present in the package, the resource
+    routes (``_routes_resources``) and the event module (``_events``); each exposes
+    ``setup(app, state)``.
+
+    Args:
+        state: The simulator state.
+    """
+    from . import _control, _routes_core
+
+    app = web.Application(middlewares=[_make_middleware(state)], client_max_size=64 * 1024 * 1024)
+    app[STATE_KEY] = state
+    app.on_response_prepare.append(_add_request_id)
+    _routes_core.setup(app, state)
+    _control.setup(app, state)
+    for name in _OPTIONAL_MODULES:
+        qualified = f"{__package__}.{name}"
+        if importlib.util.find_spec(qualified) is None:
+            continue
+        module = importlib.import_module(qualified)
+        module.setup(app, state)
+    return app
