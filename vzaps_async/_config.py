@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 import attrs
 
@@ -19,14 +19,18 @@ DEFAULT_BASE_URL: Final = "https://api.vzaps.com"
 DEFAULT_REALTIME_URL: Final = "wss://realtime.vzaps.com"
 
 
-def _positive(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+def _positive(instance: object, attribute: attrs.Attribute[Any], value: float) -> None:
     if value <= 0:
         raise ValueError(f"{attribute.name} must be > 0, got {value!r}")
 
 
-def _non_negative(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+def _non_negative(instance: object, attribute: attrs.Attribute[Any], value: float) -> None:
     if value < 0:
         raise ValueError(f"{attribute.name} must be >= 0, got {value!r}")
+
+
+def _strip_slash(url: str) -> str:
+    return str(url).rstrip("/")
 
 
 @attrs.frozen
@@ -96,16 +100,14 @@ class ClientConfig:
         token_refresh_skew: Seconds before the JWT's expiry at which it is refreshed.
     """
 
-    base_url: str = attrs.field(default=DEFAULT_BASE_URL, converter=lambda u: str(u).rstrip("/"))
-    realtime_url: str = attrs.field(
-        default=DEFAULT_REALTIME_URL, converter=lambda u: str(u).rstrip("/")
-    )
+    base_url: str = attrs.field(default=DEFAULT_BASE_URL, converter=_strip_slash)
+    realtime_url: str = attrs.field(default=DEFAULT_REALTIME_URL, converter=_strip_slash)
     timeouts: Timeouts = attrs.field(factory=Timeouts)
     limits: Limits = attrs.field(factory=Limits)
     retry: RetryPolicy = attrs.field(factory=RetryPolicy)
-    requests_per_second: float | None = None
+    requests_per_second: float | None = attrs.field(default=None)
     user_agent: str = "vzaps-async/0.1"
-    instance_auth: Literal["token", "jwt"] = "token"
+    instance_auth: Literal["token", "jwt"] = attrs.field(default="token")
     token_refresh_skew: float = attrs.field(default=60.0, validator=_non_negative)
 
     @base_url.validator

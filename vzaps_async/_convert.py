@@ -87,7 +87,7 @@ def open_enum(enum_cls: type[E]) -> None:
     def structure(value: Any, _: Any) -> E | str:
         return members.get(value, value if isinstance(value, str) else str(value))
 
-    converter.register_structure_hook(enum_cls | str, structure)  # type: ignore[arg-type]
+    converter.register_structure_hook(enum_cls | str, structure)
     converter.register_structure_hook(enum_cls, structure)
     converter.register_unstructure_hook(enum_cls, lambda m: m.value)
 
@@ -103,9 +103,8 @@ def rename(cls: type[Any], **wire_names: str | tuple[str, ...]) -> None:
     """
     primary = {k: (v if isinstance(v, str) else v[0]) for k, v in wire_names.items()}
     alternates = {k: v[1:] for k, v in wire_names.items() if isinstance(v, tuple)}
-    base = make_dict_structure_fn(
-        cls, converter, **{k: override(rename=v) for k, v in primary.items()}
-    )
+    overrides: dict[str, Any] = {k: override(rename=v) for k, v in primary.items()}
+    base = make_dict_structure_fn(cls, converter, **overrides)
     if alternates:
 
         def structure(value: Mapping[str, Any], t: Any) -> Any:
@@ -121,9 +120,7 @@ def rename(cls: type[Any], **wire_names: str | tuple[str, ...]) -> None:
         converter.register_structure_hook(cls, structure)
     else:
         converter.register_structure_hook(cls, base)
-    renamed = make_dict_unstructure_fn(
-        cls, converter, **{k: override(rename=v) for k, v in primary.items()}
-    )
+    renamed = make_dict_unstructure_fn(cls, converter, **overrides)
     converter.register_unstructure_hook(
         cls, lambda obj: {k: v for k, v in renamed(obj).items() if v is not None}
     )

@@ -1,19 +1,268 @@
-"""Session layer: one aiohttp ClientSession, auth headers, envelope decoding, error mapping,
-retries and limits. (Interface first; the implementation lands in the next commit.)"""
+"""Session layer: one aiohttp ClientSession per client, auth headers, envelope decoding, error
+mapping, retries and pacing.
+
+The retry matrix (what happens after a failed attempt):
+
+=========================================  ==================  ==================================
+failure                                    idempotent call     non-idempotent call (create,
+                                                               subscribe, every send)
+=========================================  ==================  ==================================
+could not connect (the server never saw    retry               retry
+the request)
+429 Too Many Requests                      pause the whole     pause the whole client for
+                                           client for          Retry-After, then retry
+                                           Retry-After, retry
+401 on a JWT request                       refresh the JWT     refresh the JWT once, replay
+                                           once, replay        (the server refused it unread)
+timeout, dropped connection, 5xx           retry               raise OutcomeUnknownError: the
+                                                               server may have applied it
+other 4xx                                  raise               raise
+=========================================  ==================  ==================================
+
+Retries wait with exponential backoff and full jitter, or exactly Retry-After when the server
+sent one, and stop after ``RetryPolicy.max_attempts`` attempts.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Literal
+import asyncio
+import json as _json
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, Literal, NoReturn
 
+import aiohttp
+import attrs
+
+from ._auth import TokenManager
+from ._config import ClientConfig
+from ._limits import CoolDown, RateLimiter
+from ._retry import IDEMPOTENT_METHODS, backoff_delay, parse_retry_after
 from ._secret import Secret
+from .errors import (
+    APIError,
+    AuthenticationError,
+    ConnectError,
+    OutcomeUnknownError,
+    RateLimitedError,
+    RequestTimeout,
+    ResponseError,
+    ServerError,
+    TransportError,
+    VZapsError,
+    error_for_status,
+)
+
+__all__ = ["AuthKind", "RequestInfo", "ResponseInfo", "Transport"]
+
+logger = logging.getLogger("vzaps_async")
 
 AuthKind = Literal["none", "jwt", "instance"]
-ParamValue = str | int | float | bool
+ParamValue = str | int | float | bool | None
+
+_BODY_PREVIEW = 500
+
+
+@attrs.frozen
+class RequestInfo:
+    """What a request hook sees before an attempt is sent (never headers or bodies).
+
+    Args:
+        method: HTTP method.
+        path: Request path.
+        attempt: 1 for the first attempt.
+    """
+
+    method: str
+    path: str
+    attempt: int
+
+
+@attrs.frozen
+class ResponseInfo:
+    """What a response hook sees after an attempt (never headers or bodies).
+
+    Args:
+        method: HTTP method.
+        path: Request path.
+        attempt: 1 for the first attempt.
+        status: HTTP status, or None when no response arrived.
+        elapsed: Seconds the attempt took.
+        error: The exception type name when the attempt failed without a response.
+    """
+
+    method: str
+    path: str
+    attempt: int
+    status: int | None
+    elapsed: float
+    error: str | None = None
+
+
+RequestHook = Callable[[RequestInfo], None]
+ResponseHook = Callable[[ResponseInfo], None]
+
+
+class _Retry(Exception):
+    """Internal: this attempt failed in a way the retry matrix says to retry."""
+
+    def __init__(self, error: VZapsError, *, retry_after: float | None = None) -> None:
+        self.error = error
+        self.retry_after = retry_after
 
 
 class Transport:
-    """Sends requests for a `Client`; the API modules call `request` and nothing else."""
+    """Sends requests for a `Client`; the API modules call `request` and nothing else.
+
+    Args:
+        config: Client settings.
+        client_token: The account's client token (also sent as X-Client-Token).
+        client_secret: The account's client secret (only sent to POST /token).
+        on_request: Called before every attempt.
+        on_response: Called after every attempt.
+    """
+
+    __slots__ = (
+        "_base_url",
+        "_client_token",
+        "_client_token_value",
+        "_closed",
+        "_config",
+        "_cooldown",
+        "_jwt_headers",
+        "_limiter",
+        "_on_request",
+        "_on_response",
+        "_rate",
+        "_rng",
+        "_session",
+        "_tokens",
+    )
+
+    def __init__(
+        self,
+        config: ClientConfig,
+        client_token: Secret,
+        client_secret: Secret,
+        *,
+        on_request: RequestHook | None = None,
+        on_response: ResponseHook | None = None,
+    ) -> None:
+        self._config = config
+        self._base_url = config.base_url
+        self._client_token = client_token
+        self._client_token_value = client_token.reveal()
+        self._session: aiohttp.ClientSession | None = None
+        self._closed = False
+        self._on_request = on_request
+        self._on_response = on_response
+        self._cooldown = CoolDown(enabled=config.retry.sleep)
+        self._rate = RateLimiter(config.requests_per_second) if config.requests_per_second else None
+        # The pool already caps connections; this semaphore keeps requests that wait for a free
+        # connection out of the per-attempt timeout, so a burst of callers does not time out in
+        # the queue. (asyncio's semaphore: this sits on the hot path and costs almost nothing.)
+        self._limiter = asyncio.Semaphore(config.limits.max_connections)
+        self._rng = random.Random()
+        self._jwt_headers: tuple[str, dict[str, str]] | None = None
+
+        async def fetch_token() -> tuple[str, float]:
+            return await self._fetch_token(client_secret)
+
+        self._tokens = TokenManager(fetch_token, skew=config.token_refresh_skew)
+
+    @property
+    def config(self) -> ClientConfig:
+        """The client settings."""
+        return self._config
+
+    @property
+    def cooldown(self) -> CoolDown:
+        """The client-wide 429 cool-down gate."""
+        return self._cooldown
+
+    @property
+    def closed(self) -> bool:
+        """True once `aclose` has run."""
+        return self._closed
+
+    def session(self) -> aiohttp.ClientSession:
+        """Return the aiohttp session, creating it (inside the running loop) on first use."""
+        session = self._session
+        if session is not None:
+            return session
+        if self._closed:
+            raise RuntimeError("this vzaps_async Client is closed; create a new one")
+        cfg = self._config
+        connector = aiohttp.TCPConnector(
+            limit=cfg.limits.max_connections,
+            limit_per_host=0,
+            keepalive_timeout=cfg.limits.keepalive_timeout,
+        )
+        self._session = session = aiohttp.ClientSession(
+            connector=connector,
+            timeout=aiohttp.ClientTimeout(total=cfg.timeouts.total, connect=cfg.timeouts.connect),
+            headers={"User-Agent": cfg.user_agent, "Accept": "application/json"},
+            # Responses are decoded here, once; aiohttp need not sniff encodings.
+            auto_decompress=True,
+            raise_for_status=False,
+        )
+        return session
+
+    async def aclose(self) -> None:
+        """Close the aiohttp session and its connections. Safe to call twice."""
+        self._closed = True
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
+
+    # -- auth ---------------------------------------------------------------------------------
+
+    async def auth_headers(
+        self, auth: AuthKind, instance_token: Secret | None = None
+    ) -> dict[str, str]:
+        """Return the headers a request with this auth carries (for the realtime WebSocket).
+
+        Args:
+            auth: ``"jwt"``, ``"instance"`` or ``"none"``.
+            instance_token: The instance token, for ``auth="instance"``.
+        """
+        headers, _ = await self._headers(auth, instance_token)
+        return dict(headers)
+
+    async def _headers(
+        self, auth: AuthKind, instance_token: Secret | None
+    ) -> tuple[dict[str, str], str | None]:
+        """Headers for one attempt, and the JWT they carry (None when they carry none)."""
+        if auth == "none":
+            return {}, None
+        if (
+            auth == "instance"
+            and instance_token is not None
+            and self._config.instance_auth == "token"
+        ):
+            return {
+                "X-Instance-Token": instance_token.reveal(),
+                "X-Client-Token": self._client_token_value,
+            }, None
+        jwt = await self._tokens.get()
+        cached = self._jwt_headers
+        if cached is None or cached[0] != jwt:
+            cached = self._jwt_headers = (
+                jwt,
+                {"Authorization": f"Bearer {jwt}", "X-Client-Token": self._client_token_value},
+            )
+        if auth == "instance" and instance_token is not None:
+            return {**cached[1], "X-Instance-Token": instance_token.reveal()}, jwt
+        return cached[1], jwt
+
+    async def _fetch_token(self, client_secret: Secret) -> tuple[str, float]:
+        body = {"client_token": self._client_token_value, "client_secret": client_secret.reveal()}
+        raw = await self.request("POST", "/token", json=body, auth="none", idempotent=True)
+        return _read_token(raw)
+
+    # -- requests -----------------------------------------------------------------------------
 
     async def request(
         self,
@@ -44,8 +293,286 @@ class Transport:
             The payload: ``data`` when the body is a ``{success, data}`` envelope, else the whole
             decoded body; None for an empty body (204).
         """
-        raise NotImplementedError
+        if idempotent is None:
+            idempotent = method in IDEMPOTENT_METHODS
+        body = None if json is None else _json.dumps(json, separators=(",", ":")).encode()
+        query = _encode_params(params) if params else None
+        url = self._base_url + path
+        policy = self._config.retry
+        attempt = 0
+        reauthed = False
+        while True:
+            attempt += 1
+            try:
+                return await self._attempt(
+                    method, path, url, body, query, auth, instance_token, idempotent, attempt
+                )
+            except _Retry as retry:
+                error = retry.error
+                if isinstance(error, AuthenticationError):
+                    # The JWT was refused unread: refresh it and replay once, whatever the method.
+                    if reauthed:
+                        raise error from None
+                    reauthed = True
+                    attempt -= 1
+                    continue
+                if attempt >= policy.max_attempts:
+                    raise error from None
+                if retry.retry_after is not None:
+                    if retry.retry_after > policy.max_retry_after:
+                        raise error from None
+                    delay = retry.retry_after
+                else:
+                    delay = backoff_delay(policy, attempt, self._rng)
+                logger.info(
+                    "retrying %s %s after attempt %d failed (%s); waiting %.2fs",
+                    method,
+                    path,
+                    attempt,
+                    type(error).__name__,
+                    delay,
+                )
+                if policy.sleep and delay > 0:
+                    await asyncio.sleep(delay)
 
-    async def auth_headers(self, auth: AuthKind, instance_token: Secret | None = None) -> dict[str, str]:
-        """Return the headers a request with this auth would carry (for the realtime WebSocket)."""
-        raise NotImplementedError
+    async def _attempt(
+        self,
+        method: str,
+        path: str,
+        url: str,
+        body: bytes | None,
+        query: dict[str, str] | None,
+        auth: AuthKind,
+        instance_token: Secret | None,
+        idempotent: bool,
+        attempt: int,
+    ) -> Any:
+        if self._cooldown._until:
+            await self._cooldown.wait()
+        if self._rate is not None:
+            await self._rate.acquire()
+        headers, jwt = await self._headers(auth, instance_token)
+        if body is not None:
+            headers = {**headers, "Content-Type": "application/json"}
+        if self._on_request is not None:
+            self._on_request(RequestInfo(method, path, attempt))
+        session = self.session()
+        started = time.monotonic()
+        status: int | None = None
+        try:
+            async with (
+                self._limiter,
+                session.request(method, url, data=body, params=query, headers=headers) as resp,
+            ):
+                status = resp.status
+                raw = await resp.read()
+                resp_headers = resp.headers
+        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
+            # The connection was never made, so the server never saw the request.
+            self._after(method, path, attempt, None, started, exc)
+            raise _Retry(
+                ConnectError(f"could not connect: {exc}", method=method, path=path)
+            ) from exc
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            self._after(method, path, attempt, status, started, exc)
+            lost: TransportError
+            if isinstance(exc, TimeoutError):
+                lost = RequestTimeout("no response in time", method=method, path=path)
+            else:
+                lost = TransportError(
+                    f"connection lost: {type(exc).__name__}", method=method, path=path
+                )
+            if idempotent:
+                raise _Retry(lost) from exc
+            raise OutcomeUnknownError(
+                f"the request was sent but its response was lost ({type(lost).__name__}); it may "
+                "have been applied: look the result up before retrying",
+                method=method,
+                path=path,
+            ) from exc
+        self._after(method, path, attempt, status, started, None)
+        if status < 300:
+            return _decode_success(raw, status, method, path)
+        error = _error_from_response(status, raw, resp_headers, method, path)
+        if status == 429:
+            retry_after = error.retry_after if isinstance(error, RateLimitedError) else None
+            pause = (
+                retry_after
+                if retry_after is not None
+                else backoff_delay(self._config.retry, attempt, self._rng)
+            )
+            self._cooldown.pause(min(pause, self._config.retry.max_retry_after))
+            raise _Retry(error, retry_after=retry_after)
+        if status == 401 and jwt is not None:
+            self._tokens.invalidate(jwt)
+            raise _Retry(error)
+        if isinstance(error, ServerError):
+            if idempotent:
+                raise _Retry(error)
+            raise OutcomeUnknownError(
+                f"the server failed (HTTP {status}) after receiving the request; it may have been "
+                "applied: look the result up before retrying",
+                method=method,
+                path=path,
+            ) from error
+        raise error
+
+    def _after(
+        self,
+        method: str,
+        path: str,
+        attempt: int,
+        status: int | None,
+        started: float,
+        error: BaseException | None,
+    ) -> None:
+        if self._on_response is not None or logger.isEnabledFor(logging.DEBUG):
+            elapsed = time.monotonic() - started
+            logger.debug(
+                "%s %s -> %s (attempt %d, %.1f ms)",
+                method,
+                path,
+                status if error is None else type(error).__name__,
+                attempt,
+                elapsed * 1000,
+            )
+            if self._on_response is not None:
+                self._on_response(
+                    ResponseInfo(
+                        method,
+                        path,
+                        attempt,
+                        status,
+                        elapsed,
+                        None if error is None else type(error).__name__,
+                    )
+                )
+
+
+def _encode_params(params: Mapping[str, ParamValue]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in params.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            out[key] = "true" if value else "false"
+        else:
+            out[key] = str(value)
+    return out
+
+
+def _decode_success(raw: bytes, status: int, method: str, path: str) -> Any:
+    if not raw:
+        return None
+    try:
+        body = _json.loads(raw)
+    except ValueError:
+        _bad_body("response is not JSON", raw, status, method, path)
+    if type(body) is dict and "success" in body and "data" in body:
+        if body["success"] is False:
+            # An error wrapped in a 2xx: trust the envelope's own code.
+            code = body.get("code")
+            err_status = code if isinstance(code, int) and code >= 400 else 400
+            raise _build_error(err_status, body, None, method, path)
+        return body["data"]
+    return body
+
+
+def _bad_body(problem: str, raw: bytes, status: int, method: str, path: str) -> NoReturn:
+    text = raw[:_BODY_PREVIEW].decode("utf-8", "replace")
+    raise ResponseError(problem, status=status, method=method, path=path, body=text)
+
+
+def _error_from_response(
+    status: int, raw: bytes, headers: Mapping[str, str], method: str, path: str
+) -> APIError:
+    body: Any
+    try:
+        body = _json.loads(raw) if raw else None
+    except ValueError:
+        # An HTML 502 page from a proxy, say: keep a preview of the text.
+        body = raw[:_BODY_PREVIEW].decode("utf-8", "replace")
+    return _build_error(status, body, headers, method, path)
+
+
+def _build_error(
+    status: int, body: Any, headers: Mapping[str, str] | None, method: str, path: str
+) -> APIError:
+    message, code = _read_error_fields(body)
+    request_id = headers.get("X-Request-Id") if headers is not None else None
+    cls = error_for_status(status)
+    common: dict[str, Any] = {
+        "code": code,
+        "method": method,
+        "path": path,
+        "body": body,
+        "request_id": request_id,
+    }
+    if cls is RateLimitedError:
+        retry_after = parse_retry_after(headers.get("Retry-After")) if headers is not None else None
+        return RateLimitedError(
+            status, message or "rate limited", retry_after=retry_after, **common
+        )
+    return cls(status, message or _REASONS.get(status, "error"), **common)
+
+
+def _read_error_fields(body: Any) -> tuple[str, str | None]:
+    """Message and string code from any of the error shapes the contract lists (§1.6)."""
+    if not isinstance(body, dict):
+        return (body.strip()[:200] if isinstance(body, str) else ""), None
+    message = ""
+    for key in ("message", "error", "detail"):
+        value = body.get(key)
+        if isinstance(value, str) and value:
+            message = value
+            break
+    if not message:
+        errors = body.get("errors")
+        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+            message = str(errors[0].get("message", ""))
+    if not message:
+        data = body.get("data")
+        if isinstance(data, dict) and isinstance(data.get("error"), str):
+            message = data["error"]
+    code = body.get("error_code")
+    if not isinstance(code, str):
+        raw_code = body.get("code")
+        code = raw_code if isinstance(raw_code, str) else None
+    return message, code
+
+
+def _read_token(raw: Any) -> tuple[str, float]:
+    """Read ``access_token``/``expires_in`` at the top level, else under ``data`` (or camelCase)."""
+    for candidate in (raw, raw.get("data") if isinstance(raw, dict) else None):
+        if not isinstance(candidate, dict):
+            continue
+        token = candidate.get("access_token", candidate.get("accessToken"))
+        if isinstance(token, str) and token:
+            expires: Any = candidate.get("expires_in", candidate.get("expiresIn", 3600))
+            try:
+                return token, float(expires)
+            except (TypeError, ValueError):
+                return token, 3600.0
+    keys = sorted(raw) if isinstance(raw, dict) else type(raw).__name__
+    raise ResponseError(
+        f"POST /token answered without access_token (got keys {keys})",
+        status=200,
+        method="POST",
+        path="/token",
+    )
+
+
+_REASONS = {
+    400: "bad request",
+    401: "unauthorized",
+    402: "payment required",
+    403: "forbidden",
+    404: "not found",
+    409: "conflict",
+    422: "unprocessable entity",
+    429: "too many requests",
+    500: "internal server error",
+    502: "bad gateway",
+    503: "service unavailable",
+    504: "gateway timeout",
+}

@@ -1,0 +1,608 @@
+"""Session layer: auth, envelope, error mapping, retries and pacing, checked on the wire with
+aioresponses."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from typing import Any
+
+import aiohttp
+import pytest
+from aioresponses import CallbackResult, aioresponses
+from yarl import URL
+
+from vzaps_async._config import ClientConfig, RetryPolicy
+from vzaps_async._limits import CoolDown, RateLimiter
+from vzaps_async._retry import backoff_delay, parse_retry_after
+from vzaps_async._secret import Secret
+from vzaps_async._transport import RequestInfo, ResponseInfo, Transport
+from vzaps_async.errors import (
+    APIError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    ConnectError,
+    NotFoundError,
+    OutcomeUnknownError,
+    PaymentRequiredError,
+    PermissionDeniedError,
+    RateLimitedError,
+    RequestTimeout,
+    ResponseError,
+    ServerError,
+)
+
+BASE = "http://127.0.0.1:9"
+CLIENT_TOKEN = "ct_live_client_token_0123456789"
+CLIENT_SECRET = "cs_live_client_secret_0123456789"
+JWT = "eyJhbGciOi.jwt-payload-0123456789.signature"
+INSTANCE_TOKEN = "inst_0123456789abcdefghij"
+TOKEN_URL = f"{BASE}/token"
+
+
+def make_transport(**retry: Any) -> Transport:
+    policy = RetryPolicy(sleep=False, **retry)
+    return Transport(
+        ClientConfig(base_url=BASE, retry=policy),
+        Secret(CLIENT_TOKEN),
+        Secret(CLIENT_SECRET),
+    )
+
+
+@pytest.fixture
+async def transport() -> AsyncIterator[Transport]:
+    t = make_transport()
+    yield t
+    await t.aclose()
+
+
+@pytest.fixture
+def mock() -> Any:
+    with aioresponses() as m:
+        yield m
+
+
+def token_ok(mock: Any, *, repeat: bool = True, jwt: str = JWT) -> None:
+    mock.post(TOKEN_URL, payload={"access_token": jwt, "expires_in": 3600}, repeat=repeat)
+
+
+def calls(mock: Any, method: str, url: str) -> list[Any]:
+    return list(mock.requests.get((method, URL(url)), []))
+
+
+async def test_envelope_is_unwrapped(transport: Transport, mock: Any) -> None:
+    """A `{code, success, data}` body yields its `data`."""
+    token_ok(mock)
+    mock.get(f"{BASE}/x", payload={"code": 200, "success": True, "data": {"a": 1}})
+    assert await transport.request("GET", "/x") == {"a": 1}
+
+
+async def test_flat_body_and_empty_body(transport: Transport, mock: Any) -> None:
+    """A body without the envelope is returned whole, and an empty 204 gives None."""
+    token_ok(mock)
+    mock.put(f"{BASE}/instances/create", payload={"id": "VZ1", "token": "t"})
+    mock.delete(f"{BASE}/instances/VZ1", status=204, body=b"")
+    assert await transport.request("PUT", "/instances/create", json={}) == {
+        "id": "VZ1",
+        "token": "t",
+    }
+    assert await transport.request("DELETE", "/instances/VZ1") is None
+
+
+async def test_jwt_headers_and_body_on_the_wire(transport: Transport, mock: Any) -> None:
+    """Account routes send Bearer JWT and X-Client-Token; POST /token sends the credentials."""
+    token_ok(mock)
+    mock.post(f"{BASE}/instances/list", payload={"content": []})
+    await transport.request("POST", "/instances/list", json={"page": 1})
+    (token_call,) = calls(mock, "POST", TOKEN_URL)
+    assert json.loads(token_call.kwargs["data"]) == {
+        "client_token": CLIENT_TOKEN,
+        "client_secret": CLIENT_SECRET,
+    }
+    (call,) = calls(mock, "POST", f"{BASE}/instances/list")
+    headers = call.kwargs["headers"]
+    assert headers["Authorization"] == f"Bearer {JWT}"
+    assert headers["X-Client-Token"] == CLIENT_TOKEN
+    assert headers["Content-Type"] == "application/json"
+    assert json.loads(call.kwargs["data"]) == {"page": 1}
+
+
+async def test_instance_auth_uses_instance_token_without_jwt(
+    transport: Transport, mock: Any
+) -> None:
+    """Instance routes with a token send X-Instance-Token + X-Client-Token and never fetch a JWT."""
+    mock.get(
+        f"{BASE}/instances/VZ1/session/status",
+        payload={"data": {"connected": False}, "success": True},
+    )
+    await transport.request(
+        "GET",
+        "/instances/VZ1/session/status",
+        auth="instance",
+        instance_token=Secret(INSTANCE_TOKEN),
+    )
+    (call,) = calls(mock, "GET", f"{BASE}/instances/VZ1/session/status")
+    assert call.kwargs["headers"]["X-Instance-Token"] == INSTANCE_TOKEN
+    assert call.kwargs["headers"]["X-Client-Token"] == CLIENT_TOKEN
+    assert "Authorization" not in call.kwargs["headers"]
+    assert calls(mock, "POST", TOKEN_URL) == []
+
+
+async def test_instance_auth_without_token_falls_back_to_jwt(
+    transport: Transport, mock: Any
+) -> None:
+    """An instance route without an instance token authenticates with the owner's JWT."""
+    token_ok(mock)
+    mock.get(f"{BASE}/instances/VZ1/webhook", payload={"success": True, "data": {}})
+    await transport.request("GET", "/instances/VZ1/webhook", auth="instance")
+    (call,) = calls(mock, "GET", f"{BASE}/instances/VZ1/webhook")
+    assert call.kwargs["headers"]["Authorization"] == f"Bearer {JWT}"
+
+
+async def test_token_cached_and_refreshed_single_flight(transport: Transport, mock: Any) -> None:
+    """50 concurrent first calls share exactly one POST /token, and later calls reuse the JWT."""
+    token_ok(mock, repeat=True)
+    mock.get(f"{BASE}/ping", payload={"ok": True}, repeat=True)
+    await asyncio.gather(*(transport.request("GET", "/ping") for _ in range(50)))
+    await transport.request("GET", "/ping")
+    assert len(calls(mock, "POST", TOKEN_URL)) == 1
+    assert len(calls(mock, "GET", f"{BASE}/ping")) == 51
+
+
+async def test_token_refreshed_after_expiry(transport: Transport, mock: Any) -> None:
+    """A JWT is refetched once its lifetime (less the skew) has passed."""
+    mock.post(TOKEN_URL, payload={"access_token": JWT, "expires_in": 0.001}, repeat=True)
+    mock.get(f"{BASE}/ping", payload={}, repeat=True)
+    await transport.request("GET", "/ping")
+    await asyncio.sleep(0.01)
+    await transport.request("GET", "/ping")
+    assert len(calls(mock, "POST", TOKEN_URL)) == 2
+
+
+async def test_token_read_from_envelope_and_camel_case(transport: Transport, mock: Any) -> None:
+    """The token response is also read under `data` and in camelCase."""
+    mock.post(
+        TOKEN_URL, payload={"success": True, "data": {"accessToken": "jwt2", "expiresIn": 60}}
+    )
+    mock.get(f"{BASE}/ping", payload={})
+    await transport.request("GET", "/ping")
+    (call,) = calls(mock, "GET", f"{BASE}/ping")
+    assert call.kwargs["headers"]["Authorization"] == "Bearer jwt2"
+
+
+async def test_token_response_without_access_token(transport: Transport, mock: Any) -> None:
+    """A token response with no access_token raises ResponseError naming the missing key."""
+    mock.post(TOKEN_URL, payload={"token": "x"})
+    with pytest.raises(ResponseError, match="access_token"):
+        await transport.request("GET", "/ping")
+
+
+async def test_401_reauths_once_and_replays(transport: Transport, mock: Any) -> None:
+    """A 401 on a JWT request refreshes the token and replays the request once."""
+    mock.post(TOKEN_URL, payload={"access_token": "old", "expires_in": 3600})
+    mock.post(TOKEN_URL, payload={"access_token": "new", "expires_in": 3600})
+    mock.post(f"{BASE}/instances/VZ1/subscribe", status=401, payload={"error": "jwt expired"})
+    mock.post(
+        f"{BASE}/instances/VZ1/subscribe", payload={"success": True, "data": {"mode": "direct"}}
+    )
+    result = await transport.request("POST", "/instances/VZ1/subscribe", json={})
+    assert result == {"mode": "direct"}
+    sent = calls(mock, "POST", f"{BASE}/instances/VZ1/subscribe")
+    assert [c.kwargs["headers"]["Authorization"] for c in sent] == ["Bearer old", "Bearer new"]
+
+
+async def test_second_401_raises(transport: Transport, mock: Any) -> None:
+    """When the fresh token is refused too, AuthenticationError is raised (no loop)."""
+    token_ok(mock)
+    mock.get(f"{BASE}/x", status=401, payload={"message": "nope"}, repeat=True)
+    with pytest.raises(AuthenticationError):
+        await transport.request("GET", "/x")
+    assert len(calls(mock, "GET", f"{BASE}/x")) == 2
+
+
+async def test_bad_client_credentials(transport: Transport, mock: Any) -> None:
+    """A 401 from POST /token raises AuthenticationError without retrying."""
+    mock.post(TOKEN_URL, status=401, payload={"error": "invalid client credentials"})
+    with pytest.raises(AuthenticationError, match="invalid client credentials"):
+        await transport.request("GET", "/x")
+    assert len(calls(mock, "POST", TOKEN_URL)) == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "cls"),
+    [
+        (400, BadRequestError),
+        (402, PaymentRequiredError),
+        (403, PermissionDeniedError),
+        (404, NotFoundError),
+        (409, ConflictError),
+        (422, BadRequestError),
+        (418, APIError),
+    ],
+)
+async def test_error_classes(transport: Transport, mock: Any, status: int, cls: type) -> None:
+    """Each error status maps to its exception class, keeping status, code, message, path and id."""
+    token_ok(mock)
+    body = {"code": status, "success": False, "error": "it failed", "error_code": "SOME_CODE"}
+    mock.post(
+        f"{BASE}/instances/VZ1/subscribe",
+        status=status,
+        payload=body,
+        headers={"X-Request-Id": "req-1"},
+    )
+    with pytest.raises(cls) as info:
+        await transport.request("POST", "/instances/VZ1/subscribe", json={})
+    err = info.value
+    assert type(err) is cls
+    assert (err.status, err.code, err.message) == (status, "SOME_CODE", "it failed")
+    assert (err.method, err.path, err.request_id) == ("POST", "/instances/VZ1/subscribe", "req-1")
+    assert err.body == body
+
+
+async def test_401_with_instance_token_raises(transport: Transport, mock: Any) -> None:
+    """A 401 on instance-token auth cannot be fixed by a JWT refresh and is raised."""
+    mock.get(f"{BASE}/instances/VZ1/session/qr", status=401, payload={"message": "bad token"})
+    with pytest.raises(AuthenticationError):
+        await transport.request(
+            "GET",
+            "/instances/VZ1/session/qr",
+            auth="instance",
+            instance_token=Secret(INSTANCE_TOKEN),
+        )
+
+
+async def test_error_message_alternatives(transport: Transport, mock: Any) -> None:
+    """The message is read from errors[0].message and a string `code` is the error code."""
+    token_ok(mock)
+    mock.get(
+        f"{BASE}/a",
+        status=400,
+        payload={"errors": [{"message": "name too short"}], "code": "VALIDATION"},
+    )
+    with pytest.raises(BadRequestError) as info:
+        await transport.request("GET", "/a")
+    assert (info.value.message, info.value.code) == ("name too short", "VALIDATION")
+
+
+async def test_html_502_gives_typed_error(transport: Transport, mock: Any) -> None:
+    """An HTML 502 page from a proxy becomes ServerError carrying the text, after retries."""
+    token_ok(mock)
+    mock.get(
+        f"{BASE}/a",
+        status=502,
+        body="<html>Bad Gateway</html>",
+        content_type="text/html",
+        repeat=True,
+    )
+    with pytest.raises(ServerError) as info:
+        await transport.request("GET", "/a")
+    assert info.value.status == 502
+    assert "Bad Gateway" in info.value.body
+    assert len(calls(mock, "GET", f"{BASE}/a")) == 4
+
+
+async def test_non_json_success_body(transport: Transport, mock: Any) -> None:
+    """A 200 whose body is not JSON raises ResponseError with a preview of the body."""
+    token_ok(mock)
+    mock.get(f"{BASE}/a", status=200, body="<html>maintenance</html>", content_type="text/html")
+    with pytest.raises(ResponseError, match="not JSON") as info:
+        await transport.request("GET", "/a")
+    assert "maintenance" in info.value.body
+
+
+async def test_envelope_with_success_false(transport: Transport, mock: Any) -> None:
+    """A 200 envelope with success false is an error of the envelope's code."""
+    token_ok(mock)
+    mock.get(f"{BASE}/a", payload={"code": 404, "success": False, "data": None, "error": "gone"})
+    with pytest.raises(NotFoundError, match="gone"):
+        await transport.request("GET", "/a")
+
+
+@pytest.mark.parametrize("header_form", ["seconds", "http-date"])
+async def test_429_retry_after_both_forms(mock: Any, header_form: str) -> None:
+    """429 with Retry-After (seconds or HTTP date) is retried and pauses the whole client."""
+    transport = make_transport()
+    try:
+        token_ok(mock)
+        if header_form == "seconds":
+            retry_after = "7"
+        else:
+            retry_after = format_datetime(datetime.now(UTC) + timedelta(seconds=7), usegmt=True)
+        mock.post(
+            f"{BASE}/instances/create",
+            status=429,
+            payload={"error": "slow down"},
+            headers={"Retry-After": retry_after},
+        )
+        mock.post(f"{BASE}/instances/create", payload={"id": "VZ1"})
+        # A non-idempotent call is retried after 429: the server refused it unread.
+        assert await transport.request("POST", "/instances/create", json={"name": "abc"}) == {
+            "id": "VZ1"
+        }
+        assert len(calls(mock, "POST", f"{BASE}/instances/create")) == 2
+        assert 5 < transport.cooldown.remaining <= 7
+    finally:
+        await transport.aclose()
+
+
+async def test_429_exhausted_raises_with_retry_after(mock: Any) -> None:
+    """When every attempt is refused, RateLimitedError carries retry_after."""
+    transport = make_transport(max_attempts=2)
+    try:
+        token_ok(mock)
+        mock.get(f"{BASE}/a", status=429, headers={"Retry-After": "3"}, payload={}, repeat=True)
+        with pytest.raises(RateLimitedError) as info:
+            await transport.request("GET", "/a")
+        assert info.value.retry_after == 3
+        assert len(calls(mock, "GET", f"{BASE}/a")) == 2
+    finally:
+        await transport.aclose()
+
+
+async def test_429_retry_after_too_long_is_raised(transport: Transport, mock: Any) -> None:
+    """A Retry-After beyond max_retry_after is raised at once instead of waited for."""
+    token_ok(mock)
+    mock.get(f"{BASE}/a", status=429, headers={"Retry-After": "3600"}, payload={}, repeat=True)
+    with pytest.raises(RateLimitedError):
+        await transport.request("GET", "/a")
+    assert len(calls(mock, "GET", f"{BASE}/a")) == 1
+
+
+async def test_idempotent_retries_5xx_timeouts_and_drops(transport: Transport, mock: Any) -> None:
+    """An idempotent call is retried after 5xx, a timeout and a dropped connection."""
+    token_ok(mock)
+    url = f"{BASE}/instances/VZ1/session/status"
+    mock.get(url, status=503, payload={"error": "busy"})
+    mock.get(url, exception=TimeoutError())
+    mock.get(url, exception=aiohttp.ServerDisconnectedError())
+    mock.get(url, payload={"success": True, "data": {"connected": True}})
+    assert await transport.request("GET", "/instances/VZ1/session/status") == {"connected": True}
+    assert len(calls(mock, "GET", url)) == 4
+
+
+async def test_timed_out_create_is_not_retried(transport: Transport, mock: Any) -> None:
+    """A timed-out create raises OutcomeUnknownError after exactly one attempt."""
+    token_ok(mock)
+    mock.put(f"{BASE}/instances/create", exception=TimeoutError(), repeat=True)
+    with pytest.raises(OutcomeUnknownError) as info:
+        await transport.request("PUT", "/instances/create", json={"name": "shop-01"})
+    assert info.value.path == "/instances/create"
+    assert len(calls(mock, "PUT", f"{BASE}/instances/create")) == 1
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [aiohttp.ServerDisconnectedError(), aiohttp.ClientOSError(104, "reset"), "500"],
+)
+async def test_lost_non_idempotent_raises_outcome_unknown(
+    transport: Transport, mock: Any, failure: Any
+) -> None:
+    """A send whose connection dropped or that got a 5xx is not retried: its outcome is unknown."""
+    token_ok(mock)
+    url = f"{BASE}/instances/VZ1/chat/send/text"
+    if failure == "500":
+        mock.post(url, status=500, payload={"error": "boom"}, repeat=True)
+    else:
+        mock.post(url, exception=failure, repeat=True)
+    with pytest.raises(OutcomeUnknownError):
+        await transport.request(
+            "POST", "/instances/VZ1/chat/send/text", json={"phone": "1", "message": "x"}
+        )
+    assert len(calls(mock, "POST", url)) == 1
+
+
+async def test_connect_error_retried_even_for_create(transport: Transport, mock: Any) -> None:
+    """A create that never reached the server (connection refused) is retried."""
+    token_ok(mock)
+    url = f"{BASE}/instances/create"
+    refused = aiohttp.ClientConnectorError(
+        aiohttp.client_reqrep.ConnectionKey("127.0.0.1", 9, False, True, None, None, None),
+        OSError(111, "Connection refused"),
+    )
+    mock.put(url, exception=refused)
+    mock.put(url, payload={"id": "VZ1"})
+    assert await transport.request("PUT", "/instances/create", json={"name": "abc"}) == {
+        "id": "VZ1"
+    }
+    assert len(calls(mock, "PUT", url)) == 2
+
+
+async def test_connect_error_exhausted(mock: Any) -> None:
+    """When the server cannot be reached at all, ConnectError is raised after the last attempt."""
+    transport = make_transport(max_attempts=3)
+    try:
+        token_ok(mock)
+        refused = aiohttp.ClientConnectorError(
+            aiohttp.client_reqrep.ConnectionKey("127.0.0.1", 9, False, True, None, None, None),
+            OSError(111, "Connection refused"),
+        )
+        mock.get(f"{BASE}/a", exception=refused, repeat=True)
+        with pytest.raises(ConnectError):
+            await transport.request("GET", "/a")
+        assert len(calls(mock, "GET", f"{BASE}/a")) == 3
+    finally:
+        await transport.aclose()
+
+
+async def test_idempotent_timeout_exhausted(mock: Any) -> None:
+    """An idempotent call that always times out raises RequestTimeout."""
+    transport = make_transport(max_attempts=2)
+    try:
+        token_ok(mock)
+        mock.get(f"{BASE}/a", exception=TimeoutError(), repeat=True)
+        with pytest.raises(RequestTimeout):
+            await transport.request("GET", "/a")
+    finally:
+        await transport.aclose()
+
+
+async def test_read_only_post_marked_idempotent_is_retried(transport: Transport, mock: Any) -> None:
+    """A POST marked idempotent (a list) is retried after a 5xx."""
+    token_ok(mock)
+    url = f"{BASE}/instances/list"
+    mock.post(url, status=500, payload={})
+    mock.post(url, payload={"content": []})
+    assert await transport.request("POST", "/instances/list", json={}, idempotent=True) == {
+        "content": []
+    }
+
+
+async def test_query_params_encoding(transport: Transport, mock: Any) -> None:
+    """Booleans become true/false and None values are dropped from the query."""
+    token_ok(mock)
+    mock.get(f"{BASE}/g?group_id=1%40g.us&reset=true", payload={})
+    await transport.request("GET", "/g", params={"group_id": "1@g.us", "reset": True, "x": None})
+    assert calls(mock, "GET", f"{BASE}/g?group_id=1%40g.us&reset=true")
+
+
+async def test_hooks_see_every_attempt(mock: Any) -> None:
+    """Request and response hooks are called for each attempt with method, path and status."""
+    seen: list[RequestInfo | ResponseInfo] = []
+    transport = Transport(
+        ClientConfig(base_url=BASE, retry=RetryPolicy(sleep=False)),
+        Secret(CLIENT_TOKEN),
+        Secret(CLIENT_SECRET),
+        on_request=seen.append,
+        on_response=seen.append,
+    )
+    try:
+        token_ok(mock)
+        mock.get(f"{BASE}/a", status=500, payload={})
+        mock.get(f"{BASE}/a", payload={})
+        await transport.request("GET", "/a")
+    finally:
+        await transport.aclose()
+    a_events = [e for e in seen if e.path == "/a"]
+    assert [(type(e).__name__, e.attempt) for e in a_events] == [
+        ("RequestInfo", 1),
+        ("ResponseInfo", 1),
+        ("RequestInfo", 2),
+        ("ResponseInfo", 2),
+    ]
+    assert [e.status for e in a_events if isinstance(e, ResponseInfo)] == [500, 200]
+
+
+async def test_secrets_never_in_logs_reprs_or_errors(
+    mock: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Client secret, JWT and instance token appear in no log record, repr or exception text."""
+    caplog.set_level(logging.DEBUG, logger="vzaps_async")
+    transport = make_transport(max_attempts=2)
+    errors: list[BaseException] = []
+    try:
+        token_ok(mock)
+        mock.get(f"{BASE}/a", status=401, payload={"error": "expired"}, repeat=True)
+        mock.get(f"{BASE}/instances/VZ1/session/qr", status=403, payload={"error": "forbidden"})
+        mock.put(f"{BASE}/instances/create", exception=TimeoutError())
+        for coro in (
+            transport.request("GET", "/a"),
+            transport.request(
+                "GET",
+                "/instances/VZ1/session/qr",
+                auth="instance",
+                instance_token=Secret(INSTANCE_TOKEN),
+            ),
+            transport.request("PUT", "/instances/create", json={"name": "abc"}),
+        ):
+            try:
+                await coro
+            except Exception as exc:
+                errors.append(exc)
+    finally:
+        await transport.aclose()
+    assert len(errors) == 3
+    texts = [r.getMessage() for r in caplog.records]
+    texts += [str(e) for e in errors] + [repr(e) for e in errors] + [repr(transport)]
+    texts += [repr(Secret(INSTANCE_TOKEN)), f"{Secret(JWT)}"]
+    blob = "\n".join(texts)
+    assert caplog.records, "debug logging should have produced records"
+    for secret in (CLIENT_SECRET, CLIENT_TOKEN, JWT, INSTANCE_TOKEN):
+        assert secret not in blob
+
+
+async def test_closed_transport_refuses_requests(mock: Any) -> None:
+    """Using a closed client raises a clear error instead of reopening a session."""
+    transport = make_transport()
+    await transport.aclose()
+    with pytest.raises(RuntimeError, match="closed"):
+        await transport.request("GET", "/a", auth="none")
+
+
+async def test_cooldown_blocks_every_caller_until_it_passes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One pause makes every waiter sleep until the same deadline."""
+    now = [100.0]
+    slept: list[float] = []
+    monkeypatch.setattr("vzaps_async._limits.time.monotonic", lambda: now[0])
+
+    async def fake_sleep(delay: float) -> None:
+        slept.append(delay)
+        now[0] += delay
+
+    monkeypatch.setattr("vzaps_async._limits.asyncio.sleep", fake_sleep)
+    gate = CoolDown()
+    gate.pause(5)
+    gate.pause(2)  # a shorter pause never shortens the longer one
+    await gate.wait()
+    await gate.wait()
+    assert slept == [5]
+    assert gate.remaining == 0
+
+
+async def test_rate_limiter_spaces_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """At 10 requests/s, consecutive acquisitions are 0.1 s apart."""
+    now = [0.0]
+    monkeypatch.setattr("vzaps_async._limits.time.monotonic", lambda: now[0])
+    slept: list[float] = []
+
+    async def fake_sleep(delay: float) -> None:
+        slept.append(round(delay, 6))
+
+    monkeypatch.setattr("vzaps_async._limits.asyncio.sleep", fake_sleep)
+    limiter = RateLimiter(10)
+    for _ in range(3):
+        await limiter.acquire()
+    assert slept == [0.1, 0.2]
+
+
+def test_parse_retry_after_forms() -> None:
+    """Retry-After is read as seconds or as an HTTP date; junk gives None."""
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    assert parse_retry_after("12") == 12
+    assert parse_retry_after("Thu, 01 Jan 2026 00:00:30 GMT", now=now) == 30
+    assert parse_retry_after("Thu, 01 Jan 2025 00:00:30 GMT", now=now) == 0
+    assert parse_retry_after("soon") is None
+    assert parse_retry_after(None) is None
+
+
+def test_backoff_is_full_jitter_under_cap() -> None:
+    """Backoff delays lie in [0, min(max_delay, base * 2**(n-1))]."""
+    import random
+
+    policy = RetryPolicy(base_delay=1, max_delay=5)
+    rng = random.Random(1)
+    for n in range(1, 8):
+        delays = [backoff_delay(policy, n, rng) for _ in range(200)]
+        cap = min(5, 2 ** (n - 1))
+        assert all(0 <= d <= cap for d in delays)
+        assert max(delays) > cap * 0.8
+
+
+async def test_callback_sees_body_once(transport: Transport, mock: Any) -> None:
+    """The JSON body is serialised once and replayed unchanged on a retry."""
+    token_ok(mock)
+    bodies: list[bytes] = []
+
+    def record(url: URL, **kwargs: Any) -> CallbackResult:
+        bodies.append(kwargs["data"])
+        return CallbackResult(status=503 if len(bodies) == 1 else 200, payload={})
+
+    mock.post(f"{BASE}/instances/list", callback=record, repeat=True)
+    await transport.request("POST", "/instances/list", json={"page": 2}, idempotent=True)
+    assert bodies == [b'{"page":2}', b'{"page":2}']
