@@ -1,0 +1,145 @@
+"""The ``vzaps-async`` command line.
+
+Subcommands:
+
+- ``onboard``: take a fleet of instances from nothing to connected (see ``onboard --help``).
+- ``simulator``: run the local VZaps API simulator as its own process.
+- ``status``: list the account's instances, or show one instance's WhatsApp session.
+- ``send``: send one text message from an instance.
+- ``webhook serve``: receive webhook deliveries and print the typed events.
+
+Credentials come from ``VZAPS_CLIENT_TOKEN`` and ``VZAPS_CLIENT_SECRET`` (and ``VZAPS_BASE_URL``
+for another host, such as a standalone simulator).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Callable, Sequence
+
+from . import errors
+
+__all__ = ["main"]
+
+_USAGE = """usage: vzaps-async COMMAND [ARGS]
+
+commands:
+  onboard          onboard a fleet of instances (QR or pair code) to connected
+  simulator        run the local VZaps API simulator
+  status           list instances, or show one instance's session status
+  send             send a text message from an instance
+  webhook serve    receive webhook deliveries and print the events
+
+Run 'vzaps-async COMMAND --help' for a command's options.
+"""
+
+
+def _onboard(argv: list[str]) -> int:
+    from .onboarding._cli import main as onboard_main
+
+    return onboard_main(argv)
+
+
+def _simulator(argv: list[str]) -> int:
+    from .testing.__main__ import main as simulator_main
+
+    return simulator_main(argv)
+
+
+def _webhook(argv: list[str]) -> int:
+    if not argv or argv[0] != "serve":
+        print(
+            "usage: vzaps-async webhook serve [--host H] [--port P] [--secret S]", file=sys.stderr
+        )
+        return 2
+    from .webhooks._cli import main as webhook_main
+
+    return webhook_main(argv[1:])
+
+
+def _status(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="vzaps-async status",
+        description="List the account's instances, or show one instance's session status.",
+    )
+    parser.add_argument("instance_id", nargs="?", help="an instance id (VZ…); omit to list all")
+    parser.add_argument("--token", help="the instance token (default: authenticate with the JWT)")
+    args = parser.parse_args(argv)
+    return asyncio.run(_run_status(args.instance_id, args.token))
+
+
+async def _run_status(instance_id: str | None, token: str | None) -> int:
+    from ._client import Client
+
+    async with Client.from_env() as client:
+        if instance_id is None:
+            async for info in client.instances.iter():
+                print(
+                    f"{info.id}  {info.name:<30}  billing={info.billing_status}  "
+                    f"connected={info.connected}"
+                )
+            return 0
+        status = await client.instance(instance_id, token).session.status()
+        print(json.dumps({"connected": status.connected, "phone": status.phone}, indent=2))
+        return 0
+
+
+def _send(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="vzaps-async send", description="Send one text message from an instance."
+    )
+    parser.add_argument("instance_id", help="the sending instance (VZ…)")
+    parser.add_argument("phone", help="recipient: country code + digits, e.g. 5511999999999")
+    parser.add_argument("text", help="the message text")
+    parser.add_argument("--token", help="the instance token (default: the account JWT)")
+    args = parser.parse_args(argv)
+    return asyncio.run(_run_send(args.instance_id, args.phone, args.text, args.token))
+
+
+async def _run_send(instance_id: str, phone: str, text: str, token: str | None) -> int:
+    from ._client import Client
+
+    async with Client.from_env() as client:
+        sent = await client.instance(instance_id, token).messages.send_text(phone, text)
+        print(sent.message_id)
+        return 0
+
+
+_COMMANDS: dict[str, Callable[[list[str]], int]] = {
+    "onboard": _onboard,
+    "send": _send,
+    "simulator": _simulator,
+    "status": _status,
+    "webhook": _webhook,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``vzaps-async`` command line and return its exit code.
+
+    Args:
+        argv: Arguments without the program name (default: ``sys.argv[1:]``).
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help", "help"):
+        print(_USAGE, end="")
+        return 0 if args else 2
+    command = _COMMANDS.get(args[0])
+    if command is None:
+        print(f"vzaps-async: unknown command {args[0]!r}\n\n{_USAGE}", end="", file=sys.stderr)
+        return 2
+    try:
+        return command(args[1:])
+    except errors.VZapsError as exc:
+        # Exception text never carries secrets (see vzaps_async.errors), so it is safe to show.
+        print(f"vzaps-async {args[0]}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
