@@ -1,0 +1,53 @@
+"""pytest fixtures for code that talks to VZaps: a running simulator and a client bound to it.
+
+Registered through the ``pytest11`` entry point, so installing ``vzaps-async[testing]`` makes the
+fixtures available everywhere:
+
+- ``vzaps_sim``: a started `Simulator` (phones scan only on command: ``await vzaps_sim.scan(id)``);
+- ``vzaps_client``: a ``vzaps_async.Client`` for the simulator's default account, with retry
+  sleeps off.
+
+Importing this module is cheap: the simulator is imported when a fixture is first used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+import pytest_asyncio
+
+if TYPE_CHECKING:
+    from ._server import Simulator
+
+__all__ = ["vzaps_client", "vzaps_sim"]
+
+
+@pytest_asyncio.fixture
+async def vzaps_sim() -> AsyncIterator[Simulator]:
+    """A running VZaps API simulator with manual phones (stopped after the test)."""
+    from ._phones import PhonePolicy
+    from ._server import Simulator
+
+    async with Simulator(phones=PhonePolicy.manual()) as simulator:
+        yield simulator
+
+
+@pytest_asyncio.fixture
+async def vzaps_client(vzaps_sim: Simulator) -> AsyncIterator[Any]:
+    """A ``vzaps_async.Client`` bound to ``vzaps_sim`` (retries do not sleep)."""
+    import importlib
+
+    import attrs
+
+    from vzaps_async import ClientConfig
+
+    # Looked up at run time: the fixture works as soon as the package exports its client.
+    client_cls = getattr(importlib.import_module("vzaps_async"), "Client", None)
+    if client_cls is None:
+        pytest.skip("vzaps_async.Client is not available in this build")
+    base = ClientConfig(base_url=vzaps_sim.base_url, realtime_url=vzaps_sim.realtime_url)
+    config = attrs.evolve(base, retry=attrs.evolve(base.retry, sleep=False))
+    async with client_cls(vzaps_sim.client_token, vzaps_sim.client_secret, config=config) as client:
+        yield client
