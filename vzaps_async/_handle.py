@@ -1,0 +1,122 @@
+"""`Instance`: a handle bound to one instance, so callers stop passing ids and tokens around."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from . import _validate as validate
+from ._secret import Secret
+from ._transport import Transport
+from .api.billing import BillingAPI
+from .api.chats import ChatsAPI
+from .api.chatwoot import ChatwootAPI
+from .api.contacts import ContactsAPI
+from .api.groups import GroupsAPI
+from .api.instances import InstancesAPI
+from .api.messages import MessagesAPI
+from .api.queues import QueuesAPI
+from .api.session import SessionAPI
+from .api.typebot import TypebotAPI
+from .api.users import UsersAPI
+from .api.webhook import WebhookAPI
+from .models.common import ActionResult, EventType
+from .models.instances import InstanceInfo
+
+__all__ = ["Instance"]
+
+
+class Instance:
+    """One instance's API, authenticated with its token (or the account JWT when there is none).
+
+    Get one from ``client.instance(instance_id, token)``. The groups of routes are attributes:
+    `session`, `billing`, `webhook`, `messages`, `users`, `contacts`, `groups`, `queues`,
+    `typebot`, `chatwoot`, `chats`. The token never appears in the repr.
+
+    Args:
+        transport: The client's transport.
+        instance_id: The instance id (``VZ…``).
+        token: The instance token; None authenticates instance routes with the account JWT.
+    """
+
+    __slots__ = (
+        "_transport",
+        "billing",
+        "chats",
+        "chatwoot",
+        "contacts",
+        "groups",
+        "id",
+        "messages",
+        "queues",
+        "session",
+        "token",
+        "typebot",
+        "users",
+        "webhook",
+    )
+
+    def __init__(
+        self, transport: Transport, instance_id: str, token: str | Secret | None = None
+    ) -> None:
+        self._transport = transport
+        self.id: str = validate.instance_id(instance_id)
+        self.token: Secret | None = None if token is None else validate.secret(token, "token")
+        self.session = SessionAPI(transport, self.id, self.token)
+        self.webhook = WebhookAPI(transport, self.id, self.token)
+        self.messages = MessagesAPI(transport, self.id, self.token)
+        self.users = UsersAPI(transport, self.id, self.token)
+        self.contacts = ContactsAPI(transport, self.id, self.token)
+        self.groups = GroupsAPI(transport, self.id, self.token)
+        self.queues = QueuesAPI(transport, self.id, self.token)
+        self.typebot = TypebotAPI(transport, self.id, self.token)
+        self.chatwoot = ChatwootAPI(transport, self.id, self.token)
+        self.chats = ChatsAPI(transport, self.id, self.token)
+        # Billing routes accept only the account JWT, so no token is bound.
+        self.billing = BillingAPI(transport=transport, instance_id=self.id)
+
+    def __repr__(self) -> str:
+        token = "set" if self.token is not None else "none"
+        return f"Instance(id={self.id!r}, token={token})"
+
+    async def info(self) -> InstanceInfo:
+        """This instance's summary (`POST /instances/get`, account JWT)."""
+        return await InstancesAPI(self._transport).get(self.id)
+
+    async def update(
+        self,
+        *,
+        name: str | None = None,
+        webhook: str | None = None,
+        events: Iterable[EventType | str] | str | None = None,
+        reject_calls: bool | None = None,
+        auto_read_messages: bool | None = None,
+        labels: Mapping[str, Any] | None = None,
+    ) -> InstanceInfo:
+        """Change some settings (`PATCH /instances/{id}`, account JWT).
+
+        Args:
+            name: New name, 3-255 characters.
+            webhook: New webhook URL.
+            events: New event names.
+            reject_calls: Reject incoming calls.
+            auto_read_messages: Mark incoming messages read automatically.
+            labels: New labels.
+        """
+        return await InstancesAPI(self._transport).update(
+            self.id,
+            name=name,
+            webhook=webhook,
+            events=events,
+            reject_calls=reject_calls,
+            auto_read_messages=auto_read_messages,
+            labels=labels,
+        )
+
+    async def restart(self) -> ActionResult:
+        """Restart the instance's runtime (`POST /instances/{id}/restart`, account JWT)."""
+        return await InstancesAPI(self._transport).restart(self.id)
+
+    async def delete(self) -> None:
+        """Delete the instance (`DELETE /instances/{id}`, account JWT)."""
+        await InstancesAPI(self._transport).delete(self.id)

@@ -1,0 +1,110 @@
+"""Billing: subscribe, cancel and resume an instance's subscription (account JWT only).
+
+`subscribe` costs money and is never retried after an unknown outcome: on
+`OutcomeUnknownError` read the instance's ``billing_status`` before calling it again.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import attrs
+
+from vzaps_async import _validate as validate
+from vzaps_async._transport import Transport
+from vzaps_async.errors import InputError
+from vzaps_async.models.billing import Subscription, SubscriptionMode
+
+from ._base import as_object, instance_path, parse
+
+__all__ = ["BillingAPI", "cancel", "resume", "subscribe"]
+
+
+async def subscribe(
+    transport: Transport, instance_id: str, *, billing_type: SubscriptionMode | str | None = None
+) -> Subscription:
+    """Start the paid subscription of an instance (`POST /instances/{id}/subscribe`).
+
+    Args:
+        transport: The client's transport.
+        instance_id: The instance.
+        billing_type: Ask for ``direct`` (charge the default card) or ``checkout`` (hosted page);
+            None lets the server choose (normally ``direct``).
+    """
+    instance_id = validate.instance_id(instance_id)
+    body: dict[str, Any] = {}
+    if billing_type is not None:
+        body["billing_type"] = validate.choice(billing_type, "billing_type", SubscriptionMode).value
+    path = instance_path(instance_id, "subscribe")
+    payload = await transport.request("POST", path, json=body, auth="jwt", idempotent=False)
+    return parse(payload, Subscription, method="POST", path=path)
+
+
+async def cancel(
+    transport: Transport, instance_id: str, *, method: Literal["PUT", "DELETE"] = "PUT"
+) -> str:
+    """Cancel an instance (`PUT` or `DELETE /instances/{id}/cancel`); returns the server's message.
+
+    The message says whether the cancellation is immediate or scheduled for the period end.
+
+    Args:
+        transport: The client's transport.
+        instance_id: The instance.
+        method: ``"PUT"`` (what the SDKs use) or ``"DELETE"``; the API documents both.
+    """
+    instance_id = validate.instance_id(instance_id)
+    if method not in ("PUT", "DELETE"):
+        raise InputError("method", f"{method!r} is not 'PUT' or 'DELETE'")
+    path = instance_path(instance_id, "cancel")
+    # Cancelling twice leaves the same state, so a lost answer may be replayed.
+    payload = await transport.request(method, path, auth="jwt", idempotent=True)
+    body = as_object(payload, method=method, path=path)
+    message = body.get("message", body.get("details", ""))
+    return message if isinstance(message, str) else str(message)
+
+
+async def resume(transport: Transport, instance_id: str) -> None:
+    """Undo a scheduled end-of-period cancellation (`POST /instances/{id}/resume-subscription`).
+
+    Args:
+        transport: The client's transport.
+        instance_id: The instance.
+    """
+    instance_id = validate.instance_id(instance_id)
+    path = instance_path(instance_id, "resume-subscription")
+    await transport.request("POST", path, auth="jwt", idempotent=True)
+
+
+@attrs.define
+class BillingAPI:
+    """Billing of one instance; always authenticated with the account JWT.
+
+    Args:
+        transport: The client's transport.
+        instance_id: The instance.
+    """
+
+    _transport: Transport = attrs.field(repr=False, alias="transport")
+    instance_id: str
+
+    async def subscribe(
+        self, *, billing_type: SubscriptionMode | str | None = None
+    ) -> Subscription:
+        """Start the paid subscription; see `subscribe`. Never retried after an unknown outcome.
+
+        Args:
+            billing_type: ``direct`` or ``checkout``; None lets the server choose.
+        """
+        return await subscribe(self._transport, self.instance_id, billing_type=billing_type)
+
+    async def cancel(self, *, method: Literal["PUT", "DELETE"] = "PUT") -> str:
+        """Cancel the instance; returns the server's message.
+
+        Args:
+            method: ``"PUT"`` or ``"DELETE"``.
+        """
+        return await cancel(self._transport, self.instance_id, method=method)
+
+    async def resume(self) -> None:
+        """Undo a scheduled end-of-period cancellation."""
+        await resume(self._transport, self.instance_id)

@@ -1,0 +1,763 @@
+"""Sending messages and acting on them (`/instances/{id}/chat/...`).
+
+Sends are not idempotent: a send whose answer is lost raises `OutcomeUnknownError` instead of
+being retried, because a retry could deliver the message twice. Passing your own ``id`` lets you
+recognise the message in events afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import attrs
+
+from vzaps_async import _validate as validate
+from vzaps_async._convert import unstructure
+from vzaps_async.errors import InputError
+from vzaps_async.models.common import ActionResult
+from vzaps_async.models.messages import (
+    Button,
+    ListSection,
+    MediaDownload,
+    PresenceState,
+    SentMessage,
+)
+
+from ._base import InstanceRoute, drop_none, segment
+
+__all__ = ["MessagesAPI"]
+
+_MEDIA_KEYS = ("url", "direct_path")
+
+
+def _optional_text(value: object, field: str) -> str | None:
+    return None if value is None else validate.non_empty(value, field)
+
+
+def _common(
+    *,
+    id: str | None,
+    delay: float | None,
+    reply_to_message_id: str | None,
+    mentioned_ids: Iterable[str] | None,
+) -> dict[str, Any]:
+    # Options every send accepts; None ones are not sent.
+    fields: dict[str, Any] = {}
+    if id is not None:
+        fields["id"] = validate.non_empty(id, "id")
+    if delay is not None:
+        if isinstance(delay, bool) or not isinstance(delay, int | float) or delay < 0:
+            raise InputError("delay", f"must be a number >= 0, got {delay!r}")
+        fields["delay"] = delay
+    if reply_to_message_id is not None:
+        fields["reply_to_message_id"] = validate.non_empty(
+            reply_to_message_id, "reply_to_message_id"
+        )
+    if mentioned_ids is not None:
+        fields["mentioned_ids"] = validate.string_list(mentioned_ids, "mentioned_ids")
+    return fields
+
+
+def _items(value: object, cls: type[Any], field: str) -> list[dict[str, Any]]:
+    # Accept model instances or plain mappings for buttons/sections; never an empty list.
+    if isinstance(value, str | Mapping) or not isinstance(value, Iterable):
+        raise InputError(field, f"must be a list of {cls.__name__}, not {type(value).__name__}")
+    result: list[dict[str, Any]] = []
+    for i, item in enumerate(value):
+        if isinstance(item, cls):
+            result.append(unstructure(item))
+        elif isinstance(item, Mapping):
+            result.append(dict(item))
+        else:
+            raise InputError(f"{field}[{i}]", f"must be a {cls.__name__} or a mapping")
+    if not result:
+        raise InputError(field, "must not be empty")
+    return result
+
+
+@attrs.define
+class MessagesAPI(InstanceRoute):
+    """Messages of one instance: sends, reactions, presence, read marks, downloads, edits."""
+
+    async def _send(self, kind: str, body: dict[str, Any]) -> SentMessage:
+        return await self._parsed(SentMessage, "POST", self._path("chat", "send", kind), json=body)
+
+    async def send_text(
+        self,
+        phone: str,
+        text: str,
+        *,
+        id: str | None = None,
+        delay: float | None = None,
+        reply_to_message_id: str | None = None,
+        mentioned_ids: Iterable[str] | None = None,
+    ) -> SentMessage:
+        """Send a text message (`POST …/chat/send/text`).
+
+        Args:
+            phone: Number, group id or JID to send to.
+            text: The message text.
+            id: Your own id for the message.
+            delay: Delay before sending (seconds, where supported).
+            reply_to_message_id: Quote this message.
+            mentioned_ids: JIDs mentioned in the text.
+        """
+        body = {
+            "phone": validate.chat_target(phone),
+            "message": validate.non_empty(text, "text"),
+            **_common(
+                id=id,
+                delay=delay,
+                reply_to_message_id=reply_to_message_id,
+                mentioned_ids=mentioned_ids,
+            ),
+        }
+        return await self._send("text", body)
+
+    async def _send_media(
+        self,
+        kind: str,
+        phone: str,
+        media: str,
+        options: Mapping[str, Any],
+        *,
+        id: str | None,
+        delay: float | None,
+        reply_to_message_id: str | None,
+        mentioned_ids: Iterable[str] | None,
+    ) -> SentMessage:
+        body = {
+            "phone": validate.chat_target(phone),
+            kind: validate.non_empty(media, kind),
+            **{k: v for k, v in options.items() if v is not None},
+            **_common(
+                id=id,
+                delay=delay,
+                reply_to_message_id=reply_to_message_id,
+                mentioned_ids=mentioned_ids,
+            ),
+        }
+        return await self._send(kind, body)
+
+    async def send_image(
+        self,
+        phone: str,
+        image: str,
+        *,
+        caption: str | None = None,
+        id: str | None = None,
+        delay: float | None = None,
+        reply_to_message_id: str | None = None,
+        mentioned_ids: Iterable[str] | None = None,
+    ) -> SentMessage:
+        """Send an image (`POST …/chat/send/image`).
+
+        Args:
+            phone: Number, group id or JID to send to.
+            image: A public URL or a ``data:<mime>;base64,…`` URL.
+            caption: Caption text.
+            id: Your own id for the message.
+            delay: Delay before sending.
+            reply_to_message_id: Quote this message.
+            mentioned_ids: JIDs mentioned in the caption.
+        """
+        return await self._send_media(
+            "image",
+            phone,
+            image,
+            {"caption": _optional_text(caption, "caption")},
+            id=id,
+            delay=delay,
+            reply_to_message_id=reply_to_message_id,
+            mentioned_ids=mentioned_ids,
+        )
+
+    async def send_audio(
+        self,
+        phone: str,
+        audio: str,
+        *,
+        ptt: bool | None = None,
+        id: str | None = None,
+        delay: float | None = None,
+        reply_to_message_id: str | None = None,
+    ) -> SentMessage:
+        """Send audio (`POST …/chat/send/audio`).
+
+        Args:
+            phone: Number, group id or JID to send to.
+            audio: A public URL or a data URL.
+            ptt: True sends it as a voice note.
+            id: Your own id for the message.
+            delay: Delay before sending.
+            reply_to_message_id: Quote this message.
+        """
+        return await self._send_media(
+            "audio",
+            phone,
+            audio,
+            {"ptt": None if ptt is None else validate.boolean(ptt, "ptt")},
+            id=id,
+            delay=delay,
+            reply_to_message_id=reply_to_message_id,
+            mentioned_ids=None,
+        )
+
+    async def send_document(
+        self,
+        phone: str,
+        document: str,
+        *,
+        file_name: str | None = None,
+        caption: str | None = None,
+        id: str | None = None,
+        delay: float | None = None,
+        reply_to_message_id: str | None = None,
+    ) -> SentMessage:
+        """Send a document (`POST …/chat/send/document`).
+
+        Args:
+            phone: Number, group id or JID to send to.
+            document: A public URL or a data URL.
+            file_name: The file name shown to the recipient (needed in practice).
+            caption: Caption text.
+            id: Your own id for the message.
+            delay: Delay before sending.
+            reply_to_message_id: Quote this message.
+        """
+        return await self._send_media(
+            "document",
+            phone,
+            document,
+            {
+                "file_name": _optional_text(file_name, "file_name"),
+                "caption": _optional_text(caption, "caption"),
+            },
+            id=id,
+            delay=delay,
+            reply_to_message_id=reply_to_message_id,
+            mentioned_ids=None,
+        )
+
+    async def send_video(
+        self,
+        phone: str,
+        video: str,
+        *,
+        caption: str | None = None,
+        id: str | None = None,
+        delay: float | None = None,
+        reply_to_message_id: str | None = None,
+        mentioned_ids: Iterable[str] | None = None,
+    ) -> SentMessage:
+        """Send a video (`POST …/chat/send/video`).
+
+        Args:
+            phone: Number, group id or JID to send to.
+            video: A public URL or a data URL.
+            caption: Caption text.
+            id: Your own id for the message.
+            delay: Delay before sending.
+            reply_to_message_id: Quote this message.
+            mentioned_ids: JIDs mentioned in the caption.
+        """
+        return await self._send_media(
+            "video",
+            phone,
+            video,
+            {"caption": _optional_text(caption, "caption")},
+            id=id,
+            delay=delay,
+            reply_to_message_id=reply_to_message_id,
+            mentioned_ids=mentioned_ids,
+        )
+
+    async def send_sticker(
+        self,
+        phone: str,
+        sticker: str,
+        *,
+        id: str | None = None,
+        delay: float | None = None,
+        reply_to_message_id: str | None = None,
+    ) -> SentMessage:
+        """Send a sticker (`POST …/chat/send/sticker`).
+
+        Args:
+            phone: Number, group id or JID to send to.
+            sticker: A public URL or a data URL (WebP).
+            id: Your own id for the message.
+            delay: Delay before sending.
+            reply_to_message_id: Quote this message.
+        """
+        return await self._send_media(
+            "sticker",
+            phone,
+            sticker,
+            {},
+            id=id,
+            delay=delay,
+            reply_to_message_id=reply_to_message_id,
+            mentioned_ids=None,
+        )
+
+    async def send_gif(
+        self,
+        phone: str,
+        gif: str,
+        *,
+        caption: str | None = None,
+        id: str | None = None,
+        delay: float | None = None,
+        reply_to_message_id: str | None = None,
+    ) -> SentMessage:
+        """Send a GIF (`POST …/chat/send/gif`).
+
+        Args:
+            phone: Number, group id or JID to send to.
+            gif: A public URL or a data URL.
+            caption: Caption text.
+            id: Your own id for the message.
+            delay: Delay before sending.
+            reply_to_message_id: Quote this message.
+        """
+        return await self._send_media(
+            "gif",
+            phone,
+            gif,
+            {"caption": _optional_text(caption, "caption")},
+            id=id,
+            delay=delay,
+            reply_to_message_id=reply_to_message_id,
+            mentioned_ids=None,
+        )
+
+    async def send_location(
+        self,
+        phone: str,
+        latitude: float,
+        longitude: float,
+        *,
+        name: str | None = None,
+        address: str | None = None,
+        id: str | None = None,
+        delay: float | None = None,
+        reply_to_message_id: str | None = None,
+    ) -> SentMessage:
+        """Send a location pin (`POST …/chat/send/location`).
+
+        Args:
+            phone: Number, group id or JID to send to.
+            latitude: Degrees, -90 to 90.
+            longitude: Degrees, -180 to 180.
+            name: Name of the place.
+            address: Address of the place.
+            id: Your own id for the message.
+            delay: Delay before sending.
+            reply_to_message_id: Quote this message.
+        """
+        body = {
+            "phone": validate.chat_target(phone),
+            "latitude": validate.latitude(latitude),
+            "longitude": validate.longitude(longitude),
+            **drop_none(
+                name=_optional_text(name, "name"), address=_optional_text(address, "address")
+            ),
+            **_common(
+                id=id, delay=delay, reply_to_message_id=reply_to_message_id, mentioned_ids=None
+            ),
+        }
+        return await self._send("location", body)
+
+    async def send_contact(
+        self,
+        phone: str,
+        contact_name: str,
+        contact_phone: str,
+        *,
+        id: str | None = None,
+        delay: float | None = None,
+        reply_to_message_id: str | None = None,
+    ) -> SentMessage:
+        """Send a contact card (`POST …/chat/send/contact`).
+
+        Args:
+            phone: Number, group id or JID to send to.
+            contact_name: Name on the card.
+            contact_phone: Number on the card.
+            id: Your own id for the message.
+            delay: Delay before sending.
+            reply_to_message_id: Quote this message.
+        """
+        body = {
+            "phone": validate.chat_target(phone),
+            "contact_name": validate.non_empty(contact_name, "contact_name"),
+            "contact_phone": validate.phone(contact_phone, "contact_phone"),
+            **_common(
+                id=id, delay=delay, reply_to_message_id=reply_to_message_id, mentioned_ids=None
+            ),
+        }
+        return await self._send("contact", body)
+
+    async def send_buttons(
+        self,
+        phone: str,
+        text: str,
+        buttons: Iterable[Button | Mapping[str, Any]],
+        *,
+        footer: str | None = None,
+        id: str | None = None,
+        delay: float | None = None,
+    ) -> SentMessage:
+        """Send a message with reply buttons (`POST …/chat/send/buttons`).
+
+        Args:
+            phone: Number, group id or JID to send to.
+            text: The message text.
+            buttons: `Button` values (or ``{"id", "text"}`` mappings).
+            footer: Footer text.
+            id: Your own id for the message.
+            delay: Delay before sending.
+        """
+        body = {
+            "phone": validate.chat_target(phone),
+            "message": validate.non_empty(text, "text"),
+            "buttons": _items(buttons, Button, "buttons"),
+            **drop_none(footer=_optional_text(footer, "footer")),
+            **_common(id=id, delay=delay, reply_to_message_id=None, mentioned_ids=None),
+        }
+        return await self._send("buttons", body)
+
+    async def send_list(
+        self,
+        phone: str,
+        *,
+        title: str,
+        description: str,
+        button_text: str,
+        sections: Iterable[ListSection | Mapping[str, Any]],
+        footer: str | None = None,
+        id: str | None = None,
+        delay: float | None = None,
+    ) -> SentMessage:
+        """Send a list message (`POST …/chat/send/list`).
+
+        Args:
+            phone: Number, group id or JID to send to.
+            title: List title.
+            description: Text above the button.
+            button_text: Label of the button that opens the list.
+            sections: `ListSection` values (each with `ListRow` rows) or equivalent mappings.
+            footer: Footer text.
+            id: Your own id for the message.
+            delay: Delay before sending.
+        """
+        section_list = _items(sections, ListSection, "sections")
+        for i, section in enumerate(section_list):
+            if not section.get("rows"):
+                raise InputError(f"sections[{i}].rows", "must not be empty")
+        body = {
+            "phone": validate.chat_target(phone),
+            "title": validate.non_empty(title, "title"),
+            "description": validate.non_empty(description, "description"),
+            "button_text": validate.non_empty(button_text, "button_text"),
+            "sections": section_list,
+            **drop_none(footer=_optional_text(footer, "footer")),
+            **_common(id=id, delay=delay, reply_to_message_id=None, mentioned_ids=None),
+        }
+        return await self._send("list", body)
+
+    async def send_link(
+        self,
+        phone: str,
+        link_url: str,
+        *,
+        text: str | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        jpeg_thumbnail: str | None = None,
+        id: str | None = None,
+        delay: float | None = None,
+        reply_to_message_id: str | None = None,
+    ) -> SentMessage:
+        """Send a link with a preview (`POST …/chat/send/link`).
+
+        The SDKs disagree on the field names; this sends the typed SDKs' ``message``,
+        ``link_url``, ``title``, ``link_description`` and ``jpeg_thumbnail``.
+
+        Args:
+            phone: Number, group id or JID to send to.
+            link_url: The http(s) link.
+            text: Message text around the link (the link alone when None).
+            title: Preview title.
+            description: Preview description.
+            jpeg_thumbnail: Preview image, base64 JPEG.
+            id: Your own id for the message.
+            delay: Delay before sending.
+            reply_to_message_id: Quote this message.
+        """
+        url = validate.web_url(link_url, "link_url")
+        body = {
+            "phone": validate.chat_target(phone),
+            "message": url if text is None else validate.non_empty(text, "text"),
+            "link_url": url,
+            **drop_none(
+                title=_optional_text(title, "title"),
+                link_description=_optional_text(description, "description"),
+                jpeg_thumbnail=_optional_text(jpeg_thumbnail, "jpeg_thumbnail"),
+            ),
+            **_common(
+                id=id, delay=delay, reply_to_message_id=reply_to_message_id, mentioned_ids=None
+            ),
+        }
+        return await self._send("link", body)
+
+    async def send_poll(
+        self,
+        phone: str,
+        name: str,
+        options: Iterable[str],
+        *,
+        selectable_options_count: int | None = None,
+        hide_participant_names: bool | None = None,
+        end_time: str | None = None,
+        allow_add_option: bool | None = None,
+        id: str | None = None,
+        delay: float | None = None,
+    ) -> SentMessage:
+        """Send a poll (`POST …/chat/send/poll`).
+
+        Args:
+            phone: Number, group id or JID to send to.
+            name: The question.
+            options: The answers (at least two).
+            selectable_options_count: How many answers one voter may pick.
+            hide_participant_names: Hide who voted for what.
+            end_time: When voting closes, as the API formats it.
+            allow_add_option: Let voters add answers.
+            id: Your own id for the message.
+            delay: Delay before sending.
+        """
+        answers = validate.string_list(options, "options")
+        if len(answers) < 2:
+            raise InputError("options", "a poll needs at least two options")
+        count = None
+        if selectable_options_count is not None:
+            count = validate.integer(
+                selectable_options_count, "selectable_options_count", minimum=1
+            )
+            if count > len(answers):
+                raise InputError(
+                    "selectable_options_count", "must not exceed the number of options"
+                )
+        body = {
+            "phone": validate.chat_target(phone),
+            "name": validate.non_empty(name, "name"),
+            "options": answers,
+            **drop_none(
+                selectable_options_count=count,
+                hide_participant_names=None
+                if hide_participant_names is None
+                else validate.boolean(hide_participant_names, "hide_participant_names"),
+                end_time=_optional_text(end_time, "end_time"),
+                allow_add_option=None
+                if allow_add_option is None
+                else validate.boolean(allow_add_option, "allow_add_option"),
+            ),
+            **_common(id=id, delay=delay, reply_to_message_id=None, mentioned_ids=None),
+        }
+        return await self._send("poll", body)
+
+    async def vote_poll(
+        self,
+        phone: str,
+        message_id: str,
+        selected_options: Iterable[str],
+        *,
+        poll_sender: str | None = None,
+        from_me: bool | None = None,
+    ) -> dict[str, Any]:
+        """Vote in a poll (`POST …/chat/poll/vote`); returns the undocumented response as a dict.
+
+        Args:
+            phone: The chat the poll is in.
+            message_id: The poll message.
+            selected_options: The chosen answers.
+            poll_sender: JID of who sent the poll.
+            from_me: Whether the poll was sent by this account.
+        """
+        body = {
+            "phone": validate.chat_target(phone),
+            "message_id": validate.non_empty(message_id, "message_id"),
+            "selected_options": validate.string_list(selected_options, "selected_options"),
+            **drop_none(
+                poll_sender=_optional_text(poll_sender, "poll_sender"),
+                from_me=None if from_me is None else validate.boolean(from_me, "from_me"),
+            ),
+        }
+        return await self._object("POST", self._path("chat", "poll", "vote"), json=body)
+
+    async def react(self, phone: str, message_id: str, reaction: str) -> dict[str, Any]:
+        """React to a message with an emoji (`POST …/chat/react`).
+
+        Args:
+            phone: The chat of the message.
+            message_id: The message.
+            reaction: The emoji.
+        """
+        body = {
+            "phone": validate.chat_target(phone),
+            "message_id": validate.non_empty(message_id, "message_id"),
+            "reaction": validate.non_empty(reaction, "reaction"),
+        }
+        return await self._object("POST", self._path("chat", "react"), json=body)
+
+    async def remove_reaction(self, phone: str, message_id: str) -> dict[str, Any]:
+        """Remove this account's reaction (`DELETE …/chat/react` with a JSON body).
+
+        Args:
+            phone: The chat of the message.
+            message_id: The message.
+        """
+        body = {
+            "phone": validate.chat_target(phone),
+            "message_id": validate.non_empty(message_id, "message_id"),
+        }
+        return await self._object("DELETE", self._path("chat", "react"), json=body)
+
+    async def presence(
+        self, phone: str, state: PresenceState | str, *, media: str | None = None
+    ) -> dict[str, Any]:
+        """Show typing / recording / paused in a chat (`POST …/chat/presence`).
+
+        Args:
+            phone: The chat.
+            state: ``composing``, ``paused``, ``available`` or ``unavailable``.
+            media: ``"audio"`` with ``composing`` shows "recording".
+        """
+        body = {
+            "phone": validate.chat_target(phone),
+            "state": validate.choice(state, "state", PresenceState).value,
+        }
+        if media is not None:
+            if media != "audio":
+                raise InputError("media", f"{media!r} is not 'audio'")
+            body["media"] = media
+        # Showing the same presence twice is harmless.
+        return await self._object(
+            "POST", self._path("chat", "presence"), json=body, idempotent=True
+        )
+
+    async def mark_read(
+        self, chat: str, message_ids: Iterable[str], *, sender: str | None = None
+    ) -> ActionResult:
+        """Mark messages as read (`POST …/chat/markread`).
+
+        Args:
+            chat: The chat (number, group id or JID).
+            message_ids: The messages to mark.
+            sender: JID of the messages' sender (needed in groups).
+        """
+        body = {
+            "id": validate.string_list(message_ids, "message_ids"),
+            "chat": validate.chat_target(chat, "chat"),
+            **drop_none(sender=None if sender is None else validate.chat_target(sender, "sender")),
+        }
+        return await self._parsed(
+            ActionResult, "POST", self._path("chat", "markread"), json=body, idempotent=True
+        )
+
+    async def _download(self, kind: str, media: Mapping[str, Any]) -> MediaDownload:
+        if not isinstance(media, Mapping):
+            raise InputError("media", f"must be a mapping, not {type(media).__name__}")
+        if not any(media.get(key) for key in _MEDIA_KEYS):
+            raise InputError(
+                "media",
+                "needs 'url' or 'direct_path' (pass the <kind>_message node of a received message)",
+            )
+        return await self._parsed(
+            MediaDownload,
+            "POST",
+            self._path("chat", f"download{kind}"),
+            json=dict(media),
+            idempotent=True,
+        )
+
+    async def download_image(self, media: Mapping[str, Any]) -> MediaDownload:
+        """Download a received image (`POST …/chat/downloadimage`).
+
+        Prefer ``media_url`` from the event when it is present: it needs no extra call.
+
+        Args:
+            media: The ``image_message`` node of the received message (snake_case keys:
+                ``url``, ``direct_path``, ``media_key``, ``mimetype``, ``file_enc_sha256``, ...).
+        """
+        return await self._download("image", media)
+
+    async def download_video(self, media: Mapping[str, Any]) -> MediaDownload:
+        """Download a received video (`POST …/chat/downloadvideo`).
+
+        Args:
+            media: The ``video_message`` node of the received message.
+        """
+        return await self._download("video", media)
+
+    async def download_audio(self, media: Mapping[str, Any]) -> MediaDownload:
+        """Download a received audio (`POST …/chat/downloadaudio`).
+
+        Args:
+            media: The ``audio_message`` node of the received message.
+        """
+        return await self._download("audio", media)
+
+    async def download_document(self, media: Mapping[str, Any]) -> MediaDownload:
+        """Download a received document (`POST …/chat/downloaddocument`).
+
+        Args:
+            media: The ``document_message`` node of the received message.
+        """
+        return await self._download("document", media)
+
+    async def edit(self, message_id: str, text: str, phone: str | None = None) -> dict[str, Any]:
+        """Edit a sent text message (`PATCH …/chat/messages/{message_id}`).
+
+        Args:
+            message_id: The message.
+            text: The new text.
+            phone: The chat of the message.
+        """
+        body = {
+            "message": validate.non_empty(text, "text"),
+            **drop_none(phone=None if phone is None else validate.chat_target(phone)),
+        }
+        path = self._path("chat", "messages", validate.non_empty(message_id, "message_id"))
+        return await self._object("PATCH", path, json=body, idempotent=True)
+
+    async def delete(self, message_id: str, phone: str | None = None) -> dict[str, Any]:
+        """Delete (revoke) a sent message (`DELETE …/chat/messages/{message_id}`).
+
+        Args:
+            message_id: The message.
+            phone: The chat of the message.
+        """
+        body = drop_none(phone=None if phone is None else validate.chat_target(phone))
+        path = self._path("chat", "messages", validate.non_empty(message_id, "message_id"))
+        return await self._object("DELETE", path, json=body or None)
+
+    async def send(self, kind: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Call any ``POST …/chat/{kind}`` route with a body as given (an escape hatch).
+
+        Not retried after an unknown outcome.
+
+        Args:
+            kind: The route below ``chat/``, e.g. ``"send/text"``.
+            body: The JSON body, sent unchanged.
+        """
+        parts = [p for p in validate.non_empty(kind, "kind").strip("/").split("/") if p]
+        if not parts or any(p in (".", "..") for p in parts):
+            raise InputError("kind", f"{kind!r} is not a route below chat/")
+        if not isinstance(body, Mapping):
+            raise InputError("body", f"must be a mapping, not {type(body).__name__}")
+        path = "/".join([self._path("chat"), *(segment(p) for p in parts)])
+        return await self._object("POST", path, json=dict(body))

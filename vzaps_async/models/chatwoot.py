@@ -1,0 +1,118 @@
+"""Chatwoot integration models."""
+
+from __future__ import annotations
+
+import enum
+
+import attrs
+
+from vzaps_async._secret import Secret
+
+from .common import register_open_enum
+
+__all__ = ["ChatwootConfig", "ChatwootImportScope", "ChatwootSettings"]
+
+
+class ChatwootImportScope(enum.StrEnum):
+    """What `ChatwootAPI.import_` copies into Chatwoot."""
+
+    CONTACTS = "contacts"
+    MESSAGES = "messages"
+    ALL = "all"
+
+
+register_open_enum(ChatwootImportScope)
+
+
+@attrs.frozen(kw_only=True)
+class ChatwootSettings:
+    """The Chatwoot configuration to save (`POST /instances/{id}/chatwoot`).
+
+    ``enabled``, ``url``, ``account_id`` and ``token`` are required. Fields left None are not sent.
+
+    Args:
+        enabled: Whether the integration is active.
+        url: Chatwoot base URL.
+        account_id: Chatwoot account id (digits).
+        token: The Chatwoot ``api_access_token``.
+        name_inbox: Name of the inbox.
+        sign_msg: Sign agent messages with the agent name.
+        sign_delimiter: Delimiter between signature and text.
+        number: The WhatsApp number of the inbox.
+        reopen_conversation: Reopen resolved conversations on new messages.
+        conversation_pending: Open new conversations as pending.
+        import_contacts: Import contacts on setup.
+        import_messages: Import messages on setup.
+        days_limit_import_messages: Days of history to import (at least 1).
+        auto_create: Create the inbox (and its webhook) automatically.
+        organization: Organization name for the bot contact.
+        logo: Logo URL for the bot contact.
+        ignore_jids: JIDs never forwarded to Chatwoot.
+        ignore_groups: Do not forward group chats.
+    """
+
+    enabled: bool | None = None
+    url: str | None = None
+    account_id: str | None = None
+    token: Secret | None = None
+    name_inbox: str | None = None
+    sign_msg: bool | None = None
+    sign_delimiter: str | None = None
+    number: str | None = None
+    reopen_conversation: bool | None = None
+    conversation_pending: bool | None = None
+    import_contacts: bool | None = None
+    import_messages: bool | None = None
+    days_limit_import_messages: int | None = None
+    auto_create: bool | None = None
+    organization: str | None = None
+    logo: str | None = None
+    ignore_jids: tuple[str, ...] | None = None
+    ignore_groups: bool | None = None
+
+
+@attrs.frozen
+class ChatwootConfig:
+    """The saved Chatwoot configuration; the token is only shown masked.
+
+    Args:
+        enabled: Whether the integration is active.
+        url: Chatwoot base URL.
+        account_id: Chatwoot account id.
+        name_inbox: Inbox name.
+        sign_msg: Sign agent messages.
+        sign_delimiter: Signature delimiter.
+        number: WhatsApp number of the inbox.
+        reopen_conversation: Reopen resolved conversations.
+        conversation_pending: New conversations start pending.
+        import_contacts: Import contacts on setup.
+        import_messages: Import messages on setup.
+        days_limit_import_messages: Days of history to import.
+        auto_create: Inbox created automatically.
+        organization: Organization name.
+        logo: Logo URL.
+        ignore_jids: JIDs never forwarded.
+        ignore_groups: Group chats not forwarded.
+        webhook_url: The URL to paste into the Chatwoot API inbox.
+        token_masked: The Chatwoot token, masked.
+    """
+
+    enabled: bool | None = None
+    url: str | None = None
+    account_id: str | None = None
+    name_inbox: str | None = None
+    sign_msg: bool | None = None
+    sign_delimiter: str | None = None
+    number: str | None = None
+    reopen_conversation: bool | None = None
+    conversation_pending: bool | None = None
+    import_contacts: bool | None = None
+    import_messages: bool | None = None
+    days_limit_import_messages: int | None = None
+    auto_create: bool | None = None
+    organization: str | None = None
+    logo: str | None = None
+    ignore_jids: tuple[str, ...] | None = None
+    ignore_groups: bool | None = None
+    webhook_url: str | None = None
+    token_masked: str | None = None
