@@ -1,0 +1,199 @@
+"""The pure onboarding state machine: table, guards, diagram, and random exploration."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+
+from vzaps_async._secret import Secret
+from vzaps_async.errors import VZapsError
+from vzaps_async.onboarding import (
+    TRANSITIONS,
+    Cancelled,
+    Connected,
+    Created,
+    CreateIntended,
+    Event,
+    Failed,
+    IllegalTransition,
+    IntentCleared,
+    PairCodeShown,
+    PairingStarted,
+    QRShown,
+    Resumed,
+    Snapshot,
+    State,
+    Subscribed,
+    SubscribeIntended,
+    render_ascii,
+    render_mermaid,
+    transition,
+)
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "onboarding.md"
+TOKEN = Secret("inst_abcdefghijklmnop")
+
+
+def happy_path() -> list[Event]:
+    return [
+        CreateIntended(at=1.0),
+        Created("VZ1", TOKEN, at=2.0),
+        SubscribeIntended(at=3.0),
+        Subscribed(at=4.0),
+        PairingStarted("qr", at=5.0),
+        QRShown("data:image/png;base64,AAAA", expires_at=25.0, at=6.0),
+        Connected("5511999999999", at=7.0),
+    ]
+
+
+def test_happy_path_reaches_connected_and_records_everything() -> None:
+    """The normal event sequence ends CONNECTED with id, token, counters and timestamps kept."""
+    snap = Snapshot(name="shop-01", planned_at=0.0)
+    for event in happy_path():
+        snap = transition(snap, event)
+    assert snap.state is State.CONNECTED
+    assert snap.instance_id == "VZ1"
+    assert snap.token == TOKEN
+    assert (snap.create_attempts, snap.subscribe_attempts, snap.qr_rotations) == (1, 1, 1)
+    assert snap.intent is None
+    assert (snap.created_at, snap.connected_at, snap.updated_at) == (2.0, 7.0, 7.0)
+    assert snap.qr_code is None  # the QR is dropped once it is no longer needed
+    assert snap.phone == "5511999999999"
+
+
+def test_intents_are_recorded_and_cleared() -> None:
+    """CreateIntended records a pending intent that Created or IntentCleared clears."""
+    snap = transition(Snapshot(name="abc"), CreateIntended(at=10.0))
+    assert (snap.intent, snap.intent_at) == ("create", 10.0)
+    cleared = transition(snap, IntentCleared("nothing found"))
+    assert cleared.intent is None
+    assert cleared.state is State.PLANNED
+
+
+def test_illegal_transition_names_both_states_and_the_event() -> None:
+    """A forbidden event raises IllegalTransition naming state, event and what is allowed."""
+    with pytest.raises(IllegalTransition) as info:
+        transition(Snapshot(name="abc"), Subscribed())
+    message = str(info.value)
+    assert "Subscribed" in message
+    assert "PLANNED" in message
+    assert "CreateIntended" in message
+    assert isinstance(info.value, VZapsError)
+
+
+def test_guards_refuse_pairing_without_subscription_and_pair_code_without_phone() -> None:
+    """Data guards refuse pairing before billing and a pair-code pairing without a phone."""
+    resumed = Snapshot(name="abc", state=State.RESUMED, instance_id="VZ1", token=TOKEN)
+    with pytest.raises(IllegalTransition, match="subscription"):
+        transition(resumed, PairingStarted("qr"))
+    subscribed = Snapshot(name="abc", state=State.SUBSCRIBED, subscribed=True)
+    with pytest.raises(IllegalTransition, match="phone"):
+        transition(subscribed, PairingStarted("pair_code"))
+    pairing = transition(subscribed, PairingStarted("qr"))
+    with pytest.raises(IllegalTransition, match="method"):
+        transition(pairing, PairCodeShown("ABCD-EFGH", "5511"))
+
+
+def test_pairing_restart_counts_and_resets_rotations() -> None:
+    """A second PairingStarted counts a restart and resets the per-attempt code count."""
+    snap = Snapshot(name="abc", state=State.SUBSCRIBED, subscribed=True, phone="5511")
+    snap = transition(snap, PairingStarted("qr"))
+    for i in range(3):
+        snap = transition(snap, QRShown(f"data:{i}"))
+    assert snap.qr_rotations == 3
+    snap = transition(snap, PairingStarted("pair_code", "5511"))
+    assert (snap.qr_rotations, snap.pairing_restarts, snap.method) == (0, 1, "pair_code")
+
+
+def test_snapshot_repr_hides_token_and_qr() -> None:
+    """A snapshot's repr shows neither the token nor the QR data."""
+    snap = Snapshot(name="abc", token=TOKEN, qr_code="data:image/png;base64,SECRETQR")
+    text = repr(snap)
+    assert TOKEN.reveal() not in text
+    assert "SECRETQR" not in text
+
+
+def test_docs_diagram_equals_rendered_table() -> None:
+    """docs/onboarding.md contains exactly the diagram rendered from the transition table."""
+    text = DOC.read_text()
+    blocks = re.findall(r"```mermaid\n(.*?)```", text, flags=re.S)
+    assert blocks == [render_mermaid()]
+
+
+def test_ascii_rendering_lists_every_transition() -> None:
+    """The ASCII rendering has one line per table entry."""
+    assert len(render_ascii().splitlines()) == len(TRANSITIONS)
+
+
+EVENTS = st.one_of(
+    st.builds(CreateIntended),
+    st.builds(Created, st.just("VZ1"), st.just(TOKEN), st.booleans()),
+    st.builds(IntentCleared),
+    st.builds(SubscribeIntended),
+    st.builds(Subscribed),
+    st.builds(PairingStarted, st.sampled_from(["qr", "pair_code"]), st.sampled_from([None, "55"])),
+    st.builds(QRShown, st.sampled_from(["data:a", "data:b"])),
+    st.builds(PairCodeShown, st.just("ABCD-EFGH"), st.just("55")),
+    st.builds(Connected),
+    st.builds(Cancelled),
+    st.builds(Resumed),
+    st.builds(Failed, st.just("boom")),
+)
+
+
+class MachineExploration(RuleBasedStateMachine):
+    """Random event sequences: refused events change nothing, accepted ones follow the table."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.snap = Snapshot(name="explore")
+        self.visited: list[State] = [State.PLANNED]
+
+    @rule(event=EVENTS)
+    def apply(self, event: Event) -> None:
+        before = self.snap
+        expected = TRANSITIONS.get((before.state, type(event)))
+        try:
+            after = transition(before, event)
+        except IllegalTransition:
+            return
+        assert expected is not None, "an event outside the table was accepted"
+        assert after.state is expected
+        self.snap = after
+        self.visited.append(after.state)
+
+    @invariant()
+    def connected_only_through_created_and_subscribed(self) -> None:
+        if self.snap.state is State.CONNECTED:
+            assert State.CREATED in self.visited
+            assert self.snap.subscribed
+            assert self.snap.instance_id is not None
+            assert self.snap.token is not None
+
+    @invariant()
+    def subscribed_implies_created(self) -> None:
+        if self.snap.subscribed or self.snap.state is State.SUBSCRIBED:
+            assert State.CREATED in self.visited
+            assert self.snap.instance_id is not None
+
+    @invariant()
+    def failed_is_terminal_and_has_reason(self) -> None:
+        if State.FAILED in self.visited:
+            assert self.snap.state is State.FAILED
+            assert self.snap.failure
+
+    @invariant()
+    def pending_intent_matches_state(self) -> None:
+        if self.snap.intent == "create":
+            assert self.snap.state in (State.PLANNED, State.FAILED)
+        if self.snap.intent == "subscribe":
+            assert self.snap.instance_id is not None
+
+
+MachineExploration.TestCase.settings = settings(max_examples=150, stateful_step_count=40)
+TestMachineExploration = MachineExploration.TestCase

@@ -1,0 +1,79 @@
+"""Onboarding: take many WhatsApp instances from nothing to connected, safely and concurrently.
+
+- `State`, the events and `transition`: the pure state machine (see ``docs/onboarding.md``);
+- `Onboarding`: the async driver for one instance;
+- `Fleet`: many onboardings with shared limits, a 429 cool-down, events and a `FleetReport`;
+- `MemoryJournal`, `SQLiteJournal`: where snapshots survive crashes;
+- presenters: show QR codes and pair codes to whoever holds the phones.
+"""
+
+from __future__ import annotations
+
+from ._driver import Gates, Onboarding, OnboardingOptions, Transition
+from ._fleet import Failure, Fleet, FleetOptions, FleetReport, InstanceSpec
+from ._gates import CoolDown, RateGate
+from ._presenters_base import NullPresenter, Presenter
+from ._state import (
+    TERMINAL_STATES,
+    TRANSITIONS,
+    Cancelled,
+    Connected,
+    Created,
+    CreateIntended,
+    Event,
+    Failed,
+    IllegalTransition,
+    IntentCleared,
+    PairCodeShown,
+    PairingStarted,
+    QRShown,
+    Resumed,
+    Snapshot,
+    State,
+    Subscribed,
+    SubscribeIntended,
+    render_ascii,
+    render_mermaid,
+    transition,
+)
+from ._store import Journal, MemoryJournal, SQLiteJournal
+
+__all__ = [
+    "TERMINAL_STATES",
+    "TRANSITIONS",
+    "Cancelled",
+    "Connected",
+    "CoolDown",
+    "CreateIntended",
+    "Created",
+    "Event",
+    "Failed",
+    "Failure",
+    "Fleet",
+    "FleetOptions",
+    "FleetReport",
+    "Gates",
+    "IllegalTransition",
+    "InstanceSpec",
+    "IntentCleared",
+    "Journal",
+    "MemoryJournal",
+    "NullPresenter",
+    "Onboarding",
+    "OnboardingOptions",
+    "PairCodeShown",
+    "PairingStarted",
+    "Presenter",
+    "QRShown",
+    "RateGate",
+    "Resumed",
+    "SQLiteJournal",
+    "Snapshot",
+    "State",
+    "SubscribeIntended",
+    "Subscribed",
+    "Transition",
+    "render_ascii",
+    "render_mermaid",
+    "transition",
+]

@@ -1,0 +1,598 @@
+"""`Onboarding`: the async driver that takes one instance from nothing to connected.
+
+The driver performs each step's I/O, turns the outcome into an event, applies the pure
+`transition`, and journals the new snapshot *before* acting on it. The money rules:
+
+- create and subscribe are journaled as intents before the call;
+- the token is journaled the moment create returns;
+- whenever an intent is found pending (after a crash, a timeout, a lost response), the server is
+  asked first: `find_by_name` for a create, `get(...).billing_status` for a subscribe; a found
+  instance is adopted, never created again; a 409 ALREADY_SUBSCRIBED means subscribed.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
+from typing import Any, Final, Literal, TypeVar
+
+import anyio
+import attrs
+
+from vzaps_async._secret import Secret
+from vzaps_async.errors import (
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    ConnectError,
+    NotFoundError,
+    PaymentRequiredError,
+    PermissionDeniedError,
+    RateLimitedError,
+    VZapsError,
+)
+
+from ._gates import CoolDown, RateGate
+from ._ports import InstanceHandlePort, OnboardingClient
+from ._presenters_base import NullPresenter, Presenter
+from ._state import (
+    Cancelled,
+    Connected,
+    Created,
+    CreateIntended,
+    Event,
+    Failed,
+    IntentCleared,
+    PairCodeShown,
+    PairingMethod,
+    PairingStarted,
+    QRShown,
+    Resumed,
+    Snapshot,
+    State,
+    Subscribed,
+    SubscribeIntended,
+    transition,
+)
+from ._store import Journal
+
+__all__ = ["Gates", "Onboarding", "OnboardingOptions", "Transition"]
+
+log = logging.getLogger("vzaps_async.onboarding")
+
+T = TypeVar("T")
+
+#: Billing statuses that prove a subscription exists (a lost subscribe response was applied).
+SUBSCRIBED_STATUSES: Final = frozenset({"ACTIVE", "PAST_DUE", "UNPAID", "INCOMPLETE"})
+
+# Refusals that retrying cannot fix: the onboarding fails with the server's reason.
+_FATAL = (AuthenticationError, PermissionDeniedError, PaymentRequiredError, BadRequestError)
+# Errors that prove the request was not applied: a non-idempotent call may be sent again as is.
+_NOT_APPLIED = (RateLimitedError, ConnectError)
+# Anything else from the network may or may not have been applied.
+_UNKNOWN = (VZapsError, TimeoutError, OSError)
+
+
+@attrs.frozen
+class OnboardingOptions:
+    """How one onboarding behaves.
+
+    Args:
+        method: Default pairing method, ``"qr"`` or ``"pair_code"`` (needs a phone).
+        step_timeout: Seconds allowed for one request (create, subscribe, one poll).
+        deadline: Seconds allowed for the whole onboarding (None: no limit); on expiry the
+            instance ends FAILED with a reason saying where it stood.
+        poll_interval: Seconds between pairing polls when the server gives no pacing hint;
+            an ``expires_in`` hint shortens the wait so the next QR is fetched when it rotates.
+        max_qr_rotations: Codes shown per pairing attempt before pairing is restarted (or
+            switched, see ``on_qr_exhausted``).
+        on_qr_exhausted: ``"restart"`` (show fresh QR codes), ``"pair_code"`` (switch to a pair
+            code when the instance has a phone) or ``"fail"``.
+        max_pairing_restarts: Restarts allowed before the instance fails as "pairing expired".
+        pair_code_ttl: Seconds a pair code stays valid (the API does not say; 180 by default).
+        backoff_base: Seconds; scale of the backoff after a retryable error.
+        backoff_max: Seconds; cap of one backoff.
+        max_retries: Retryable errors tolerated in a row for one call before giving up.
+        create_options: Extra create arguments (``webhook``, ``events``, ``labels``, ...).
+    """
+
+    method: PairingMethod = "qr"
+    step_timeout: float = 30.0
+    deadline: float | None = 900.0
+    poll_interval: float = 1.0
+    max_qr_rotations: int = 5
+    on_qr_exhausted: Literal["restart", "pair_code", "fail"] = "restart"
+    max_pairing_restarts: int = 3
+    pair_code_ttl: float = 180.0
+    backoff_base: float = 0.2
+    backoff_max: float = 10.0
+    max_retries: int = 50
+    create_options: Mapping[str, Any] = attrs.field(factory=dict)
+
+
+@attrs.define
+class Gates:
+    """Limits shared by every onboarding of a fleet (a lone onboarding gets its own).
+
+    Args:
+        create: Concurrent create calls at most.
+        subscribe: Concurrent subscribe calls at most.
+        poll: Concurrent pairing polls at most.
+        cooldown: The shared 429 cool-down.
+        rate: Optional shared request-rate gate.
+    """
+
+    create: anyio.CapacityLimiter = attrs.field(factory=lambda: anyio.CapacityLimiter(8))
+    subscribe: anyio.CapacityLimiter = attrs.field(factory=lambda: anyio.CapacityLimiter(8))
+    poll: anyio.CapacityLimiter = attrs.field(factory=lambda: anyio.CapacityLimiter(64))
+    cooldown: CoolDown = attrs.field(factory=CoolDown)
+    rate: RateGate | None = None
+
+
+@attrs.frozen
+class Transition:
+    """One applied event: what `Fleet.events` yields.
+
+    Args:
+        name: Instance name.
+        previous: State before the event.
+        snapshot: Snapshot after the event.
+        event: The event.
+    """
+
+    name: str
+    previous: State
+    snapshot: Snapshot
+    event: Event
+
+    @property
+    def state(self) -> State:
+        """State after the event."""
+        return self.snapshot.state
+
+
+Observer = Callable[[Transition], Awaitable[None]]
+
+
+class _Abort(Exception):
+    """Internal: stop the flow because a Failed event was applied."""
+
+
+def _describe(exc: BaseException) -> str:
+    # Exception texts of this package never contain secrets; keep them short for reports.
+    text = str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {text}"[:300]
+
+
+def _epoch(value: datetime | None) -> float | None:
+    return value.timestamp() if value is not None else None
+
+
+class Onboarding:
+    """Drives one instance from nothing (or from its journaled snapshot) to CONNECTED.
+
+    Args:
+        client: A `vzaps_async.Client` (or anything shaped like `OnboardingClient`).
+        journal: Where snapshots are saved; a snapshot found there is resumed.
+        name: Instance name (the journal key, and what reconciliation searches by).
+        phone: Phone number, required for the pair-code method.
+        method: Pairing method (default: ``options.method``).
+        options: Timeouts, polling and retry settings.
+        gates: Shared limiters and cool-down (a fleet passes its own).
+        presenter: Shows QR codes / pair codes.
+        observer: Awaited with every `Transition` (a fleet's event stream).
+    """
+
+    __slots__ = (
+        "_client",
+        "_gates",
+        "_journal",
+        "_method",
+        "_observer",
+        "_options",
+        "_phone",
+        "_presenter",
+        "_snap",
+        "name",
+    )
+
+    def __init__(
+        self,
+        client: OnboardingClient,
+        journal: Journal,
+        name: str,
+        *,
+        phone: str | None = None,
+        method: PairingMethod | None = None,
+        options: OnboardingOptions | None = None,
+        gates: Gates | None = None,
+        presenter: Presenter | None = None,
+        observer: Observer | None = None,
+    ) -> None:
+        self._client = client
+        self._journal = journal
+        self.name = name
+        self._phone = phone
+        self._options = options or OnboardingOptions()
+        self._method: PairingMethod = method or self._options.method
+        self._gates = gates or Gates()
+        self._presenter: Presenter = presenter or NullPresenter()
+        self._observer = observer
+        self._snap: Snapshot | None = None
+        if self._method == "pair_code" and not phone:
+            raise ValueError(f"{name}: the pair_code method needs a phone number")
+
+    @property
+    def snapshot(self) -> Snapshot | None:
+        """The latest snapshot (None before `run` loaded or planned it)."""
+        return self._snap
+
+    # ------------------------------------------------------------------ public operations
+
+    async def load(self, snapshot: Snapshot | None = None) -> Snapshot:
+        """Load the journaled snapshot (or use ``snapshot``), or plan a fresh one.
+
+        Args:
+            snapshot: A snapshot already read from the journal, to save a lookup.
+        """
+        if self._snap is None:
+            found = snapshot or await self._journal.get(self.name)
+            self._snap = found or Snapshot(name=self.name, method=self._method, phone=self._phone)
+        return self._snap
+
+    async def run(self, snapshot: Snapshot | None = None) -> Snapshot:
+        """Drive the instance until it is CONNECTED, FAILED or CANCELLED, or the deadline passes.
+
+        Cancelling the caller's scope stops at once; the journal then holds the last snapshot,
+        and a later `run` continues from it (reconciling any pending intent first).
+
+        Args:
+            snapshot: A snapshot already read from the journal, to save a lookup.
+        """
+        snap = await self.load(snapshot)
+        started = time.monotonic()
+        deadline = self._options.deadline
+        with anyio.move_on_after(deadline if deadline is not None else float("inf")) as scope:
+            try:
+                while not snap.terminal:
+                    await self._step(snap)
+                    snap = self._current
+            except _Abort:
+                pass
+            except Exception as exc:
+                # A bug or an unexpected answer: record it rather than lose the whole fleet.
+                log.exception("onboarding %s stopped by an unexpected error", self.name)
+                await self._fail(f"unexpected error: {_describe(exc)}", abort=False)
+        if scope.cancelled_caught and not self._current.terminal:
+            where = self._current.state.value
+            pending = self._current.intent
+            note = f"; the outcome of the last {pending} is unknown" if pending else ""
+            await self._fail(
+                f"deadline of {deadline:g}s passed in state {where} after "
+                f"{time.monotonic() - started:.1f}s{note}",
+                abort=False,
+            )
+        return self._current
+
+    async def cancel(self) -> Snapshot:
+        """Cancel the instance on the server (now or at period end, as the server decides)."""
+        snap = await self.load()
+        if snap.instance_id is None:
+            raise ValueError(f"{self.name}: nothing to cancel, the instance was never created")
+        try:
+            message = await self._retrying(
+                self._gates.subscribe, self._client.instances.cancel, snap.instance_id
+            )
+        except ConflictError as exc:
+            message = f"already cancelled ({exc.code or exc.status})"
+        await self._apply(Cancelled(message))
+        return self._current
+
+    async def resume(self) -> Snapshot:
+        """Reverse a scheduled cancellation, then continue the flow to CONNECTED (see `run`)."""
+        snap = await self.load()
+        if snap.state is not State.CANCELLED or snap.instance_id is None:
+            raise ValueError(f"{self.name}: only a cancelled instance can be resumed")
+        try:
+            await self._retrying(
+                self._gates.subscribe, self._client.instances.resume, snap.instance_id
+            )
+        except ConflictError as exc:
+            await self._fail(f"cannot resume: {_describe(exc)}", abort=False)
+            return self._current
+        await self._apply(Resumed())
+        return await self.run()
+
+    # ------------------------------------------------------------------ machinery
+
+    @property
+    def _current(self) -> Snapshot:
+        assert self._snap is not None, "load() first"
+        return self._snap
+
+    async def _apply(self, event: Event, *, persist: bool = True) -> Snapshot:
+        old = self._current
+        new = transition(old, event)
+        if persist:
+            await self._journal.save(new)
+        self._snap = new
+        await self._show(new, event)
+        if self._observer is not None:
+            await self._observer(Transition(self.name, old.state, new, event))
+        return new
+
+    async def _show(self, snap: Snapshot, event: Event) -> None:
+        try:
+            if isinstance(event, QRShown):
+                await self._presenter.qr_shown(snap, event)
+            elif isinstance(event, PairCodeShown):
+                await self._presenter.pair_code_shown(snap, event)
+            elif isinstance(event, Connected):
+                await self._presenter.connected(snap)
+            elif isinstance(event, Failed):
+                await self._presenter.failed(snap)
+        except Exception:
+            log.exception("presenter failed for %s (onboarding goes on)", self.name)
+
+    async def _fail(self, reason: str, *, abort: bool = True) -> None:
+        if not self._current.terminal:
+            await self._apply(Failed(reason))
+        if abort:
+            raise _Abort
+
+    async def _pause(self, exc: BaseException | None, attempt: int) -> None:
+        """Back off after a retryable error; a 429 pauses the whole fleet instead."""
+        delay = random.uniform(
+            0, min(self._options.backoff_max, self._options.backoff_base * 2 ** min(attempt, 16))
+        )
+        if isinstance(exc, RateLimitedError):
+            self._gates.cooldown.trigger(exc.retry_after if exc.retry_after is not None else delay)
+            await self._gates.cooldown.wait()
+        else:
+            await anyio.sleep(delay)
+
+    async def _call(
+        self, limiter: anyio.CapacityLimiter, fn: Callable[..., Awaitable[T]], *args: Any
+    ) -> T:
+        """One request: wait for the fleet's cool-down and rate slot, hold a phase slot, time it."""
+        async with limiter:
+            await self._gates.cooldown.wait()
+            if self._gates.rate is not None:
+                await self._gates.rate.acquire()
+            with anyio.fail_after(self._options.step_timeout):
+                return await fn(*args)
+
+    async def _retrying(
+        self, limiter: anyio.CapacityLimiter, fn: Callable[..., Awaitable[T]], *args: Any
+    ) -> T:
+        """Call an idempotent request, retrying transient failures with backoff."""
+        attempt = 0
+        while True:
+            try:
+                return await self._call(limiter, fn, *args)
+            except (*_FATAL, NotFoundError, ConflictError):
+                raise
+            except _UNKNOWN as exc:
+                attempt += 1
+                if attempt > self._options.max_retries:
+                    raise
+                log.debug("%s: retrying after %s", self.name, type(exc).__name__)
+                await self._pause(exc, attempt)
+
+    # ------------------------------------------------------------------ steps
+
+    async def _step(self, snap: Snapshot) -> None:
+        if snap.state is State.PLANNED:
+            await self._create(snap)
+        elif snap.state is State.CREATED or (snap.state is State.RESUMED and not snap.subscribed):
+            await self._subscribe(snap)
+        elif snap.state in (State.SUBSCRIBED, State.RESUMED):
+            await self._apply(PairingStarted(snap.method, snap.phone))
+        elif snap.state is State.PAIRING:
+            await self._pair(snap)
+        else:  # pragma: no cover - terminal states never reach here
+            raise AssertionError(snap.state)
+
+    async def _create(self, snap: Snapshot) -> None:
+        if snap.intent == "create" and await self._reconcile_create():
+            return
+        await self._apply(CreateIntended())
+        attempt = 0
+        while True:
+            try:
+                info = await self._call(
+                    self._gates.create,
+                    self._create_call,
+                )
+            except _FATAL as exc:
+                await self._fail(f"create refused: {_describe(exc)}")
+            except _NOT_APPLIED as exc:
+                # Provably not applied: send again under the same journaled intent.
+                attempt += 1
+                await self._pause(exc, attempt)
+                continue
+            except _UNKNOWN as exc:
+                # May have been applied: the next step reconciles by name before any new create.
+                log.info("%s: create outcome unknown (%s); reconciling", self.name, _describe(exc))
+                await self._pause(exc, 1)
+                return
+            break
+        if info.token is None:
+            await self._fail(
+                f"create returned instance {info.id} without a token; it cannot be used "
+                "(recover the token in the VZaps app)"
+            )
+            return
+        await self._apply(Created(info.id, info.token))
+
+    async def _create_call(self) -> Any:
+        opts = self._options.create_options
+        return await self._client.instances.create(self.name, **opts)
+
+    async def _reconcile_create(self) -> bool:
+        """Adopt an instance a lost create made; True when the snapshot moved on."""
+        try:
+            matches = await self._retrying(
+                self._gates.create, self._client.instances.find_by_name, self.name
+            )
+        except _FATAL as exc:
+            await self._fail(f"cannot reconcile create: {_describe(exc)}")
+            return True
+        if not matches:
+            await self._apply(IntentCleared(f"no instance named {self.name!r} on the server"))
+            return False
+        if len(matches) > 1:
+            ids = ", ".join(sorted(m.id for m in matches))
+            await self._fail(
+                f"{len(matches)} instances named {self.name!r} exist ({ids}); "
+                "not adopting one at random, resolve by hand"
+            )
+            return True
+        found = matches[0]
+        token: Secret | None = found.token
+        if token is None:
+            detail = await self._retrying(self._gates.create, self._client.instances.get, found.id)
+            token = detail.token
+        if token is None:
+            await self._fail(
+                f"instance {found.id} named {self.name!r} was created by an earlier attempt but "
+                "the server does not return its token; recover it in the VZaps app (it is not "
+                "created again)"
+            )
+            return True
+        log.info("%s: adopted instance %s created by an earlier attempt", self.name, found.id)
+        await self._apply(Created(found.id, token, adopted=True))
+        return True
+
+    async def _subscribe(self, snap: Snapshot) -> None:
+        assert snap.instance_id is not None
+        if snap.intent == "subscribe" and await self._reconcile_subscribe(snap.instance_id):
+            return
+        await self._apply(SubscribeIntended())
+        attempt = 0
+        while True:
+            try:
+                sub = await self._call(
+                    self._gates.subscribe, self._client.instances.subscribe, snap.instance_id
+                )
+            except PaymentRequiredError as exc:
+                await self._fail(f"billing declined: {exc.message} ({exc.code or exc.status})")
+                return
+            except ConflictError as exc:
+                if exc.code is None or "SUBSCRIBED" in exc.code.upper():
+                    await self._apply(Subscribed("existing", adopted=True))
+                    return
+                await self._fail(f"subscribe refused: {_describe(exc)}")
+                return
+            except (*_FATAL, NotFoundError) as exc:
+                await self._fail(f"subscribe refused: {_describe(exc)}")
+                return
+            except _NOT_APPLIED as exc:
+                attempt += 1
+                await self._pause(exc, attempt)
+                continue
+            except _UNKNOWN as exc:
+                log.info(
+                    "%s: subscribe outcome unknown (%s); reconciling", self.name, _describe(exc)
+                )
+                await self._pause(exc, 1)
+                return
+            break
+        mode = str(sub.mode) if sub.mode is not None else "direct"
+        if mode == "checkout":
+            await self._fail(
+                f"billing needs the hosted checkout page (no card on file): {sub.url or 'no url'}"
+            )
+            return
+        await self._apply(Subscribed(mode))
+
+    async def _reconcile_subscribe(self, instance_id: str) -> bool:
+        """Read billing_status after a lost subscribe; True when it proves the subscription."""
+        try:
+            info = await self._retrying(
+                self._gates.subscribe, self._client.instances.get, instance_id
+            )
+        except (*_FATAL, NotFoundError) as exc:
+            await self._fail(f"cannot reconcile subscribe: {_describe(exc)}")
+            return True
+        status = str(info.billing_status or "").upper()
+        if status in SUBSCRIBED_STATUSES:
+            await self._apply(Subscribed("existing", adopted=True))
+            return True
+        # TRIALING (or unknown) does not prove either way; subscribing again is safe because the
+        # server answers 409 ALREADY_SUBSCRIBED to a second subscribe, which counts as done.
+        await self._apply(IntentCleared(f"billing_status is {status or 'unknown'}"))
+        return False
+
+    # ------------------------------------------------------------------ pairing
+
+    def _handle(self, snap: Snapshot) -> InstanceHandlePort:
+        assert snap.instance_id is not None
+        return self._client.instance(snap.instance_id, snap.token)
+
+    async def _pair(self, snap: Snapshot) -> None:
+        handle = self._handle(snap)
+        try:
+            if snap.method == "pair_code":
+                await self._pair_with_code(handle)
+            else:
+                await self._pair_with_qr(handle)
+        except (*_FATAL, NotFoundError, ConflictError) as exc:
+            await self._fail(f"pairing refused: {_describe(exc)}")
+
+    async def _pair_with_qr(self, handle: InstanceHandlePort) -> None:
+        qr = await self._retrying(self._gates.poll, handle.session.qr)
+        if qr.connected:
+            await self._apply(Connected(qr.phone))
+            return
+        snap = self._current
+        if qr.qr_code and qr.qr_code != snap.qr_code:
+            if snap.qr_rotations >= self._options.max_qr_rotations:
+                await self._restart_pairing()
+                if self._current.method != "qr":
+                    return
+            expires = _epoch(qr.expires_at)
+            if expires is None and qr.expires_in is not None:
+                expires = time.time() + qr.expires_in
+            await self._apply(QRShown(qr.qr_code, expires), persist=False)
+        delay = self._options.poll_interval
+        if qr.expires_in is not None:
+            delay = min(delay, max(qr.expires_in, 0.05))
+        await anyio.sleep(delay)
+
+    async def _pair_with_code(self, handle: InstanceHandlePort) -> None:
+        snap = self._current
+        phone = snap.phone
+        assert phone is not None
+        expired = snap.code_expires_at is not None and time.time() >= snap.code_expires_at
+        if snap.pair_code is None or expired:
+            if snap.qr_rotations >= self._options.max_qr_rotations:
+                await self._restart_pairing()
+                return
+            code = await self._retrying(self._gates.poll, handle.session.pair_code, phone)
+            await self._apply(
+                PairCodeShown(code.code, phone, time.time() + self._options.pair_code_ttl),
+                persist=False,
+            )
+        status = await self._retrying(self._gates.poll, handle.session.status)
+        if status.connected:
+            await self._apply(Connected(status.phone))
+            return
+        await anyio.sleep(self._options.poll_interval)
+
+    async def _restart_pairing(self) -> None:
+        """Every code of this attempt expired unscanned: restart, switch method, or fail."""
+        snap = self._current
+        opts = self._options
+        if opts.on_qr_exhausted == "fail" or snap.pairing_restarts >= opts.max_pairing_restarts:
+            await self._fail(
+                f"pairing expired: no phone linked after {snap.qr_rotations} codes in "
+                f"{snap.pairing_restarts + 1} attempts"
+            )
+        method: PairingMethod = snap.method
+        if opts.on_qr_exhausted == "pair_code" and snap.phone:
+            method = "pair_code" if snap.method == "qr" else "qr"
+        await self._apply(PairingStarted(method, snap.phone))

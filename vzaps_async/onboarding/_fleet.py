@@ -1,0 +1,288 @@
+"""`Fleet`: many onboardings in one task group, with shared limits, events and a final report."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Iterable, Mapping
+from typing import Any
+
+import anyio
+import attrs
+from anyio.streams.memory import MemoryObjectSendStream
+
+from vzaps_async.errors import InputError
+
+from ._driver import Gates, Onboarding, OnboardingOptions, Transition
+from ._gates import CoolDown, RateGate
+from ._ports import OnboardingClient
+from ._presenters_base import NullPresenter, Presenter
+from ._state import PairingMethod, Snapshot, State
+from ._store import Journal
+
+__all__ = ["Failure", "Fleet", "FleetOptions", "FleetReport", "InstanceSpec"]
+
+
+@attrs.frozen
+class InstanceSpec:
+    """One instance a fleet should bring to CONNECTED.
+
+    Args:
+        name: Instance name (3-255 characters), unique within the fleet; the journal key.
+        phone: Phone number (digits with country code), needed for ``method="pair_code"``.
+        method: ``"qr"`` or ``"pair_code"``.
+        create_options: Extra create arguments (``webhook``, ``events``, ``labels``, ...).
+    """
+
+    name: str
+    phone: str | None = None
+    method: PairingMethod = "qr"
+    create_options: Mapping[str, Any] = attrs.field(factory=dict)
+
+    def __attrs_post_init__(self) -> None:
+        if not 3 <= len(self.name) <= 255:
+            raise InputError("name", f"must be 3-255 characters, got {self.name!r}")
+        if self.method not in ("qr", "pair_code"):
+            raise InputError("method", f"must be 'qr' or 'pair_code', got {self.method!r}")
+        if self.method == "pair_code" and not self.phone:
+            raise InputError("phone", f"{self.name}: the pair_code method needs a phone number")
+        if self.phone is not None and not self.phone.isdigit():
+            raise InputError("phone", "digits only, with the country code and no '+'")
+
+
+@attrs.frozen
+class FleetOptions:
+    """Limits and behaviour of a fleet.
+
+    Args:
+        create_concurrency: Create calls in flight at most.
+        subscribe_concurrency: Subscribe calls in flight at most.
+        poll_concurrency: Pairing polls in flight at most.
+        max_in_flight: Onboardings running at once; the rest wait their turn (keeps memory flat
+            for fleets of tens of thousands).
+        requests_per_second: Optional rate limit over every request of the fleet.
+        onboarding: Per-instance options (timeouts, deadline, polling).
+    """
+
+    create_concurrency: int = 8
+    subscribe_concurrency: int = 8
+    poll_concurrency: int = 64
+    max_in_flight: int = 1000
+    requests_per_second: float | None = None
+    onboarding: OnboardingOptions = attrs.field(factory=OnboardingOptions)
+
+
+@attrs.frozen
+class Failure:
+    """An instance that did not connect.
+
+    Args:
+        name: Instance name.
+        state: Its final state.
+        reason: Why (FAILED), or what it was doing when stopped.
+    """
+
+    name: str
+    state: State
+    reason: str
+
+
+@attrs.frozen
+class FleetReport:
+    """The outcome of `Fleet.run`.
+
+    Args:
+        total: Instances in the fleet.
+        counts: Instances per final state.
+        failures: Every instance that did not end CONNECTED, with a reason.
+        elapsed: Seconds the run took.
+        time_to_connected: Sorted seconds from planning to connection, per connected instance.
+        cooldowns: Times a 429 paused the fleet.
+    """
+
+    total: int
+    counts: Mapping[State, int]
+    failures: tuple[Failure, ...]
+    elapsed: float
+    time_to_connected: tuple[float, ...] = ()
+    cooldowns: int = 0
+
+    @property
+    def all_connected(self) -> bool:
+        """True when every instance ended CONNECTED."""
+        return self.counts.get(State.CONNECTED, 0) == self.total
+
+    def percentile(self, q: float) -> float | None:
+        """Time to connected at percentile ``q`` (0-100), nearest rank; None if none connected.
+
+        Args:
+            q: The percentile.
+        """
+        values = self.time_to_connected
+        if not values:
+            return None
+        rank = max(1, math.ceil(q / 100 * len(values)))
+        return values[min(rank, len(values)) - 1]
+
+    @property
+    def p50(self) -> float | None:
+        """Median time to connected, in seconds."""
+        return self.percentile(50)
+
+    @property
+    def p95(self) -> float | None:
+        """95th percentile time to connected, in seconds."""
+        return self.percentile(95)
+
+
+class Fleet:
+    """Onboards many instances concurrently, resuming any that the journal already knows.
+
+    Args:
+        client: A `vzaps_async.Client`.
+        journal: Snapshot storage; specs whose name it holds resume from their snapshot.
+        specs: The instances to onboard (names must be unique).
+        options: Limits and per-instance behaviour.
+        presenter: Shows QR codes and pair codes.
+
+    Example::
+
+        async with SQLiteJournal("fleet.db") as journal:
+            fleet = Fleet(client, journal, [InstanceSpec(f"shop-{i:03}") for i in range(100)])
+            report = await fleet.run()
+    """
+
+    def __init__(
+        self,
+        client: OnboardingClient,
+        journal: Journal,
+        specs: Iterable[InstanceSpec],
+        *,
+        options: FleetOptions | None = None,
+        presenter: Presenter | None = None,
+    ) -> None:
+        self._client = client
+        self._journal = journal
+        self._specs = tuple(specs)
+        seen: set[str] = set()
+        for spec in self._specs:
+            if spec.name in seen:
+                raise InputError("specs", f"instance name {spec.name!r} appears twice")
+            seen.add(spec.name)
+        self._options = options or FleetOptions()
+        self._presenter: Presenter = presenter or NullPresenter()
+        opts = self._options
+        self.gates = Gates(
+            create=anyio.CapacityLimiter(opts.create_concurrency),
+            subscribe=anyio.CapacityLimiter(opts.subscribe_concurrency),
+            poll=anyio.CapacityLimiter(opts.poll_concurrency),
+            cooldown=CoolDown(),
+            rate=RateGate(opts.requests_per_second) if opts.requests_per_second else None,
+        )
+        self._counts: Counter[State] = Counter()
+        self._subscribers: list[MemoryObjectSendStream[Transition]] = []
+        self._failures: list[Failure] = []
+        self._durations: list[float] = []
+        self._running = False
+
+    @property
+    def specs(self) -> tuple[InstanceSpec, ...]:
+        """The fleet's instances."""
+        return self._specs
+
+    @property
+    def counts(self) -> Mapping[State, int]:
+        """Live number of instances per state (instances not started count as their journaled
+        state, or PLANNED)."""
+        return dict(self._counts)
+
+    def events(self, buffer: int = 1024) -> AsyncIterator[Transition]:
+        """Return an async iterator over every transition of the run; it ends when `run` ends.
+
+        Call it before (or while) `run` runs and consume it in another task: a full buffer makes
+        the onboardings wait for the consumer rather than drop events.
+
+        Args:
+            buffer: Transitions buffered before onboardings wait.
+        """
+        send, receive = anyio.create_memory_object_stream[Transition](buffer)
+        self._subscribers.append(send)
+
+        async def iterate() -> AsyncIterator[Transition]:
+            async with receive:
+                async for item in receive:
+                    yield item
+
+        return iterate()
+
+    async def _observe(self, item: Transition) -> None:
+        self._counts[item.previous] -= 1
+        self._counts[item.state] += 1
+        for send in list(self._subscribers):
+            try:
+                await send.send(item)
+            except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+                self._subscribers.remove(send)
+
+    async def run(self) -> FleetReport:
+        """Onboard every spec; return the report once each is CONNECTED, FAILED or CANCELLED.
+
+        Cancelling the caller (Ctrl-C) stops every onboarding; each journaled snapshot stays
+        valid, and running a fleet with the same journal and specs continues from them.
+        """
+        if self._running:
+            raise RuntimeError("this fleet is already running")
+        self._running = True
+        started = time.monotonic()
+        try:
+            known = {snap.name: snap for snap in await self._journal.load_all()}
+            self._counts = Counter(
+                known[s.name].state if s.name in known else State.PLANNED for s in self._specs
+            )
+            slots = anyio.Semaphore(self._options.max_in_flight)
+            async with anyio.create_task_group() as tg:
+                for spec in self._specs:
+                    await slots.acquire()
+                    tg.start_soon(self._onboard, spec, known.pop(spec.name, None), slots)
+        finally:
+            for send in self._subscribers:
+                send.close()
+            self._subscribers.clear()
+            self._running = False
+        return FleetReport(
+            total=len(self._specs),
+            counts={state: n for state, n in self._counts.items() if n},
+            failures=tuple(self._failures),
+            elapsed=time.monotonic() - started,
+            time_to_connected=tuple(sorted(self._durations)),
+            cooldowns=self.gates.cooldown.triggered,
+        )
+
+    async def _onboard(
+        self, spec: InstanceSpec, snapshot: Snapshot | None, slots: anyio.Semaphore
+    ) -> None:
+        try:
+            options = self._options.onboarding
+            if spec.create_options:
+                options = attrs.evolve(options, create_options=spec.create_options)
+            onboarding = Onboarding(
+                self._client,
+                self._journal,
+                spec.name,
+                phone=spec.phone,
+                method=spec.method,
+                options=options,
+                gates=self.gates,
+                presenter=self._presenter,
+                observer=self._observe,
+            )
+            final = await onboarding.run(snapshot)
+            if final.state is State.CONNECTED:
+                if final.connected_at is not None:
+                    self._durations.append(max(0.0, final.connected_at - final.planned_at))
+            else:
+                reason = final.failure or f"stopped in state {final.state.value}"
+                self._failures.append(Failure(spec.name, final.state, reason))
+        finally:
+            slots.release()

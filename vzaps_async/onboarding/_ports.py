@@ -1,0 +1,91 @@
+"""The slice of the client that onboarding uses, as structural protocols.
+
+`vzaps_async.Client` satisfies `OnboardingClient`; tests may pass any object with the same shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from vzaps_async._secret import Secret
+from vzaps_async.models.billing import Subscription
+from vzaps_async.models.instances import InstanceInfo
+from vzaps_async.models.session import PairCode, QRCode, SessionStatus
+
+__all__ = ["InstanceHandlePort", "InstancesPort", "OnboardingClient", "SessionPort"]
+
+
+class InstancesPort(Protocol):
+    """Account-level instance and billing calls."""
+
+    async def create(
+        self,
+        name: str,
+        *,
+        webhook: str | None = None,
+        events: Any = None,
+        reject_calls: bool | None = None,
+        auto_read_messages: bool | None = None,
+        labels: Mapping[str, Any] | None = None,
+    ) -> InstanceInfo:
+        """Create an instance (costs money)."""
+        ...
+
+    async def find_by_name(self, name: str) -> tuple[InstanceInfo, ...]:
+        """Instances whose name is exactly ``name``."""
+        ...
+
+    async def get(self, instance_id: str) -> InstanceInfo:
+        """One instance's summary."""
+        ...
+
+    async def subscribe(self, instance_id: str) -> Subscription:
+        """Start billing (charges the card)."""
+        ...
+
+    async def cancel(self, instance_id: str) -> str:
+        """Cancel now or at period end."""
+        ...
+
+    async def resume(self, instance_id: str) -> None:
+        """Reverse a scheduled cancellation."""
+        ...
+
+
+class SessionPort(Protocol):
+    """Pairing calls of one instance."""
+
+    async def qr(self) -> QRCode:
+        """The current QR (the first call starts the worker)."""
+        ...
+
+    async def pair_code(self, phone: str) -> PairCode:
+        """A pair code for ``phone``."""
+        ...
+
+    async def status(self) -> SessionStatus:
+        """Whether WhatsApp is linked."""
+        ...
+
+
+class InstanceHandlePort(Protocol):
+    """A handle bound to one instance."""
+
+    @property
+    def session(self) -> SessionPort:
+        """Pairing calls."""
+        ...
+
+
+class OnboardingClient(Protocol):
+    """What `Onboarding` and `Fleet` need from a client."""
+
+    @property
+    def instances(self) -> InstancesPort:
+        """Account-level instance calls."""
+        ...
+
+    def instance(self, instance_id: str, token: str | Secret | None = None) -> InstanceHandlePort:
+        """A handle bound to one instance."""
+        ...
