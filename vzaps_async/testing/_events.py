@@ -327,6 +327,11 @@ class EventBus:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    async def settle(self) -> None:
+        """Wait until every webhook delivery started so far (retries included) has finished."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
     def logs_of(self, instance_id: str) -> list[DeliveryLog]:
         """The delivery logs of an instance, oldest first.
 
