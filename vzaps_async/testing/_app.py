@@ -33,7 +33,7 @@ CONTROL_PREFIX = "/__sim/"
 #: Optional route modules, set up when their file is present in the package.
 _OPTIONAL_MODULES = ("_routes_resources", "_events")
 
-_REQUEST_ID_KEY = "vzaps_sim_request_id"
+_REQUEST_ID_KEY: web.RequestKey[str] = web.RequestKey("vzaps_sim_request_id", str)
 
 
 def route_key(request: web.Request) -> str:

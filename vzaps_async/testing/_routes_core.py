@@ -219,7 +219,8 @@ def _page(state: SimState, account: Account, body: dict[str, Any]) -> dict[str, 
             matches = [i for i in matches if getattr(i, key) == wanted]
     if isinstance(filters.get("connected"), bool):
         matches = [i for i in matches if bool(i.connected) is filters["connected"]]
-    matches.sort(key=lambda i: (getattr(i, sort_key), i.created_at, i.id), reverse=descending)
+    # A stable sort: ties keep creation order.
+    matches.sort(key=lambda i: getattr(i, sort_key), reverse=descending)
     total = len(matches)
     start = (page - 1) * size
     include_token = state.config.expose_token_in_list

@@ -520,7 +520,7 @@ class SimState:
         code_due = self.phones.code_entry_time(pairing.pair_code_issued_at)
         expires = pairing.pair_code_expires_at
         code_in_time = code_due is not None and expires is not None and code_due < expires
-        if code_due is not None and code_in_time and (best is None or code_due < best[0]):
+        if code_due is not None and code_in_time and (best is None or code_due <= best[0]):
             best = (code_due, True)
         return best
 
