@@ -23,8 +23,8 @@ Simulator choices where the contract is silent (all adjustable on the `EventBus`
 - Realtime (``GET /events/ws``): credentials from headers or from the ``access_token``,
   ``client_token`` and ``instance_token`` query parameters; ``events`` as a comma list or repeated
   parameters, case-insensitive, ``All`` accepted; a known ``last_event_id`` replays the retained
-  events after it, then the socket goes live; without a cursor, events sent earlier but never acked
-  are sent again first. Acks may use ``event_id``, ``id`` or ``eventId``. Every subscriber of an
+  events after it, then the socket goes live; without a cursor, retained events no client has acked
+  are sent first. Acks may use ``event_id``, ``id`` or ``eventId``. Every subscriber of an
   instance gets its own copy.
 
 Control API: ``POST /__sim/instances/{id}/events`` injects an event, ``POST
@@ -212,7 +212,7 @@ class EventBus:
     _ids: _IdGenerator = attrs.field(factory=_IdGenerator, init=False)
     _log_ids: int = attrs.field(default=0, init=False)
     _retained: dict[str, deque[dict[str, Any]]] = attrs.field(factory=dict, init=False)
-    _unacked: dict[str, dict[str, dict[str, Any]]] = attrs.field(factory=dict, init=False)
+    _acked: dict[str, set[str]] = attrs.field(factory=dict, init=False)
     _logs: dict[str, OrderedDict[str, DeliveryLog]] = attrs.field(factory=dict, init=False)
     _subscribers: dict[str, set[_Subscriber]] = attrs.field(factory=dict, init=False)
     _tasks: set[asyncio.Task[None]] = attrs.field(factory=set, init=False)
@@ -411,15 +411,23 @@ class EventBus:
             start = bisect.bisect_right(ids, cursor)
             chosen = retained[start:]
         else:
-            unacked = self._unacked.get(instance_id, {})
-            chosen = sorted(
-                (env for key, env in unacked.items() if cursor is None or key > cursor),
-                key=lambda env: str(env["id"]),
-            )
+            # No usable cursor: every retained event no realtime client has acked yet (never
+            # delivered, or delivered and not acked), oldest first.
+            acked = self._acked.get(instance_id, set())
+            chosen = [
+                env
+                for env in retained
+                if env["id"] not in acked and (cursor is None or env["id"] > cursor)
+            ]
         return [env for env in chosen if _wanted(filter_names, env["type"])]
 
     def _ack(self, instance_id: str, event_id: str) -> None:
-        self._unacked.get(instance_id, {}).pop(event_id, None)
+        acked = self._acked.setdefault(instance_id, set())
+        acked.add(event_id)
+        # Forget acks of events that are no longer retained, so the set stays bounded.
+        if len(acked) > 2 * max(1, self.retention):
+            retained = {env["id"] for env in self._retained.get(instance_id, ())}
+            acked.intersection_update(retained)
 
     def subscriber_count(self, instance_id: str) -> int:
         """How many realtime connections an instance has.
@@ -477,17 +485,12 @@ class EventBus:
         return ws
 
     async def _send_loop(self, subscriber: _Subscriber) -> None:
-        unacked = self._unacked.setdefault(subscriber.instance_id, {})
         while True:
             envelope = await subscriber.queue.get()
             try:
                 await subscriber.ws.send_str(json.dumps(envelope, separators=(",", ":")))
             except (ConnectionError, RuntimeError):
                 return
-            unacked[envelope["id"]] = envelope
-            # A client that never acks must not make the simulator grow without bound.
-            while len(unacked) > max(1, self.retention):
-                del unacked[min(unacked)]
 
     def _on_client_frame(self, instance_id: str, text: str) -> None:
         try:

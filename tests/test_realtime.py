@@ -1,0 +1,300 @@
+"""RealtimeStream against the simulator and scripted servers: ack, resume, dedupe, reconnects."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from vzaps_async.errors import AuthenticationError
+from vzaps_async.models.events import BaseEvent, Message
+from vzaps_async.realtime import RealtimeStream
+from vzaps_async.testing import Simulator
+from vzaps_async.testing._events import EventBus, get_bus
+from vzaps_async.testing._state import SimInstance
+from vzaps_async.webhooks import Router
+
+
+def _message(n: int) -> dict[str, Any]:
+    return {"info": {"id": f"M{n}", "chat": "55@s.whatsapp.net"}, "message": {"conversation": n}}
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[Simulator]:
+    async with Simulator() as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def instance(sim: Simulator) -> SimInstance:
+    return sim.state.create_instance(sim.account, "bot")
+
+
+@pytest.fixture
+def bus(sim: Simulator) -> EventBus:
+    return get_bus(sim.state)
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as client:
+        yield client
+
+
+def _headers(sim: Simulator, instance: SimInstance) -> Callable[[], Awaitable[dict[str, str]]]:
+    async def factory() -> dict[str, str]:
+        return {"X-Instance-Token": instance.token, "X-Client-Token": sim.client_token}
+
+    return factory
+
+
+def _stream(
+    session: aiohttp.ClientSession, sim: Simulator, instance: SimInstance, **options: Any
+) -> RealtimeStream:
+    options.setdefault("backoff_base", 0.01)
+    return RealtimeStream(
+        session, sim.realtime_url, instance.id, _headers(sim, instance), **options
+    )
+
+
+async def _next(stream: RealtimeStream) -> BaseEvent:
+    return await asyncio.wait_for(anext(stream), 5)
+
+
+async def test_events_arrive_typed_and_are_acked_after_handling(
+    session: aiohttp.ClientSession, sim: Simulator, instance: SimInstance, bus: EventBus
+) -> None:
+    """Injected events arrive in order; each is acked when the next one is asked for."""
+    async with _stream(session, sim, instance) as stream:
+        first = await bus.inject(instance.id, "Message", _message(1))
+        second = await bus.inject(instance.id, "Message", _message(2))
+        event = await _next(stream)
+        assert isinstance(event, Message)
+        assert (event.id, event.instance_id, event.text) == (first["id"], instance.id, None)
+        assert event.message == {"conversation": 1}
+        assert (await _next(stream)).id == second["id"]
+        # Asking for the next event acked the first; the second is acked on leaving the block.
+        assert stream.last_event_id == first["id"]
+    assert stream.last_event_id == second["id"]
+
+
+async def test_dropped_connection_resumes_without_loss_or_duplicates(
+    session: aiohttp.ClientSession, sim: Simulator, instance: SimInstance, bus: EventBus
+) -> None:
+    """After the server drops the socket the stream reconnects and resumes from its last ack."""
+    router = Router()
+    handled: list[str | None] = []
+    done = asyncio.Event()
+
+    @router.on("Message")
+    async def handle(event: Message) -> None:
+        handled.append(event.id)
+        if len(handled) == 2:
+            # Cut the connection mid-stream, then publish while the client is away.
+            assert await bus.drop_connections(instance.id) == 1
+            for n in (4, 5):
+                await bus.inject(instance.id, "Message", _message(n))
+        if len(handled) == 5:
+            done.set()
+
+    published = [await bus.inject(instance.id, "Message", _message(n)) for n in (1, 2, 3)]
+    async with _stream(session, sim, instance) as stream:
+        task = asyncio.create_task(router.run_stream(stream))
+        await asyncio.wait_for(done.wait(), 5)
+        task.cancel()
+    ids = [env["id"] for env in published] + [env["id"] for env in bus.events_of(instance.id)[3:]]
+    assert handled == ids
+    assert stream.connections >= 2
+
+
+@pytest.mark.parametrize("ack_key", ["event_id", "id", "eventId"])
+async def test_every_ack_key_settles_an_event(
+    session: aiohttp.ClientSession,
+    sim: Simulator,
+    instance: SimInstance,
+    bus: EventBus,
+    ack_key: str,
+) -> None:
+    """An ack with any of the three documented keys stops the event from being redelivered."""
+    url = f"{sim.realtime_url}/events/ws?instance_id={instance.id}"
+    headers = await _headers(sim, instance)()
+    async with session.ws_connect(url, headers=headers) as ws:
+        sent = await bus.inject(instance.id, "Message", _message(1))
+        assert (await ws.receive_json(timeout=5))["id"] == sent["id"]
+        await ws.send_json({"type": "ack", ack_key: sent["id"]})
+    async with session.ws_connect(url, headers=headers) as ws:
+        later = await bus.inject(instance.id, "Message", _message(2))
+        assert (await ws.receive_json(timeout=5))["id"] == later["id"]
+
+
+async def test_unacked_event_is_redelivered(
+    session: aiohttp.ClientSession, sim: Simulator, instance: SimInstance, bus: EventBus
+) -> None:
+    """A delivered but un-acked event comes again on the next connection, and not after an ack."""
+    url = f"{sim.realtime_url}/events/ws?instance_id={instance.id}"
+    headers = await _headers(sim, instance)()
+    async with session.ws_connect(url, headers=headers) as ws:
+        sent = await bus.inject(instance.id, "Message", _message(1))
+        assert (await ws.receive_json(timeout=5))["id"] == sent["id"]
+    async with session.ws_connect(url, headers=headers) as ws:
+        assert (await ws.receive_json(timeout=5))["id"] == sent["id"]
+        await ws.send_json({"type": "ack", "event_id": sent["id"]})
+    async with session.ws_connect(url, headers=headers) as ws:
+        later = await bus.inject(instance.id, "Message", _message(2))
+        assert (await ws.receive_json(timeout=5))["id"] == later["id"]
+
+
+async def test_query_credentials_and_case_insensitive_repeated_filters(
+    session: aiohttp.ClientSession, sim: Simulator, instance: SimInstance, bus: EventBus
+) -> None:
+    """Credentials in the query and repeated lower-case ``events`` params are honoured."""
+    jwt, _ = sim.state.issue_jwt(sim.account)
+    url = (
+        f"{sim.realtime_url}/events/ws?instance_id={instance.id}&access_token={jwt}"
+        "&events=message&events=readreceipt"
+    )
+    async with session.ws_connect(url) as ws:
+        await bus.inject(instance.id, "Presence", {})
+        wanted = await bus.inject(instance.id, "ReadReceipt", {"message_i_ds": ["M1"]})
+        frame = await ws.receive_json(timeout=5)
+    assert frame["id"] == wanted["id"]
+    assert frame["data"] == {"type": "ReadReceipt", "event": {"message_i_ds": ["M1"]}}
+
+
+async def test_every_subscriber_gets_a_copy_and_types_filter(
+    session: aiohttp.ClientSession, sim: Simulator, instance: SimInstance, bus: EventBus
+) -> None:
+    """Two streams of one instance both receive an event; a typed stream skips other types."""
+    async with (
+        _stream(session, sim, instance) as everything,
+        _stream(session, sim, instance, types=["Message"]) as messages,
+    ):
+        presence = await bus.inject(instance.id, "Presence", {})
+        message = await bus.inject(instance.id, "Message", _message(1))
+        assert (await _next(everything)).id == presence["id"]
+        assert (await _next(everything)).id == message["id"]
+        assert (await _next(messages)).id == message["id"]
+    assert "events=Message" in str(messages.url)
+
+
+async def test_bad_credentials_raise_authentication_error(
+    session: aiohttp.ClientSession, sim: Simulator, instance: SimInstance
+) -> None:
+    """A refused handshake raises AuthenticationError instead of reconnecting forever."""
+
+    async def bad() -> dict[str, str]:
+        return {"X-Instance-Token": "inst_wrong", "X-Client-Token": sim.client_token}
+
+    stream = RealtimeStream(session, sim.realtime_url, instance.id, bad)
+    with pytest.raises(AuthenticationError):
+        async with stream:
+            pass
+
+
+class _ScriptedServer:
+    """A WebSocket server whose n-th connection runs the n-th script."""
+
+    def __init__(self, *scripts: Callable[[web.WebSocketResponse], Awaitable[None]]) -> None:
+        self.scripts = list(scripts)
+        self.requests: list[web.Request] = []
+        self.acks: list[str] = []
+        app = web.Application()
+        app.router.add_get("/events/ws", self._handle)
+        self.server = TestServer(app, host="127.0.0.1")
+
+    async def _handle(self, request: web.Request) -> web.WebSocketResponse:
+        self.requests.append(request)
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        script = self.scripts.pop(0) if self.scripts else None
+        if script is not None:
+            await script(ws)
+        async for message in ws:
+            frame = json.loads(message.data)
+            if frame.get("type") == "ack":
+                self.acks.append(frame["event_id"])
+        return ws
+
+    @property
+    def url(self) -> str:
+        return str(self.server.make_url("")).replace("http://", "ws://").rstrip("/")
+
+
+def _frame(event_id: str) -> dict[str, Any]:
+    return {
+        "id": event_id,
+        "type": "Message",
+        "instance_id": "VZS",
+        "created_at": "2026-06-23T22:57:17.000Z",
+        "data": {"type": "Message", "event": {"info": {"id": event_id}}},
+    }
+
+
+@pytest.fixture
+async def scripted() -> AsyncIterator[Callable[..., Awaitable[_ScriptedServer]]]:
+    servers: list[_ScriptedServer] = []
+
+    async def start(
+        *scripts: Callable[[web.WebSocketResponse], Awaitable[None]],
+    ) -> _ScriptedServer:
+        server = _ScriptedServer(*scripts)
+        await server.server.start_server()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        await server.server.close()
+
+
+async def _static_headers() -> dict[str, str]:
+    return {"Authorization": "Bearer jwt-value", "X-Instance-Token": "inst_value"}
+
+
+async def test_stale_connection_reconnects_and_credentials_stay_out_of_the_url(
+    session: aiohttp.ClientSession, scripted: Callable[..., Awaitable[_ScriptedServer]]
+) -> None:
+    """A connection with no frames is replaced; credentials travel in headers only."""
+
+    async def silent(ws: web.WebSocketResponse) -> None:
+        return None
+
+    async def speaks(ws: web.WebSocketResponse) -> None:
+        await ws.send_json(_frame("evt_1"))
+
+    server = await scripted(silent, speaks)
+    stream = RealtimeStream(
+        session, server.url, "VZS", _static_headers, stale_after=0.2, backoff_base=0.01
+    )
+    async with stream:
+        assert (await _next(stream)).id == "evt_1"
+    assert stream.connections == 2
+    for request in server.requests:
+        assert request.headers["Authorization"] == "Bearer jwt-value"
+        assert "jwt-value" not in str(request.url)
+        assert "inst_value" not in str(request.url)
+
+
+async def test_non_event_frames_are_ignored_and_duplicates_skipped(
+    session: aiohttp.ClientSession, scripted: Callable[..., Awaitable[_ScriptedServer]]
+) -> None:
+    """Control frames and junk are skipped; a repeated event is re-acked but yielded once."""
+
+    async def noisy(ws: web.WebSocketResponse) -> None:
+        await ws.send_str("not json")
+        await ws.send_json({"type": "hello"})
+        await ws.send_json(_frame("evt_1"))
+        await ws.send_json(_frame("evt_1"))
+        await ws.send_json(_frame("evt_2"))
+
+    server = await scripted(noisy)
+    async with RealtimeStream(session, server.url, "VZS", _static_headers) as stream:
+        assert (await _next(stream)).id == "evt_1"
+        assert (await _next(stream)).id == "evt_2"
+    assert server.acks == ["evt_1", "evt_1", "evt_2"]
