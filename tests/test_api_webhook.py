@@ -1,0 +1,92 @@
+"""Webhook API: configuration and delivery logs on the wire."""
+
+from __future__ import annotations
+
+import pytest
+from test_api_wire import IID, INSTANCE_TOKEN, Wire, client_fixture, envelope, wire_fixture  # noqa: F401  (pytest fixtures)
+
+from vzaps_async._client import Client
+from vzaps_async.errors import InputError
+from vzaps_async.models import EventType, WebhookLogStatus
+
+ROOT = f"/instances/{IID}/webhook"
+
+
+async def test_get_reads_subscribe_array(wire: Wire, client: Client) -> None:
+    """get returns the URL and the subscribed events from the 'subscribe' array."""
+    wire.reply("GET", ROOT, envelope({"webhook": "https://h.example/x", "subscribe": ["Message"]}))
+    config = await client.instance(IID, INSTANCE_TOKEN).webhook.get()
+    assert (wire.last.method, wire.last.auth) == ("GET", "instance")
+    assert config.webhook == "https://h.example/x"
+    assert config.events == ("Message",)
+
+
+async def test_set_sends_documented_form(wire: Wire, client: Client) -> None:
+    """set posts webhookURL and a comma-joined events string, and reads the echoed config."""
+    wire.reply(
+        "POST", ROOT, envelope({"webhook": "https://h.example/x", "events": "Message,ReadReceipt"})
+    )
+    config = await client.instance(IID, INSTANCE_TOKEN).webhook.set(
+        "https://h.example/x", [EventType.MESSAGE, "ReadReceipt"]
+    )
+    assert wire.last.json == {"webhookURL": "https://h.example/x", "events": "Message,ReadReceipt"}
+    assert wire.last.auth == "instance"
+    assert config.events == ("Message", "ReadReceipt")
+
+
+async def test_set_without_events_sends_only_the_url(wire: Wire, client: Client) -> None:
+    """Leaving events out keeps the server's list: the body has only webhookURL."""
+    await client.instance(IID, INSTANCE_TOKEN).webhook.set("http://h.example/x")
+    assert wire.last.json == {"webhookURL": "http://h.example/x"}
+
+
+async def test_set_rejects_a_non_http_url(wire: Wire, client: Client) -> None:
+    """A URL that is not http(s) raises InputError naming 'url'."""
+    with pytest.raises(InputError, match=r"^url:"):
+        await client.instance(IID).webhook.set("h.example/x")
+    assert wire.calls == []
+
+
+async def test_logs_search_iterate_get_and_retry(wire: Wire, client: Client) -> None:
+    """Log search posts filters and paging, iteration walks pages, get and retry hit their ids."""
+    hook = client.instance(IID, INSTANCE_TOKEN).webhook
+    wire.reply(
+        "POST",
+        f"{ROOT}/logs/search",
+        envelope(
+            {
+                "content": [{"id": "log_1", "status": "failed", "attempts": 3}],
+                "page": 1,
+                "size": 1,
+                "total": 2,
+                "total_pages": 2,
+            }
+        ),
+    )
+    wire.reply(
+        "POST",
+        f"{ROOT}/logs/search",
+        envelope(
+            {
+                "content": [{"id": "log_2", "status": "bounced", "attempts": [{}, {}]}],
+                "page": 2,
+                "size": 1,
+                "total": 2,
+                "total_pages": 2,
+            }
+        ),
+    )
+    logs = [log async for log in hook.iter_logs("failed", page_size=1)]
+    assert [c.json for c in wire.calls] == [
+        {"status": "failed", "page": 1, "size": 1},
+        {"status": "failed", "page": 2, "size": 1},
+    ]
+    assert logs[0].status is WebhookLogStatus.FAILED
+    assert logs[1].status == "bounced"
+    assert logs[1].attempts == 2
+    wire.reply("GET", f"{ROOT}/logs/log_1", envelope({"id": "log_1", "payload": {"type": "x"}}))
+    log = await hook.get_log("log_1")
+    assert log.payload == {"type": "x"}
+    wire.reply("POST", f"{ROOT}/logs/log_1/retry", envelope({"status": "queued"}))
+    assert await hook.retry_log("log_1") == {"status": "queued"}
+    assert (wire.last.method, wire.last.auth) == ("POST", "instance")
