@@ -1,0 +1,248 @@
+"""Scenario 2, fleet onboarding: create, subscribe and pair many instances, one client per process.
+
+Every client does the same calls per instance: ``POST /token`` once, ``PUT /instances/create``,
+``POST /instances/{id}/subscribe``, then ``GET /instances/{id}/session/qr`` until it answers
+``status: connected``, sleeping ``min(poll_interval, expires_in)`` between polls (the pacing
+`vzaps_async`'s onboarding driver uses). Each runner returns the number of instances that ended
+connected, the first error seen, and the highest number of instances in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from ._measure import ConnectionCountingLoop, CpuClock, current_rss_kib, peak_rss_kib
+
+__all__ = ["CLIENTS", "run_fleet"]
+
+Runner = Callable[[dict[str, Any], list[str], "_Tracker"], Awaitable[int]]
+
+
+class _Tracker:
+    """Instances in flight (now and at most) and the first error, for the report."""
+
+    __slots__ = ("first_error", "in_flight", "max_in_flight")
+
+    def __init__(self) -> None:
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.first_error: str | None = None
+
+    def enter(self) -> None:
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def leave(self) -> None:
+        self.in_flight -= 1
+
+    def error(self, exc: BaseException) -> None:
+        if self.first_error is None:
+            self.first_error = f"{type(exc).__name__}: {exc}"[:500]
+
+
+def _pause(data: Any, poll_interval: float) -> float:
+    hint = data.get("expires_in") if isinstance(data, dict) else None
+    if isinstance(hint, int | float):
+        return min(poll_interval, max(float(hint), 0.05))
+    return poll_interval
+
+
+async def _vzaps_async_fleet(spec: dict[str, Any], names: list[str], tracker: _Tracker) -> int:
+    """`vzaps_async.onboarding.Fleet` with an in-memory journal and its default phase limits."""
+    from vzaps_async import ClientConfig, Limits
+    from vzaps_async.onboarding import (
+        Fleet,
+        FleetOptions,
+        InstanceSpec,
+        MemoryJournal,
+        OnboardingOptions,
+        State,
+    )
+
+    from ._requests import import_client
+
+    client_class = import_client()
+    concurrency = int(spec["concurrency"])
+    options = FleetOptions(
+        max_in_flight=concurrency,
+        onboarding=OnboardingOptions(poll_interval=float(spec["poll_interval"])),
+    )
+    async with client_class(
+        spec["client_token"],
+        spec["client_secret"],
+        config=ClientConfig(
+            base_url=spec["base_url"], limits=Limits(max_connections=int(spec["connections"]))
+        ),
+    ) as client:
+        fleet = Fleet(
+            client, MemoryJournal(), [InstanceSpec(name) for name in names], options=options
+        )
+        report = await fleet.run()
+    tracker.max_in_flight = min(concurrency, len(names))
+    if report.failures:
+        first = report.failures[0]
+        tracker.first_error = f"{len(report.failures)} failed; {first.name}: {first.reason}"[:500]
+    return int(report.counts.get(State.CONNECTED, 0))
+
+
+async def _raw_aiohttp_fleet(spec: dict[str, Any], names: list[str], tracker: _Tracker) -> int:
+    """A minimal script by hand: ``concurrency`` workers over one aiohttp session."""
+    import aiohttp
+
+    base_url, client_token = spec["base_url"], spec["client_token"]
+    poll_interval = float(spec["poll_interval"])
+    connected = 0
+    async with aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=int(spec["connections"])),
+        timeout=aiohttp.ClientTimeout(total=30),
+    ) as session:
+
+        async def call(method: str, path: str, headers: dict[str, str], body: Any = None) -> Any:
+            async with session.request(
+                method, base_url + path, json=body, headers=headers
+            ) as response:
+                payload = await response.read()
+                if response.status != 200:
+                    raise RuntimeError(f"{method} {path}: HTTP {response.status}")
+            return json.loads(payload)
+
+        token = await call(
+            "POST",
+            "/token",
+            {},
+            {"client_token": client_token, "client_secret": spec["client_secret"]},
+        )
+        account = {
+            "Authorization": f"Bearer {token['access_token']}",
+            "X-Client-Token": client_token,
+        }
+
+        async def onboard(name: str) -> bool:
+            created = await call("PUT", "/instances/create", account, {"name": name})
+            instance_id = created["id"]
+            await call("POST", f"/instances/{instance_id}/subscribe", account, {})
+            own = {"X-Instance-Token": created["token"], "X-Client-Token": client_token}
+            qr_path = f"/instances/{instance_id}/session/qr"
+            while True:
+                data = (await call("GET", qr_path, own))["data"]
+                if data.get("status") == "connected":
+                    return True
+                await asyncio.sleep(_pause(data, poll_interval))
+
+        pending = iter(names)
+
+        async def worker() -> None:
+            nonlocal connected
+            for name in pending:
+                tracker.enter()
+                try:
+                    done = await onboard(name)
+                    connected += done
+                except Exception as exc:
+                    tracker.error(exc)
+                finally:
+                    tracker.leave()
+
+        await asyncio.gather(*(worker() for _ in range(int(spec["concurrency"]))))
+    return connected
+
+
+async def _vzaps_official_fleet(spec: dict[str, Any], names: list[str], tracker: _Tracker) -> int:
+    """A plain ``asyncio.gather`` under a semaphore over the official ``AsyncVZapsClient``."""
+    import httpx
+    from vzaps import AsyncVZapsClient
+
+    poll_interval = float(spec["poll_interval"])
+    connections = int(spec["connections"])
+    semaphore = asyncio.Semaphore(int(spec["concurrency"]))
+    async with AsyncVZapsClient(
+        client_token=spec["client_token"],
+        client_secret=spec["client_secret"],
+        base_url=spec["base_url"],
+        limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+    ) as client:
+
+        async def onboard(name: str) -> bool:
+            async with semaphore:
+                tracker.enter()
+                try:
+                    created = await client.instances.create(name=name)
+                    instance_id, token = created["id"], created["token"]
+                    await client.instances.subscribe(instance_id, instance_token=token)
+                    while True:
+                        data = (await client.sessions.qr(instance_id, instance_token=token))["data"]
+                        if data.get("status") == "connected":
+                            return True
+                        await asyncio.sleep(_pause(data, poll_interval))
+                except Exception as exc:
+                    tracker.error(exc)
+                    return False
+                finally:
+                    tracker.leave()
+
+        await client.auth.get_access_token()
+        results = await asyncio.gather(*(onboard(name) for name in names))
+    return sum(results)
+
+
+CLIENTS: dict[str, Runner] = {
+    "vzaps_async": _vzaps_async_fleet,
+    "raw_aiohttp": _raw_aiohttp_fleet,
+    "vzaps_official": _vzaps_official_fleet,
+}
+
+
+async def _fleet(spec: dict[str, Any]) -> dict[str, Any]:
+    count, concurrency = int(spec["instances"]), int(spec["concurrency"])
+    names = [f"{spec.get('name_prefix', 'bench')}-{index:06d}" for index in range(count)]
+    tracker = _Tracker()
+    # Import the client's modules before the baseline so that only the fleet's memory is counted.
+    if spec["client"] == "vzaps_async":
+        import vzaps_async.onboarding  # noqa: F401
+    elif spec["client"] == "vzaps_official":
+        import vzaps  # noqa: F401
+    else:
+        import aiohttp  # noqa: F401
+    baseline_rss = current_rss_kib()
+    cpu = CpuClock()
+    cpu.start()
+    connected = await CLIENTS[spec["client"]](spec, names, tracker)
+    spent = cpu.stop()
+    peak_rss = peak_rss_kib()
+    in_flight = min(concurrency, count)
+    loop = asyncio.get_running_loop()
+    return {
+        "instances": count,
+        "concurrency": concurrency,
+        "connections_limit": int(spec["connections"]),
+        "wall_s": spent["wall"],
+        "cpu_s": spent["cpu"],
+        "user_s": spent["user"],
+        "sys_s": spent["sys"],
+        "instances_per_s": count / spent["wall"] if spent["wall"] > 0 else 0.0,
+        "cpu_ms_per_instance": spent["cpu"] / count * 1e3,
+        "baseline_rss_kib": baseline_rss,
+        "peak_rss_kib": peak_rss,
+        "in_flight": in_flight,
+        "max_in_flight_seen": tracker.max_in_flight,
+        "rss_kib_per_in_flight": (peak_rss - baseline_rss) / in_flight,
+        "connected": connected,
+        "errors": count - connected,
+        "first_error": tracker.first_error,
+        "connections_opened": getattr(loop, "connections_opened", None),
+    }
+
+
+def run_fleet(spec: dict[str, Any]) -> dict[str, Any]:
+    """Run scenario 2 for one client in this process and return its figures.
+
+    Args:
+        spec: ``client``, ``base_url``, ``client_token``, ``client_secret``, ``instances``,
+            ``concurrency`` (instances in flight), ``connections`` (pool size),
+            ``poll_interval``, optional ``name_prefix``.
+    """
+    with asyncio.Runner(loop_factory=ConnectionCountingLoop) as runner:
+        return runner.run(_fleet(spec))

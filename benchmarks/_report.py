@@ -1,0 +1,364 @@
+"""Summaries of the runs: medians per client, ratios to raw aiohttp, Markdown, chart, machine."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import platform
+import statistics
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "CLIENT_LABELS",
+    "REFERENCE",
+    "check_targets",
+    "machine_info",
+    "render_markdown",
+    "summarise",
+    "write_chart",
+]
+
+#: The baseline every ratio is taken against: the practical limit.
+REFERENCE = "raw_aiohttp"
+
+CLIENT_LABELS = {
+    "vzaps_async": "(a) vzaps_async",
+    "raw_aiohttp": "(b) raw aiohttp",
+    "vzaps_official": "(c) vzaps (official)",
+}
+
+_PACKAGES = ("vzaps-async", "aiohttp", "vzaps", "httpx", "httpcore", "pydantic", "attrs", "cattrs")
+
+# Figures summarised by their median over the rounds, per scenario.
+_REQUEST_FIGURES = ("rps", "cpu_us_per_request", "p50_ms", "p99_ms", "connections_opened")
+_FLEET_FIGURES = (
+    "instances_per_s",
+    "cpu_ms_per_instance",
+    "wall_s",
+    "peak_rss_kib",
+    "rss_kib_per_in_flight",
+    "connections_opened",
+)
+
+
+def machine_info() -> dict[str, Any]:
+    """nproc, CPU model, OS, Python and the versions of the packages being compared."""
+    cpu_model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu_model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    versions: dict[str, str | None] = {}
+    for name in _PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = None
+    return {
+        "nproc": len(os.sched_getaffinity(0))
+        if hasattr(os, "sched_getaffinity")
+        else os.cpu_count(),
+        "cpu_model": cpu_model,
+        "platform": platform.platform(),
+        "python": sys.version.split()[0],
+        "python_implementation": platform.python_implementation(),
+        "packages": versions,
+    }
+
+
+def _median(values: Iterable[float | int | None]) -> float | None:
+    present = [float(v) for v in values if v is not None]
+    return statistics.median(present) if present else None
+
+
+def _ratio(value: float | None, reference: float | None) -> float | None:
+    if value is None or reference is None or reference == 0:
+        return None
+    return value / reference
+
+
+def summarise(runs: Sequence[dict[str, Any]], scenario: str, key: str) -> list[dict[str, Any]]:
+    """Median figures per (level, client) over the rounds, with ratios to raw aiohttp.
+
+    Args:
+        runs: Every run record (``scenario``, ``client``, ``round``, the level key, ``result``).
+        scenario: ``requests`` or ``fleet``.
+        key: The level: ``concurrency`` (requests) or ``instances`` (fleet).
+    """
+    figures = _REQUEST_FIGURES if scenario == "requests" else _FLEET_FIGURES
+    chosen = [run for run in runs if run["scenario"] == scenario]
+    levels = sorted({run[key] for run in chosen})
+    clients = [c for c in CLIENT_LABELS if any(run["client"] == c for run in chosen)]
+    rows: list[dict[str, Any]] = []
+    for level in levels:
+        medians: dict[str, dict[str, Any]] = {}
+        for client in clients:
+            mine = [run for run in chosen if run[key] == level and run["client"] == client]
+            ok = [run["result"] for run in mine if not run["result"].get("failed")]
+            failures = [run["result"].get("error") for run in mine if run["result"].get("failed")]
+            row: dict[str, Any] = {
+                "scenario": scenario,
+                key: level,
+                "client": client,
+                "rounds": len(mine),
+                "rounds_ok": len(ok),
+                "failed": not ok,
+                "error": failures[0] if failures else None,
+                "errors": sum(int(result.get("errors", 0)) for result in ok),
+            }
+            for figure in figures:
+                row[figure] = _median(result.get(figure) for result in ok)
+            if scenario == "fleet":
+                row["all_connected"] = bool(ok) and all(
+                    result.get("connected") == result.get("instances")
+                    and result.get("sim_check", True)
+                    for result in ok
+                )
+            medians[client] = row
+            rows.append(row)
+        reference = medians.get(REFERENCE)
+        for row in (medians[client] for client in clients):
+            if scenario == "requests":
+                row["cpu_x_raw"] = _ratio(
+                    row["cpu_us_per_request"], _get(reference, "cpu_us_per_request")
+                )
+                row["rps_x_raw"] = _ratio(row["rps"], _get(reference, "rps"))
+            else:
+                row["cpu_x_raw"] = _ratio(
+                    row["cpu_ms_per_instance"], _get(reference, "cpu_ms_per_instance")
+                )
+                row["wall_x_raw"] = _ratio(row["wall_s"], _get(reference, "wall_s"))
+    return rows
+
+
+def _get(row: dict[str, Any] | None, figure: str) -> float | None:
+    return None if row is None else row.get(figure)
+
+
+def _fmt(value: Any, digits: int = 0, suffix: str = "") -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "NO"
+    if isinstance(value, float | int):
+        return f"{value:,.{digits}f}{suffix}"
+    return str(value)
+
+
+def _request_table(rows: Sequence[dict[str, Any]]) -> list[str]:
+    lines = [
+        "| concurrency | client | req/s | xraw | CPU µs/req | xraw | p50 ms | p99 ms | errors "
+        "| TCP conns |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        label = CLIENT_LABELS[row["client"]]
+        if row["failed"]:
+            lines.append(f"| {row['concurrency']} | {label} | FAILED: {row['error']} ||||||||")
+            continue
+        lines.append(
+            f"| {row['concurrency']} | {label} | {_fmt(row['rps'])} | {_fmt(row['rps_x_raw'], 2)} "
+            f"| {_fmt(row['cpu_us_per_request'])} | {_fmt(row['cpu_x_raw'], 2)} "
+            f"| {_fmt(row['p50_ms'], 2)} | {_fmt(row['p99_ms'], 2)} | {row['errors']} "
+            f"| {_fmt(row['connections_opened'])} |"
+        )
+    return lines
+
+
+def _fleet_table(rows: Sequence[dict[str, Any]]) -> list[str]:
+    lines = [
+        "| instances | client | inst/s | wall s | xraw | CPU ms/inst | xraw | peak RSS MiB "
+        "| KiB/in-flight | all connected | TCP conns |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|:---:|---:|",
+    ]
+    for row in rows:
+        label = CLIENT_LABELS[row["client"]]
+        if row["failed"]:
+            lines.append(f"| {row['instances']} | {label} | FAILED: {row['error']} |||||||||")
+            continue
+        peak = None if row["peak_rss_kib"] is None else row["peak_rss_kib"] / 1024
+        lines.append(
+            f"| {row['instances']} | {label} | {_fmt(row['instances_per_s'], 1)} "
+            f"| {_fmt(row['wall_s'], 1)} | {_fmt(row['wall_x_raw'], 2)} "
+            f"| {_fmt(row['cpu_ms_per_instance'], 2)} | {_fmt(row['cpu_x_raw'], 2)} "
+            f"| {_fmt(peak, 1)} | {_fmt(row['rss_kib_per_in_flight'], 1)} "
+            f"| {_fmt(row['all_connected'])} | {_fmt(row['connections_opened'])} |"
+        )
+    return lines
+
+
+def _find(
+    rows: Sequence[dict[str, Any]], key: str, level: int, client: str
+) -> dict[str, Any] | None:
+    for row in rows:
+        if row[key] == level and row["client"] == client and not row["failed"]:
+            return row
+    return None
+
+
+def check_targets(
+    request_rows: Sequence[dict[str, Any]], fleet_rows: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The issue's targets, evaluated on this run (``met`` is None when not measured).
+
+    Args:
+        request_rows: Scenario 1 summary.
+        fleet_rows: Scenario 2 summary.
+    """
+    targets: list[dict[str, Any]] = []
+    ours = _find(request_rows, "concurrency", 64, "vzaps_async")
+    official = _find(request_rows, "concurrency", 64, "vzaps_official")
+    cpu = _get(ours, "cpu_x_raw")
+    targets.append(
+        {
+            "target": "CPU/request at c=64 ≤ 1.25x raw aiohttp",
+            "value": cpu,
+            "met": None if cpu is None else cpu <= 1.25,
+        }
+    )
+    speedup = _ratio(_get(ours, "rps"), _get(official, "rps"))
+    targets.append(
+        {
+            "target": "throughput at c=64 ≥ 10x official SDK",
+            "value": speedup,
+            "met": None if speedup is None else speedup >= 10,
+        }
+    )
+    conns = _get(ours, "connections_opened")
+    targets.append(
+        {
+            "target": "TCP connections at c=64 ≤ 64",
+            "value": conns,
+            "met": None if conns is None else conns <= 64,
+        }
+    )
+    sizes = sorted({row["instances"] for row in fleet_rows})
+    fleet = _find(fleet_rows, "instances", sizes[-1], "vzaps_async") if sizes else None
+    label = f"fleet of {sizes[-1]:,}" if sizes else "fleet"
+    for figure, limit, text in (
+        ("cpu_x_raw", 1.3, "client CPU/instance ≤ 1.3x raw"),
+        ("wall_x_raw", 1.3, "wall time ≤ 1.3x raw"),
+        ("rss_kib_per_in_flight", 30.0, "RSS per in-flight instance ≤ 30 KiB"),
+    ):
+        value = _get(fleet, figure)
+        targets.append(
+            {
+                "target": f"{label}: {text}",
+                "value": value,
+                "met": None if value is None else value <= limit,
+            }
+        )
+    connected = _get(fleet, "all_connected")
+    targets.append(
+        {"target": f"{label}: every instance connected", "value": connected, "met": connected}
+    )
+    return targets
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    """The report as Markdown: machine, settings, both tables, targets.
+
+    Args:
+        report: The full report (``machine``, ``settings``, ``summary``, ``targets``).
+    """
+    machine = report["machine"]
+    settings = report["settings"]
+    packages = ", ".join(
+        f"{name} {version or '—'}" for name, version in machine["packages"].items()
+    )
+    lines = [
+        f"# Benchmarks ({report['finished_at']})",
+        "",
+        f"Machine: {machine['nproc']} CPUs ({machine['cpu_model'] or 'unknown CPU'}), "
+        f"{machine['platform']}, Python {machine['python']}.",
+        f"Packages: {packages}.",
+        "",
+        f"Command: `{settings['command']}`; {settings['rounds']} round(s), clients alternating "
+        "(a b c a b c …); every figure is the median over the rounds, ratios are to (b) raw "
+        "aiohttp from the same run. Each client ran in its own process; the simulator ran in "
+        "another process (faults off) on 127.0.0.1.",
+        "",
+    ]
+    if report["summary"].get("requests"):
+        lines += [
+            f"## Request path: {settings['requests']:,} `send_text` calls per run",
+            "",
+            *_request_table(report["summary"]["requests"]),
+            "",
+            "CPU is `getrusage(RUSAGE_SELF)` user+sys of the client process around the timed loop "
+            "(after a warm-up). TCP conns counts every `loop.create_connection` of the client "
+            "process (warm-up included). Pools are sized to the concurrency for every client "
+            "(httpx keep-alive included).",
+            "",
+        ]
+    if report["summary"].get("fleet"):
+        lines += [
+            f"## Fleet onboarding: {settings['fleet_concurrency']} instances in flight, "
+            f"{settings['fleet_connections']} connections, simulator latency "
+            f"{settings['fleet_latency_ms']:g} ms, phones scan the 2nd QR",
+            "",
+            *_fleet_table(report["summary"]["fleet"]),
+            "",
+            "KiB/in-flight is (peak RSS - RSS before the fleet) / instances in flight. "
+            "'all connected' needs the client's own count and the simulator's pairing count to "
+            "equal the fleet size in every round.",
+            "",
+        ]
+    if report.get("targets"):
+        lines += ["## Targets", "", "| target | this run | met |", "|---|---:|:---:|"]
+        for target in report["targets"]:
+            value = target["value"]
+            shown = _fmt(value) if isinstance(value, bool) else _fmt(value, 2)
+            met = {True: "yes", False: "**no**", None: "not measured"}[target["met"]]
+            lines.append(f"| {target['target']} | {shown} | {met} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def write_chart(rows: Sequence[dict[str, Any]], path: Path) -> bool:
+    """Plot median requests/s (and CPU µs/request) against concurrency, one line per client.
+
+    Returns False when matplotlib is not installed.
+
+    Args:
+        rows: Scenario 1 summary.
+        path: Where to write the PNG.
+    """
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for client, label in CLIENT_LABELS.items():
+        mine = [r for r in rows if r["client"] == client and not r["failed"]]
+        if not mine:
+            continue
+        xs = [r["concurrency"] for r in mine]
+        left.plot(xs, [r["rps"] for r in mine], marker="o", label=label)
+        right.plot(xs, [r["cpu_us_per_request"] for r in mine], marker="o", label=label)
+    for axis, title, unit in (
+        (left, "Throughput", "requests/s"),
+        (right, "Client CPU per request", "µs (user+sys)"),
+    ):
+        axis.set_xscale("log", base=2)
+        axis.set_yscale("log")
+        axis.set_xlabel("concurrency")
+        axis.set_ylabel(unit)
+        axis.set_title(title)
+        axis.grid(True, which="both", alpha=0.3)
+        axis.legend()
+    figure.suptitle("send_text against the local simulator (medians over rounds)")
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return True
