@@ -32,7 +32,7 @@ class ConnectionCountingLoop(asyncio.SelectorEventLoop):
         super().__init__()
         self.connections_opened = 0
 
-    async def create_connection(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    async def create_connection(self, *args: Any, **kwargs: Any) -> Any:
         """Open a connection like the base loop does, and count it.
 
         Args:
