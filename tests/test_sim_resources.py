@@ -14,9 +14,16 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from vzaps_async.testing import Simulator
+from vzaps_async.testing import ManualClock, Simulator
 from vzaps_async.testing._app import build_app
 from vzaps_async.testing._events import get_bus
+from vzaps_async.testing._resources_store import (
+    QueueEntry,
+    ResourceLimits,
+    ResourceStore,
+    SentMessage,
+    parse_target,
+)
 from vzaps_async.testing._routes_resources import RESOURCE_SETTINGS_KEY
 from vzaps_async.testing._state import SimState
 
@@ -549,3 +556,43 @@ async def test_download_of_data_url_returns_its_bytes(api: Api) -> None:
         {"url": f"data:text/plain;base64,{payload}", "mimetype": "text/plain"},
     )
     assert base64.b64decode(data["data"]) == b"hello"
+
+
+async def test_delayed_send_waits_for_its_delay() -> None:
+    """A send with `delay` stays queued until that many seconds have passed on the clock."""
+    clock = ManualClock()
+    async with Simulator(clock=clock) as sim, aiohttp.ClientSession() as http:
+        api = await open_api(sim.base_url, http, sim.state)
+        await api.connect()
+        sent = await api.data(
+            "POST", "chat/send/text", {"phone": PHONE, "message": "x", "delay": 60}
+        )
+        assert sent["details"] == "Queued"
+        assert (await api.data("GET", "queue/messages"))["total"] == 1
+        clock.advance(61)
+        assert (await api.data("GET", "queue/messages"))["total"] == 0
+        assert api.events("Message")[-1]["info"]["id"] == sent["message_id"]
+
+
+def test_store_caps_history_queue_and_chats() -> None:
+    """The per-instance store forgets the oldest history, queue entries and chats past its caps."""
+    store = ResourceStore(ResourceLimits(message_history=2, queue=2, chats=2), lambda: 1.0)
+    targets = [parse_target(f"551190000000{i}") for i in range(1, 4)]
+    for index, target in enumerate(targets):
+        assert target is not None
+        mid = f"M{index}"
+        store.remember(SentMessage(mid, target, "text", "x", {}, 1.0))
+        store.enqueue(store.message_queue, QueueEntry(mid, "text", target, 1.0, 1.0))
+        store.touch_chat(target, sender_phone="", sender_name="")
+    assert list(store.messages) == ["M1", "M2"]
+    assert [entry.entry_id for entry in store.message_queue] == ["M1", "M2"]
+    assert store.message_queue.dropped == 1
+    assert len(store.chats) == 2
+    delivered: list[str] = []
+    for entry in store.message_queue:
+        entry.on_deliver = lambda e=entry: delivered.append(e.entry_id)
+    store.deliver_due(connected=False)
+    assert delivered == []
+    store.deliver_due(connected=True)
+    assert delivered == ["M1", "M2"]
+    assert store.messages["M2"].status == "sent"

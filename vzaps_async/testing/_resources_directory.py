@@ -344,9 +344,9 @@ async def chat_list(request: web.Request) -> web.Response:
     """``GET chats``: chats, pinned first then most recent, paginated."""
     ctx = await context(request)
     now = ctx.state.clock()
-    chats = sorted(
-        ctx.store.chats.values(), key=lambda c: (c.pinned, c.last_message_at), reverse=True
-    )
+    # The store keeps chats in activity order (most recent last); pinned ones go first.
+    ordered = list(reversed(ctx.store.chats.values()))
+    chats = [c for c in ordered if c.pinned] + [c for c in ordered if not c.pinned]
     return ok(page_of(request, [chat.to_dict(now) for chat in chats]))
 
 
