@@ -1,0 +1,274 @@
+"""Fleets and single onboardings against the in-process simulator."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+
+from vzaps_async._client import Client
+from vzaps_async.onboarding import (
+    Fleet,
+    FleetOptions,
+    InstanceSpec,
+    MemoryJournal,
+    Onboarding,
+    OnboardingOptions,
+    PairCodeShown,
+    QRShown,
+    Snapshot,
+    SQLiteJournal,
+    State,
+    Transition,
+)
+from vzaps_async.testing import FaultRule, PhonePolicy, Simulator, SimulatorConfig
+
+FAST = OnboardingOptions(poll_interval=0.02, deadline=60, backoff_base=0.01, backoff_max=0.2)
+QUICK_QR = SimulatorConfig(first_qr_seconds=0.3, qr_seconds=0.3)
+
+
+class RecordingPresenter:
+    """Remembers every QR, pair code, connection and failure it was shown."""
+
+    def __init__(self) -> None:
+        self.qrs: dict[str, list[str]] = defaultdict(list)
+        self.codes: list[PairCodeShown] = []
+        self.linked: list[str] = []
+        self.failures: list[tuple[str, str | None]] = []
+
+    async def qr_shown(self, snapshot: Snapshot, event: QRShown) -> None:
+        self.qrs[snapshot.name].append(event.qr_code)
+
+    async def pair_code_shown(self, snapshot: Snapshot, event: PairCodeShown) -> None:
+        self.codes.append(event)
+
+    async def connected(self, snapshot: Snapshot) -> None:
+        self.linked.append(snapshot.name)
+
+    async def failed(self, snapshot: Snapshot) -> None:
+        self.failures.append((snapshot.name, snapshot.failure))
+
+
+def specs(count: int, prefix: str = "fleet") -> list[InstanceSpec]:
+    return [InstanceSpec(f"{prefix}-{i:04}") for i in range(count)]
+
+
+def assert_no_duplicates(sim: Simulator) -> None:
+    assert all(n == 1 for n in sim.counters.instances_created.values())
+    assert all(n == 1 for n in sim.counters.subscriptions.values())
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[Simulator]:
+    async with Simulator(phones=PhonePolicy.scan_after(0.05), config=QUICK_QR) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+async def client(sim: Simulator) -> AsyncIterator[Client]:
+    async with Client(sim.client_token, sim.client_secret, base_url=sim.base_url) as c:
+        yield c
+
+
+async def test_two_hundred_instances_onboard_concurrently(sim: Simulator, client: Client) -> None:
+    """200 instances all end CONNECTED, each created and subscribed exactly once."""
+    fleet = Fleet(client, MemoryJournal(), specs(200), options=FleetOptions(onboarding=FAST))
+    report = await fleet.run()
+    assert report.all_connected, report.failures
+    assert report.counts == {State.CONNECTED: 200}
+    assert len(report.time_to_connected) == 200
+    assert report.p50 is not None
+    assert report.p95 is not None
+    assert report.p50 <= report.p95
+    assert sum(sim.counters.instances_created.values()) == 200
+    assert_no_duplicates(sim)
+
+
+async def test_qr_rotation_presenter_sees_three_codes() -> None:
+    """When phones scan only the third QR, the presenter is shown three distinct QR codes."""
+    config = SimulatorConfig(first_qr_seconds=0.25, qr_seconds=0.25)
+    async with (
+        Simulator(phones=PhonePolicy.scan_after(0.1, on_qr=3), config=config) as sim,
+        Client(sim.client_token, sim.client_secret, base_url=sim.base_url) as client,
+    ):
+        presenter = RecordingPresenter()
+        fleet = Fleet(
+            client,
+            MemoryJournal(),
+            specs(5),
+            options=FleetOptions(onboarding=FAST),
+            presenter=presenter,
+        )
+        report = await fleet.run()
+    assert report.all_connected, report.failures
+    for name in (s.name for s in fleet.specs):
+        shown = presenter.qrs[name]
+        assert len(shown) == 3
+        assert len(set(shown)) == 3
+        assert all(qr.startswith("data:image/png;base64,") for qr in shown)
+    assert sorted(presenter.linked) == [s.name for s in fleet.specs]
+
+
+async def test_pair_code_flow(sim: Simulator, client: Client) -> None:
+    """The pair-code method shows a code with its phone and ends connected."""
+    presenter = RecordingPresenter()
+    spec = InstanceSpec("paired-01", phone="5511999990001", method="pair_code")
+    fleet = Fleet(
+        client, MemoryJournal(), [spec], options=FleetOptions(onboarding=FAST), presenter=presenter
+    )
+    report = await fleet.run()
+    assert report.all_connected, report.failures
+    assert [c.phone for c in presenter.codes] == ["5511999990001"]
+    assert len(presenter.codes[0].code) == 9  # XXXX-XXXX
+    assert "GET /instances/{id}/session/qr" not in sim.counters.requests
+
+
+class RoutingClient:
+    """Sends the calls of instances whose name starts with ``declined`` to a second client."""
+
+    def __init__(self, main: Client, declined: Client) -> None:
+        self._main = main
+        self._declined = declined
+        self._owner: dict[str, Client] = {}
+        self.instances = self
+
+    def _by_name(self, name: str) -> Client:
+        return self._declined if name.startswith("declined") else self._main
+
+    async def create(self, name: str, **options: Any) -> Any:
+        info = await self._by_name(name).instances.create(name, **options)
+        self._owner[info.id] = self._by_name(name)
+        return info
+
+    async def find_by_name(self, name: str) -> Any:
+        return await self._by_name(name).instances.find_by_name(name)
+
+    async def get(self, instance_id: str) -> Any:
+        return await self._owner[instance_id].instances.get(instance_id)
+
+    async def subscribe(self, instance_id: str) -> Any:
+        return await self._owner[instance_id].instances.subscribe(instance_id)
+
+    async def cancel(self, instance_id: str) -> str:
+        return await self._owner[instance_id].instances.cancel(instance_id)
+
+    async def resume(self, instance_id: str) -> None:
+        await self._owner[instance_id].instances.resume(instance_id)
+
+    def instance(self, instance_id: str, token: Any = None) -> Any:
+        return self._owner[instance_id].instance(instance_id, token)
+
+
+async def test_billing_declined_fails_with_reason_and_fleet_goes_on(
+    sim: Simulator, client: Client
+) -> None:
+    """A declined card ends that instance FAILED with a billing reason; the others connect."""
+    account = sim.add_account(card="declined")
+    async with Client(account.client_token, account.client_secret, base_url=sim.base_url) as bad:
+        routed = RoutingClient(client, bad)
+        fleet = Fleet(
+            routed,
+            MemoryJournal(),
+            [*specs(10), InstanceSpec("declined-01")],
+            options=FleetOptions(onboarding=FAST),
+        )
+        report = await fleet.run()
+    assert report.counts == {State.CONNECTED: 10, State.FAILED: 1}
+    [failure] = report.failures
+    assert failure.name == "declined-01"
+    assert "billing declined" in failure.reason
+
+
+async def test_cancel_then_resume_returns_to_connected(sim: Simulator, client: Client) -> None:
+    """A connected instance can be cancelled (scheduled) and resumed back to CONNECTED."""
+    journal = MemoryJournal()
+    onboarding = Onboarding(client, journal, "cancel-me", options=FAST)
+    assert (await onboarding.run()).state is State.CONNECTED
+    cancelled = await onboarding.cancel()
+    assert cancelled.state is State.CANCELLED
+    info = await client.instances.get(cancelled.instance_id or "")
+    assert info.cancel_at is not None
+    resumed = await onboarding.resume()
+    assert resumed.state is State.CONNECTED
+    assert (await client.instances.get(resumed.instance_id or "")).cancel_at is None
+    stored = await journal.get("cancel-me")
+    assert stored is not None
+    assert stored.state is State.CONNECTED
+
+
+async def test_commit_then_fail_create_and_subscribe_are_reconciled(
+    sim: Simulator, client: Client
+) -> None:
+    """A create and a subscribe whose answers are lost are adopted, never repeated."""
+    sim.faults.force("PUT /instances/create", "commit_then_fail")
+    sim.faults.force("POST /instances/{id}/subscribe", "commit_then_fail")
+    onboarding = Onboarding(client, MemoryJournal(), "lost-answers", options=FAST)
+    final = await onboarding.run()
+    assert final.state is State.CONNECTED
+    assert sim.counters.faults["commit_then_fail"] == 2
+    assert sim.counters.instances_created["lost-answers"] == 1
+    assert final.instance_id is not None
+    assert sim.counters.subscriptions[final.instance_id] == 1
+    assert final.create_attempts == 1
+
+
+async def test_interrupted_run_resumes_from_sqlite_journal(
+    sim: Simulator, client: Client, tmp_path: Path
+) -> None:
+    """A fleet cancelled midway resumes from its journal: all connect, nothing is duplicated."""
+    path = tmp_path / "fleet.db"
+    fleet_specs = specs(40)
+    async with SQLiteJournal(path) as journal:
+        fleet = Fleet(client, journal, fleet_specs, options=FleetOptions(onboarding=FAST))
+        with anyio.CancelScope() as scope:
+            async with anyio.create_task_group() as tg:
+
+                async def stop_after_some(events: AsyncIterator[Transition]) -> None:
+                    seen = 0
+                    async for item in events:
+                        seen += item.state is State.SUBSCRIBED
+                        if seen >= 10:
+                            scope.cancel()
+
+                tg.start_soon(stop_after_some, fleet.events())
+                await fleet.run()
+        assert scope.cancelled_caught
+    async with SQLiteJournal(path) as journal:
+        before = {s.name: s.state for s in await journal.load_all()}
+        assert len(before) < 40 or any(s is not State.CONNECTED for s in before.values())
+        report = await Fleet(
+            client, journal, fleet_specs, options=FleetOptions(onboarding=FAST)
+        ).run()
+    assert report.all_connected, report.failures
+    assert sum(sim.counters.instances_created.values()) == 40
+    assert_no_duplicates(sim)
+
+
+async def test_fleet_with_faults_ends_all_connected_without_duplicates() -> None:
+    """With 5xx, 429, drops and commit-then-fail injected, 300 instances all connect once."""
+    # Retry-After 0 keeps the run short: at a 10% 429 rate a 1 s fleet-wide pause per 429 would
+    # cap the fleet near ten requests a second. The pause itself is covered with a fake client.
+    faults = [
+        FaultRule(
+            route="*",
+            error_5xx=0.15,
+            rate_limited=0.10,
+            drop=0.05,
+            commit_then_fail=0.05,
+            retry_after=0,
+        )
+    ]
+    async with Simulator(phones=PhonePolicy.scan_after(0.05), config=QUICK_QR) as sim:
+        sim.faults.set_rules(faults, seed=7)
+        async with Client(sim.client_token, sim.client_secret, base_url=sim.base_url) as client:
+            report = await Fleet(
+                client, MemoryJournal(), specs(300), options=FleetOptions(onboarding=FAST)
+            ).run()
+        assert report.all_connected, report.failures[:5]
+        assert sum(sim.counters.instances_created.values()) == 300
+        assert_no_duplicates(sim)
+        assert sim.counters.faults["commit_then_fail"] > 0

@@ -1,0 +1,189 @@
+"""The driver's money rules and pacing, against a scripted fake client."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+
+from vzaps_async._secret import Secret
+from vzaps_async.errors import ConflictError, OutcomeUnknownError, RateLimitedError
+from vzaps_async.models.billing import Subscription
+from vzaps_async.models.instances import InstanceInfo
+from vzaps_async.models.session import PairCode, QRCode, SessionStatus
+from vzaps_async.onboarding import (
+    Fleet,
+    FleetOptions,
+    InstanceSpec,
+    MemoryJournal,
+    Onboarding,
+    OnboardingOptions,
+    Snapshot,
+    State,
+)
+
+OPTIONS = OnboardingOptions(poll_interval=0.001, backoff_base=0.001, backoff_max=0.01, deadline=10)
+
+
+class FakeSession:
+    def __init__(self) -> None:
+        self.polls = 0
+
+    async def qr(self) -> QRCode:
+        self.polls += 1
+        if self.polls >= 2:
+            return QRCode(status="connected", phone="5511")
+        return QRCode(qr_code=f"data:image/png;base64,QR{self.polls}")
+
+    async def pair_code(self, phone: str) -> PairCode:
+        return PairCode("ABCD-EFGH")
+
+    async def status(self) -> SessionStatus:
+        return SessionStatus(connected=True, phone="5511")
+
+
+class FakeHandle:
+    def __init__(self) -> None:
+        self.session = FakeSession()
+
+
+class FakeClient:
+    """Scripted instances API: each method pops the next scripted outcome (or succeeds)."""
+
+    def __init__(self) -> None:
+        self.instances = self
+        self.script: dict[str, list[BaseException | Any]] = {}
+        self.calls: list[tuple[str, float]] = []
+        self.billing_status = "TRIALING"
+        self.listed: tuple[InstanceInfo, ...] = ()
+        self.handles: dict[str, FakeHandle] = {}
+
+    def _next(self, method: str) -> Any:
+        self.calls.append((method, anyio.current_time()))
+        queue = self.script.get(method) or []
+        if queue:
+            outcome = queue.pop(0)
+            if isinstance(outcome, BaseException):
+                raise outcome
+            return outcome
+        return None
+
+    async def create(self, name: str, **options: Any) -> InstanceInfo:
+        scripted = self._next("create")
+        return scripted or InstanceInfo(id=f"VZ{name.upper()}", name=name, token=Secret("t" * 20))
+
+    async def find_by_name(self, name: str) -> tuple[InstanceInfo, ...]:
+        self._next("find_by_name")
+        return self.listed
+
+    async def get(self, instance_id: str) -> InstanceInfo:
+        scripted = self._next("get")
+        return scripted or InstanceInfo(id=instance_id, billing_status=self.billing_status)
+
+    async def subscribe(self, instance_id: str) -> Subscription:
+        return self._next("subscribe") or Subscription(mode="direct")
+
+    async def cancel(self, instance_id: str) -> str:
+        return "ok"
+
+    async def resume(self, instance_id: str) -> None:
+        return None
+
+    def instance(self, instance_id: str, token: Any = None) -> FakeHandle:
+        return self.handles.setdefault(instance_id, FakeHandle())
+
+    def count(self, method: str) -> int:
+        return sum(1 for m, _ in self.calls if m == method)
+
+
+async def test_lost_create_without_readable_token_fails_instead_of_creating_again() -> None:
+    """A lost create whose instance is found without a token fails clearly; no second create."""
+    client = FakeClient()
+    client.script["create"] = [OutcomeUnknownError("lost")]
+    client.listed = (InstanceInfo(id="VZX", name="abc-1", token=None),)
+    final = await Onboarding(client, MemoryJournal(), "abc-1", options=OPTIONS).run()
+    assert final.state is State.FAILED
+    assert final.failure is not None
+    assert "token" in final.failure
+    assert client.count("create") == 1
+
+
+async def test_lost_create_is_adopted_with_listed_token() -> None:
+    """A lost create whose instance the list shows (with its token) is adopted and connects."""
+    client = FakeClient()
+    client.script["create"] = [OutcomeUnknownError("lost")]
+    client.listed = (InstanceInfo(id="VZX", name="abc-1", token=Secret("listed-token-123456")),)
+    final = await Onboarding(client, MemoryJournal(), "abc-1", options=OPTIONS).run()
+    assert final.state is State.CONNECTED
+    assert final.instance_id == "VZX"
+    assert final.token == Secret("listed-token-123456")
+    assert client.count("create") == 1
+
+
+async def test_journaled_create_intent_is_reconciled_before_creating() -> None:
+    """A create intent left by a crash makes the next run list by name first, then create."""
+    client = FakeClient()
+    journal = MemoryJournal()
+    await journal.save(Snapshot(name="abc-1", intent="create", intent_at=1.0, create_attempts=1))
+    final = await Onboarding(client, journal, "abc-1", options=OPTIONS).run()
+    assert final.state is State.CONNECTED
+    assert [m for m, _ in client.calls][:2] == ["find_by_name", "create"]
+    assert final.create_attempts == 2
+
+
+async def test_lost_subscribe_with_active_billing_is_not_repeated() -> None:
+    """A lost subscribe is proven by billing_status ACTIVE and never sent again."""
+    client = FakeClient()
+    client.script["subscribe"] = [OutcomeUnknownError("lost")]
+    client.billing_status = "ACTIVE"
+    final = await Onboarding(client, MemoryJournal(), "abc-1", options=OPTIONS).run()
+    assert final.state is State.CONNECTED
+    assert client.count("subscribe") == 1
+
+
+async def test_already_subscribed_conflict_counts_as_subscribed() -> None:
+    """A 409 ALREADY_SUBSCRIBED on subscribe moves on as subscribed."""
+    client = FakeClient()
+    client.script["subscribe"] = [ConflictError(409, "dup", code="ALREADY_SUBSCRIBED")]
+    final = await Onboarding(client, MemoryJournal(), "abc-1", options=OPTIONS).run()
+    assert final.state is State.CONNECTED
+    assert final.subscribed
+
+
+async def test_one_429_pauses_the_whole_fleet() -> None:
+    """A 429 with Retry-After closes the shared cool-down: no create starts before it passes."""
+    client = FakeClient()
+    client.script["create"] = [RateLimitedError(429, "slow down", retry_after=0.3)]
+    fleet = Fleet(
+        client,
+        MemoryJournal(),
+        [InstanceSpec(f"inst-{i}") for i in range(5)],
+        options=FleetOptions(create_concurrency=1, onboarding=OPTIONS),
+    )
+    report = await fleet.run()
+    assert report.all_connected
+    assert report.cooldowns == 1
+    creates = [t for m, t in client.calls if m == "create"]
+    assert len(creates) == 6  # the refused call is sent again, under the same intent
+    assert all(t >= creates[0] + 0.3 for t in creates[1:])
+
+
+async def test_deadline_fails_with_where_it_stood() -> None:
+    """An onboarding that cannot finish in its deadline ends FAILED naming its state."""
+
+    class NeverScanned(FakeClient):
+        def instance(self, instance_id: str, token: Any = None) -> FakeHandle:
+            handle = FakeHandle()
+
+            async def qr() -> QRCode:
+                return QRCode(qr_code="data:image/png;base64,SAME")
+
+            handle.session.qr = qr  # type: ignore[method-assign]
+            return handle
+
+    options = OnboardingOptions(poll_interval=0.01, deadline=0.2)
+    final = await Onboarding(NeverScanned(), MemoryJournal(), "abc-1", options=options).run()
+    assert final.state is State.FAILED
+    assert final.failure is not None
+    assert "deadline" in final.failure
+    assert "PAIRING" in final.failure
