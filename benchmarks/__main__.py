@@ -97,6 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="connection pool size of every client in the fleet scenario",
     )
     parser.add_argument(
+        "--fleet-phase-concurrency",
+        type=int,
+        default=None,
+        help="create/subscribe/poll calls in flight for the Fleet (default: the Fleet's own)",
+    )
+    parser.add_argument(
         "--fleet-latency-ms",
         type=float,
         default=20.0,
@@ -152,6 +158,7 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
         "fleet_sizes": args.fleet_sizes or ([200] if quick else [1000, 10_000]),
         "fleet_concurrency": args.fleet_concurrency or (100 if quick else 500),
         "fleet_connections": args.fleet_connections,
+        "fleet_phase_concurrency": args.fleet_phase_concurrency,
         "fleet_latency_ms": args.fleet_latency_ms,
         "qr_seconds": args.qr_seconds,
         "scan_after": args.scan_after,
@@ -316,6 +323,7 @@ def run_fleets(settings: dict[str, Any], command: list[str], logs: Path) -> list
                     "concurrency": settings["fleet_concurrency"],
                     "connections": settings["fleet_connections"],
                     "poll_interval": settings["poll_interval"],
+                    "phase_concurrency": settings["fleet_phase_concurrency"],
                     "name_prefix": f"bench-{client}-r{round_number}",
                 }
                 try:

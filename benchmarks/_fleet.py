@@ -51,7 +51,8 @@ def _pause(data: Any, poll_interval: float) -> float:
 
 
 async def _vzaps_async_fleet(spec: dict[str, Any], names: list[str], tracker: _Tracker) -> int:
-    """`vzaps_async.onboarding.Fleet` with an in-memory journal and its default phase limits."""
+    """`vzaps_async.onboarding.Fleet` with an in-memory journal (phase limits: its defaults or
+    ``spec["phase_concurrency"]``)."""
     from vzaps_async import ClientConfig, Limits
     from vzaps_async.onboarding import (
         Fleet,
@@ -66,9 +67,20 @@ async def _vzaps_async_fleet(spec: dict[str, Any], names: list[str], tracker: _T
 
     client_class = import_client()
     concurrency = int(spec["concurrency"])
+    phase = spec.get("phase_concurrency")
+    limits = (
+        {}
+        if phase is None
+        else {
+            "create_concurrency": phase,
+            "subscribe_concurrency": phase,
+            "poll_concurrency": phase,
+        }
+    )
     options = FleetOptions(
         max_in_flight=concurrency,
         onboarding=OnboardingOptions(poll_interval=float(spec["poll_interval"])),
+        **limits,
     )
     async with client_class(
         spec["client_token"],

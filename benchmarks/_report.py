@@ -303,6 +303,14 @@ def render_markdown(report: dict[str, Any]) -> str:
             f"{settings['fleet_connections']} connections, simulator latency "
             f"{settings['fleet_latency_ms']:g} ms, phones scan the 2nd QR",
             "",
+            "Fleet phase limits (create/subscribe/poll calls in flight): "
+            + (
+                "the Fleet's defaults"
+                if settings.get("fleet_phase_concurrency") is None
+                else str(settings["fleet_phase_concurrency"])
+            )
+            + f"; QR polls every {settings['poll_interval']:g} s at most (all clients).",
+            "",
             *_fleet_table(report["summary"]["fleet"]),
             "",
             "KiB/in-flight is (peak RSS - RSS before the fleet) / instances in flight. "
