@@ -261,3 +261,17 @@ async def test_connected_event_from_the_core_is_delivered(
     event = await receiver.next()
     assert event.type == "Connected"
     assert event.instance_id == instance.id
+
+
+async def test_non_loopback_urls_are_not_contacted_by_default(
+    sim: Simulator, instance: SimInstance
+) -> None:
+    """A webhook URL outside 127.0.0.1 gets one failed log and no network traffic."""
+    instance.webhook_url = "https://hooks.example.com/vzaps"
+    bus = get_bus(sim.state)
+    await bus.inject(instance.id, "Message", INCOMING)
+    await _wait_for_logs(bus, instance.id, 1, "failed")
+    [log] = bus.logs_of(instance.id)
+    assert log.attempts == 1
+    assert log.error is not None
+    assert "local_only" in log.error

@@ -19,7 +19,8 @@ Simulator choices where the contract is silent (all adjustable on the `EventBus`
   attempts are retried after `EventBus.retry_delays` (default 0, 10 and 60 seconds). Every delivery
   has a log (``log_...``: ``pending`` -> ``success``/``failed``). `EventBus.deliver_twice` (or a
   `EventBus.duplicate_rate` probability) delivers an event a second time, with its own log, to
-  exercise receivers' deduplication.
+  exercise receivers' deduplication. By default deliveries go only to loopback hosts
+  (`EventBus.local_only`); any other URL gets a failed log and no network traffic.
 - Realtime (``GET /events/ws``): credentials from headers or from the ``access_token``,
   ``client_token`` and ``instance_token`` query parameters; ``events`` as a comma list or repeated
   parameters, case-insensitive, ``All`` accepted; a known ``last_event_id`` replays the retained
@@ -38,6 +39,7 @@ import asyncio
 import bisect
 import contextlib
 import datetime as dt
+import ipaddress
 import json
 import logging
 import math
@@ -49,6 +51,7 @@ from typing import Any, Literal
 import aiohttp
 import attrs
 from aiohttp import web
+from yarl import URL
 
 from ._auth import authorize_instance, get_state
 from ._http import SimError, flat, ok, read_json
@@ -199,6 +202,9 @@ class EventBus:
         deliver_twice: Deliver every webhook event twice (receiver dedupe tests).
         duplicate_rate: Probability in [0, 1] of delivering a webhook event twice.
         user_agent: ``User-Agent`` of deliveries.
+        local_only: Deliver only to loopback hosts (``127.0.0.1``, ``::1``, ``localhost``); other
+            URLs get a failed log without any network traffic, so that test suites configuring
+            example URLs never reach the internet. Turn off to deliver anywhere.
     """
 
     state: SimState
@@ -209,6 +215,7 @@ class EventBus:
     deliver_twice: bool = False
     duplicate_rate: float = 0.0
     user_agent: str = "VZaps-Webhooks/1.0 (vzaps-async simulator)"
+    local_only: bool = True
     _ids: _IdGenerator = attrs.field(factory=_IdGenerator, init=False)
     _log_ids: int = attrs.field(default=0, init=False)
     _retained: dict[str, deque[dict[str, Any]]] = attrs.field(factory=dict, init=False)
@@ -354,6 +361,9 @@ class EventBus:
         return log
 
     async def _deliver(self, log: DeliveryLog) -> None:
+        if self.local_only and not _is_loopback(log.url):
+            await self.attempt(log)  # records the refusal; retrying cannot change it
+            return
         for index, delay in enumerate(self.retry_delays or (0.0,)):
             if delay > 0:
                 log.next_attempt_at = self.state.clock() + delay
@@ -379,6 +389,12 @@ class EventBus:
             "User-Agent": self.user_agent,
         }
         body = json.dumps(log.payload, separators=(",", ":"))
+        if self.local_only and not _is_loopback(log.url):
+            log.response_status = None
+            log.response_body = None
+            log.error = "delivery to a non-loopback host is disabled (EventBus.local_only)"
+            log.status = "failed"
+            return False
         try:
             session = self._client()
             timeout = aiohttp.ClientTimeout(total=self.timeout)
@@ -524,6 +540,16 @@ class EventBus:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+def _is_loopback(url: str) -> bool:
+    host = (URL(url).host or "").strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _with_query_credentials(request: web.Request) -> web.Request:
@@ -709,6 +735,8 @@ async def _control_config(request: web.Request) -> web.Response:
             bus.deliver_twice = bool(body["deliver_twice"])
         if "duplicate_rate" in body:
             bus.duplicate_rate = float(body["duplicate_rate"])
+        if "local_only" in body:
+            bus.local_only = bool(body["local_only"])
     except (TypeError, ValueError) as exc:
         raise SimError(400, "VALIDATION_ERROR", f"invalid setting: {exc}") from None
     return flat(
@@ -717,6 +745,7 @@ async def _control_config(request: web.Request) -> web.Response:
             "timeout": bus.timeout,
             "deliver_twice": bus.deliver_twice,
             "duplicate_rate": bus.duplicate_rate,
+            "local_only": bus.local_only,
         }
     )
 

@@ -83,5 +83,6 @@ def main(argv: list[str] | None = None) -> int:
     shown_path = "/" + args.path.strip("/")
     suffix = "/<secret>" if args.secret else ""
     print(f"Receiving webhooks on http://{args.host}:{args.port}{shown_path}{suffix}")
-    web.run_app(app, host=args.host, port=args.port, print=None)
+    # No access log: a secret sent as a path segment or query parameter would end up in it.
+    web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)
     return 0

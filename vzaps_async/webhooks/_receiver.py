@@ -7,7 +7,9 @@ cleanup it waits for in-flight handlers, up to ``drain_timeout`` seconds, then c
 
 VZaps does not sign deliveries. To keep strangers out, configure the webhook URL with a secret the
 receiver checks: as a last path segment (``https://bot.example.com/webhook/<secret>``), as the query
-``?secret=<secret>`` or as the header ``X-Webhook-Secret``.
+``?secret=<secret>`` or as the header ``X-Webhook-Secret``. A secret in the path or the query shows
+up in HTTP access logs (yours and any proxy's): turn those off or filter them, or prefer the header
+where the sender can set one.
 """
 
 from __future__ import annotations
