@@ -12,7 +12,13 @@ from __future__ import annotations
 from ._driver import Gates, Onboarding, OnboardingOptions, Transition
 from ._fleet import Failure, Fleet, FleetOptions, FleetReport, InstanceSpec
 from ._gates import CoolDown, RateGate
-from ._presenters_base import NullPresenter, Presenter
+from ._presenters import (
+    NullPresenter,
+    PngFolderPresenter,
+    Presenter,
+    TerminalPresenter,
+    WebPresenter,
+)
 from ._state import (
     TERMINAL_STATES,
     TRANSITIONS,
@@ -63,6 +69,7 @@ __all__ = [
     "OnboardingOptions",
     "PairCodeShown",
     "PairingStarted",
+    "PngFolderPresenter",
     "Presenter",
     "QRShown",
     "RateGate",
@@ -72,7 +79,9 @@ __all__ = [
     "State",
     "SubscribeIntended",
     "Subscribed",
+    "TerminalPresenter",
     "Transition",
+    "WebPresenter",
     "render_ascii",
     "render_mermaid",
     "transition",
