@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from ._client import Client
 from ._config import ClientConfig, Limits, RetryPolicy, Timeouts
+from ._handle import Instance
 from ._secret import Secret
+from ._transport import RequestInfo, ResponseInfo
 from .errors import (
     APIError,
     AuthenticationError,
@@ -22,26 +25,54 @@ from .errors import (
     TransportError,
     VZapsError,
 )
+from .models import (
+    ActionResult,
+    BillingStatus,
+    EventType,
+    InstanceInfo,
+    InstancePage,
+    PairCode,
+    QRCode,
+    SentMessage,
+    SessionStatus,
+    Subscription,
+    SubscriptionMode,
+)
 
 __all__ = [
     "APIError",
+    "ActionResult",
     "AuthenticationError",
     "BadRequestError",
+    "BillingStatus",
+    "Client",
     "ClientConfig",
     "ConflictError",
     "ConnectError",
+    "EventType",
     "InputError",
+    "Instance",
+    "InstanceInfo",
+    "InstancePage",
     "Limits",
     "NotFoundError",
     "OutcomeUnknownError",
+    "PairCode",
     "PaymentRequiredError",
     "PermissionDeniedError",
+    "QRCode",
     "RateLimitedError",
+    "RequestInfo",
     "RequestTimeout",
     "ResponseError",
+    "ResponseInfo",
     "RetryPolicy",
     "Secret",
+    "SentMessage",
     "ServerError",
+    "SessionStatus",
+    "Subscription",
+    "SubscriptionMode",
     "Timeouts",
     "TransportError",
     "VZapsError",

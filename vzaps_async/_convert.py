@@ -89,6 +89,11 @@ def open_enum(enum_cls: type[E]) -> None:
 
     converter.register_structure_hook(enum_cls | str, structure)
     converter.register_structure_hook(enum_cls, structure)
+    # cattrs does not split a three-way union with None on its own.
+    converter.register_structure_hook(
+        enum_cls | str | None,
+        lambda v, t: None if v is None else structure(v, t),
+    )
     converter.register_unstructure_hook(enum_cls, lambda m: m.value)
 
 

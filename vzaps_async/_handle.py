@@ -22,6 +22,7 @@ from .api.users import UsersAPI
 from .api.webhook import WebhookAPI
 from .models.common import ActionResult, EventType
 from .models.instances import InstanceInfo
+from .realtime import RealtimeStream
 
 __all__ = ["Instance"]
 
@@ -120,3 +121,35 @@ class Instance:
     async def delete(self) -> None:
         """Delete the instance (`DELETE /instances/{id}`, account JWT)."""
         await InstancesAPI(self._transport).delete(self.id)
+
+    def events(
+        self,
+        types: Iterable[EventType | str] | str | None = None,
+        *,
+        last_event_id: str | None = None,
+        **options: Any,
+    ) -> RealtimeStream:
+        """This instance's realtime events over the WebSocket, acked after each is handled.
+
+        Use it as ``async with inst.events(["Message"]) as stream: async for event in stream``.
+        Credentials travel in headers, never in the URL.
+
+        Args:
+            types: Event types to receive (None: the instance's subscribed events).
+            last_event_id: Resume after this event id.
+            **options: More `RealtimeStream` settings (heartbeat, stale_after, backoff, ...).
+        """
+        transport, token = self._transport, self.token
+
+        async def headers() -> dict[str, str]:
+            return await transport.auth_headers("instance", token)
+
+        return RealtimeStream(
+            transport.session(),
+            transport.config.realtime_url,
+            self.id,
+            headers,
+            types=None if types is None else validate.event_names(types),
+            last_event_id=last_event_id,
+            **options,
+        )

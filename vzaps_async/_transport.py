@@ -208,6 +208,12 @@ class Transport:
             auto_decompress=True,
             raise_for_status=False,
         )
+        # aiohttp silently re-sends PUT and DELETE once when a reused keep-alive connection drops
+        # (RFC 9112 §9.3.1). `PUT /instances/create` is not idempotent: that replay would create
+        # and bill a second instance. Our own retry matrix decides every replay instead. There is
+        # no public option for this, hence the guarded private attribute.
+        if hasattr(session, "_retry_connection"):
+            session._retry_connection = False
         return session
 
     async def aclose(self) -> None:

@@ -6,7 +6,7 @@ import enum
 
 import attrs
 
-from .common import register_open_enum
+from vzaps_async._convert import open_enum
 
 __all__ = ["Subscription", "SubscriptionMode"]
 
@@ -18,7 +18,7 @@ class SubscriptionMode(enum.StrEnum):
     CHECKOUT = "checkout"
 
 
-register_open_enum(SubscriptionMode)
+open_enum(SubscriptionMode)
 
 
 @attrs.frozen

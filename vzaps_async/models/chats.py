@@ -6,7 +6,7 @@ import enum
 
 import attrs
 
-from .common import register_open_enum
+from vzaps_async._convert import open_enum
 
 __all__ = ["Chat", "ChatExpiration", "ChatPage"]
 
@@ -20,7 +20,7 @@ class ChatExpiration(enum.StrEnum):
     OFF = "OFF"
 
 
-register_open_enum(ChatExpiration)
+open_enum(ChatExpiration)
 
 
 @attrs.frozen

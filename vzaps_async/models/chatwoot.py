@@ -6,9 +6,8 @@ import enum
 
 import attrs
 
+from vzaps_async._convert import open_enum
 from vzaps_async._secret import Secret
-
-from .common import register_open_enum
 
 __all__ = ["ChatwootConfig", "ChatwootImportScope", "ChatwootSettings"]
 
@@ -21,7 +20,7 @@ class ChatwootImportScope(enum.StrEnum):
     ALL = "all"
 
 
-register_open_enum(ChatwootImportScope)
+open_enum(ChatwootImportScope)
 
 
 @attrs.frozen(kw_only=True)

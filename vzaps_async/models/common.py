@@ -7,7 +7,7 @@ from typing import Any, TypeAlias, TypeVar
 
 import attrs
 
-from vzaps_async._convert import converter, open_enum
+from vzaps_async._convert import open_enum
 from vzaps_async.models.events import EventType
 
 __all__ = [
@@ -15,7 +15,6 @@ __all__ = [
     "EventType",
     "RawJSON",
     "RawPage",
-    "register_open_enum",
 ]
 
 E = TypeVar("E", bound=enum.Enum)
@@ -24,26 +23,8 @@ E = TypeVar("E", bound=enum.Enum)
 RawJSON: TypeAlias = dict[str, Any] | list[Any]
 
 
-def register_open_enum(enum_cls: type[E]) -> None:
-    """Register ``enum_cls | str`` and ``enum_cls | str | None`` as open enums on the converter.
-
-    `open_enum` covers ``enum_cls | str``; model fields are usually optional as well, and cattrs
-    does not derive the optional form of a three-member union on its own.
-
-    Args:
-        enum_cls: A `enum.StrEnum` of the documented values.
-    """
-    open_enum(enum_cls)
-    hook = converter.get_structure_hook(enum_cls | str)
-
-    def structure_optional(value: Any, cls: Any) -> E | str | None:
-        return None if value is None else hook(value, cls)
-
-    converter.register_structure_hook(enum_cls | str | None, structure_optional)
-
-
 # One EventType for the whole package: the event models define it, request fields reuse it.
-register_open_enum(EventType)
+open_enum(EventType)
 
 
 @attrs.frozen

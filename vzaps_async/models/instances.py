@@ -8,10 +8,8 @@ from typing import Any
 
 import attrs
 
-from vzaps_async._convert import EventNames
+from vzaps_async._convert import EventNames, open_enum
 from vzaps_async._secret import Secret
-
-from .common import register_open_enum
 
 #: The default of an event-name list: none.
 _NO_EVENTS = EventNames(())
@@ -33,7 +31,7 @@ class BillingStatus(enum.StrEnum):
     EXPIRED = "EXPIRED"
 
 
-register_open_enum(BillingStatus)
+open_enum(BillingStatus)
 
 
 @attrs.frozen

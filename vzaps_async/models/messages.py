@@ -9,9 +9,7 @@ from datetime import datetime
 
 import attrs
 
-from vzaps_async._convert import rename
-
-from .common import register_open_enum
+from vzaps_async._convert import open_enum, rename
 
 __all__ = [
     "Button",
@@ -32,7 +30,7 @@ class PresenceState(enum.StrEnum):
     UNAVAILABLE = "unavailable"
 
 
-register_open_enum(PresenceState)
+open_enum(PresenceState)
 
 
 @attrs.frozen

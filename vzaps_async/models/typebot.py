@@ -7,9 +7,7 @@ from datetime import datetime
 
 import attrs
 
-from vzaps_async._convert import rename
-
-from .common import register_open_enum
+from vzaps_async._convert import open_enum, rename
 
 __all__ = [
     "TypebotConfig",
@@ -51,7 +49,7 @@ class TypebotSessionStatus(enum.StrEnum):
 
 
 for _enum in (TypebotTriggerType, TypebotTriggerOperator, TypebotSessionStatus):
-    register_open_enum(_enum)
+    open_enum(_enum)
 
 
 @attrs.frozen(kw_only=True)

@@ -8,9 +8,7 @@ from typing import Any, NewType
 
 import attrs
 
-from vzaps_async._convert import EventNames, converter, rename
-
-from .common import register_open_enum
+from vzaps_async._convert import EventNames, converter, open_enum, rename
 
 #: The default of an event-name list: none.
 _NO_EVENTS = EventNames(())
@@ -26,7 +24,7 @@ class WebhookLogStatus(enum.StrEnum):
     FAILED = "failed"
 
 
-register_open_enum(WebhookLogStatus)
+open_enum(WebhookLogStatus)
 
 #: A count that may arrive as a number or as the list of the things counted.
 _Count = NewType("_Count", int)
