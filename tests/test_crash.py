@@ -1,0 +1,189 @@
+"""Crash safety: the onboard CLI killed with SIGKILL at random points, restarted from its journal,
+against a standalone simulator process that loses answers after committing them."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+
+from vzaps_async.onboarding import SQLiteJournal, State
+
+pytestmark = pytest.mark.slow
+
+TRIALS = 10
+FLEET = 20
+FAULTS = {"route": "*", "commit_then_fail": 0.05, "error_5xx": 0.05, "drop": 0.02}
+
+
+def _get(url: str, headers: dict[str, str] | None = None) -> Any:
+    request = urllib.request.Request(url, headers=headers or {})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def _post(url: str, body: dict[str, Any]) -> Any:
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+@pytest.fixture(scope="module")
+def simulator() -> Iterator[dict[str, str]]:
+    """A standalone simulator process; yields the VZAPS_* variables it printed."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "vzaps_async.testing",
+            "--port",
+            "0",
+            "--phones",
+            "scan-after=0.05",
+            "--first-qr-seconds",
+            "0.5",
+            "--qr-seconds",
+            "0.5",
+            "--fault-commit-then-fail",
+            str(FAULTS["commit_then_fail"]),
+            "--fault-5xx",
+            str(FAULTS["error_5xx"]),
+            "--fault-drop",
+            str(FAULTS["drop"]),
+            "--seed",
+            "11",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    env: dict[str, str] = {}
+    while len(env) < 4:
+        line = process.stdout.readline()
+        assert line, "the simulator exited before printing its address"
+        key, _, value = line.strip().partition("=")
+        env[key] = value
+    try:
+        yield env
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _cli(prefix: str, journal: Path, sim: dict[str, str]) -> subprocess.Popen[bytes]:
+    env = {**os.environ, **sim}
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "vzaps_async.onboarding._cli",
+            "--count",
+            str(FLEET),
+            "--prefix",
+            prefix,
+            "--journal",
+            str(journal),
+            "--poll-interval",
+            "0.02",
+            "--deadline",
+            "120",
+            "--presenter",
+            "none",
+            "--plain",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _commit_then_fail_count(base: str) -> int:
+    return int(_get(f"{base}/__sim/counters")["faults"].get("commit_then_fail", 0))
+
+
+def _kill_after_lost_create(prefix: str, journal: Path, sim: dict[str, str]) -> None:
+    """Force a commit-then-fail on create and kill the CLI the moment it happened."""
+    base = sim["VZAPS_BASE_URL"]
+    before = _commit_then_fail_count(base)
+    _post(
+        f"{base}/__sim/faults",
+        {
+            "rules": [FAULTS],
+            "force": [{"route": "PUT /instances/create", "kind": "commit_then_fail"}],
+        },
+    )
+    process = _cli(prefix, journal, sim)
+    deadline = time.monotonic() + 30
+    while _commit_then_fail_count(base) == before and time.monotonic() < deadline:
+        time.sleep(0.005)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+
+
+def test_sigkill_at_random_points_never_duplicates_or_loses_anything(
+    simulator: dict[str, str], tmp_path: Path
+) -> None:
+    """Killed and restarted runs end all connected: one instance per name, one subscription
+    per instance, and every journaled token works."""
+    rng = random.Random(2024)
+    base = simulator["VZAPS_BASE_URL"]
+    journals: dict[str, Path] = {}
+    for trial in range(TRIALS):
+        prefix = f"crash{trial:02d}"
+        journal = journals[prefix] = tmp_path / f"{prefix}.db"
+        if trial == 0:
+            _kill_after_lost_create(prefix, journal, simulator)
+        for _ in range(rng.randint(1, 3)):
+            process = _cli(prefix, journal, simulator)
+            time.sleep(rng.uniform(0.05, 0.8))
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+        for _ in range(5):
+            final = _cli(prefix, journal, simulator)
+            if final.wait(timeout=120) == 0:
+                break
+        assert final.returncode == 0, f"trial {trial} did not finish"
+
+    counters = _get(f"{base}/__sim/counters")
+    names = {f"{p}-{i:04d}" for p in journals for i in range(1, FLEET + 1)}
+    created = {n: c for n, c in counters["instances_created"].items() if n in names}
+    assert created == dict.fromkeys(names, 1)
+
+    snapshots = anyio.run(_load_all, list(journals.values()))
+    assert {s.name for s in snapshots} == names
+    assert all(s.state is State.CONNECTED for s in snapshots)
+    ids = {s.instance_id for s in snapshots}
+    subscriptions = {i: n for i, n in counters["subscriptions"].items() if i in ids}
+    assert subscriptions == dict.fromkeys(ids, 1)
+    _post(f"{base}/__sim/faults", {"rules": []})  # the token check itself must not be faulted
+    for snap in snapshots:
+        assert snap.token is not None
+        status = _get(
+            f"{base}/instances/{snap.instance_id}/session/status",
+            {
+                "X-Instance-Token": snap.token.reveal(),
+                "X-Client-Token": simulator["VZAPS_CLIENT_TOKEN"],
+            },
+        )
+        assert status["data"]["connected"] is True
+
+
+async def _load_all(paths: list[Path]) -> list[Any]:
+    snapshots = []
+    for path in paths:
+        async with SQLiteJournal(path) as journal:
+            snapshots.extend(await journal.load_all())
+    return snapshots
