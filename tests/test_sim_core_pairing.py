@@ -27,7 +27,14 @@ class RecordingSink:
         self.events: list[tuple[str, str, dict[str, Any]]] = []
         self.changed = asyncio.Event()
 
-    def publish(self, instance: Any, event_type: str, event: dict[str, Any]) -> None:
+    def publish(
+        self,
+        instance: Any,
+        event_type: str,
+        event: dict[str, Any],
+        *,
+        data_extra: dict[str, Any] | None = None,
+    ) -> None:
         self.events.append((instance.id, event_type, event))
         self.changed.set()
 

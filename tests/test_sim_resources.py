@@ -161,8 +161,16 @@ class Api:
         Args:
             event_type: Event type name.
         """
+        return [envelope["data"]["event"] for envelope in self.envelopes(event_type)]
+
+    def envelopes(self, event_type: str) -> list[dict[str, Any]]:
+        """Whole event envelopes published for this instance, of one type.
+
+        Args:
+            event_type: Event type name.
+        """
         return [
-            envelope["data"]["event"]
+            envelope
             for envelope in get_bus(self.state).events_of(self.instance_id)
             if envelope["type"] == event_type
         ]
@@ -464,9 +472,9 @@ async def test_markread_answers_details_and_publishes_read_receipt(api: Api) -> 
         "POST", "chat/markread", {"id": ["M1", "M2"], "chat": PHONE, "sender": PHONE}
     )
     assert data["details"] == "Mensagem entregue ao destinatario."
-    [receipt] = api.events("ReadReceipt")
-    assert receipt["message_i_ds"] == ["M1", "M2"]
-    assert receipt["state"] == "ReadSelf"
+    [envelope] = api.envelopes("ReadReceipt")
+    assert envelope["data"]["event"]["message_i_ds"] == ["M1", "M2"]
+    assert envelope["data"]["state"] == "ReadSelf"
     error = await api.error("POST", "chat/markread", {"id": ["M1"]}, status=400)
     assert error["message"].startswith("chat:")
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, NewType, TypeVar
 
 import attrs
@@ -60,10 +60,12 @@ def parse_datetime(value: Any) -> datetime | None:
         return None
     if isinstance(value, datetime):
         return value
-    if isinstance(value, int | float):
-        from datetime import UTC
-
-        return datetime.fromtimestamp(value / 1000 if value > 1e11 else value, tz=UTC)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        # Epoch seconds, or milliseconds when too large to be seconds; out of range is unreadable.
+        try:
+            return datetime.fromtimestamp(value / 1000 if value > 1e11 else value, tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
     if not isinstance(value, str):
         return None
     try:

@@ -8,6 +8,7 @@ counters (`Counters`). ``python -m vzaps_async.testing`` runs it as its own proc
 from __future__ import annotations
 
 from ._counters import Counters
+from ._events import EventBus
 from ._faults import FaultRule, Faults
 from ._http import SimError
 from ._phones import PhonePolicy
@@ -16,6 +17,7 @@ from ._state import ManualClock, SimulatorConfig
 
 __all__ = [
     "Counters",
+    "EventBus",
     "FaultRule",
     "Faults",
     "ManualClock",

@@ -228,15 +228,23 @@ class EventBus:
 
     # ------------------------------------------------------------ publishing
 
-    def publish(self, instance: SimInstance, event_type: str, event: dict[str, Any]) -> None:
+    def publish(
+        self,
+        instance: SimInstance,
+        event_type: str,
+        event: dict[str, Any],
+        *,
+        data_extra: dict[str, Any] | None = None,
+    ) -> None:
         """Publish an event of an instance (the `SimState.publish` hook).
 
         Args:
             instance: The instance.
             event_type: Event type name.
             event: The inner ``event`` object.
+            data_extra: Fields beside ``event`` in ``data`` (e.g. a receipt's ``state``).
         """
-        self.emit(instance, event_type, event)
+        self.emit(instance, event_type, event, data_extra=data_extra)
 
     async def inject(
         self,
@@ -264,6 +272,7 @@ class EventBus:
         event: dict[str, Any],
         *,
         media_url: str | None = None,
+        data_extra: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Build the envelope, retain it and hand it to the webhook and realtime subscribers.
 
@@ -272,9 +281,10 @@ class EventBus:
             event_type: Event type name.
             event: The inner ``event`` object.
             media_url: ``data.media_url``.
+            data_extra: Fields beside ``event`` in ``data``.
         """
         now = self.state.clock()
-        data: dict[str, Any] = {"type": event_type, "event": event}
+        data: dict[str, Any] = {"type": event_type, "event": event, **(data_extra or {})}
         if media_url:
             data["media_url"] = media_url
         envelope = {

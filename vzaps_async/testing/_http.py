@@ -3,7 +3,8 @@
 Route handlers return `ok(...)` (the ``{code, success, data}`` envelope), `flat(...)` (a bare body,
 for the routes the contract documents without an envelope) or `no_content()`, and raise `SimError`
 for failures; the app's middleware turns a `SimError` into the contract's error body
-(``{code, success: false, error, message, error_code}``) and adds ``X-Request-Id`` to every response.
+(``{code, success: false, error, message, error_code}``) and adds ``X-Request-Id`` to every
+response.
 """
 
 from __future__ import annotations

@@ -494,9 +494,9 @@ async def markread(request: web.Request) -> web.Response:
             "is_group": chat_target.is_group,
             "timestamp": rfc3339(ctx.state.clock()),
             "type": "read-self",
-            "state": "ReadSelf",
         }
-        ctx.state.publish(ctx.instance, "ReadReceipt", event)
+        # The contract puts a receipt's state beside the event, at data.state (§4.3).
+        ctx.state.publish(ctx.instance, "ReadReceipt", event, data_extra={"state": "ReadSelf"})
 
     entry = _operation(ctx, "markread", chat_target, message_id=ids[0], on_deliver=deliver)
     return ok(_op_receipt(ctx, entry, _MARKREAD_DETAILS))

@@ -33,14 +33,11 @@ def setup(app: web.Application, state: SimState, settings: ResourceSettings | No
     Args:
         app: The simulator app (its ``STATE_KEY`` must hold ``state``).
         state: The simulator state.
-        settings: Route settings; by default taken from ``state.config`` where it has a field of
-            the same name (``require_connected_for_sends``), else the defaults.
+        settings: Route settings; by default taken from ``state.config``.
     """
     if settings is None:
         settings = ResourceSettings(
-            require_connected_for_sends=bool(
-                getattr(state.config, "require_connected_for_sends", False)
-            )
+            require_connected_for_sends=state.config.require_connected_for_sends
         )
     app[RESOURCE_SETTINGS_KEY] = settings
     setup_chat_routes(app)

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from ._app import build_app
 from ._counters import Counters
+from ._events import EventBus, get_bus
 from ._faults import FaultRule, Faults
 from ._phones import PhonePolicy
 from ._state import Account, CardState, SimState, SimulatorConfig
@@ -98,6 +99,11 @@ class Simulator:
     def counters(self) -> Counters:
         """Request and business counters."""
         return self.state.counters
+
+    @property
+    def events(self) -> EventBus:
+        """The event bus: inject events, drop realtime connections, read delivery logs."""
+        return get_bus(self.state)
 
     @property
     def faults(self) -> Faults:

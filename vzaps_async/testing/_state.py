@@ -105,6 +105,8 @@ class SimulatorConfig:
         rate_limit_per_second: Per-token request rate (token bucket); ``None`` = unlimited.
         rate_limit_burst: Bucket size of that rate limit.
         retry_after_seconds: ``Retry-After`` sent with 429 answers.
+        require_connected_for_sends: Refuse sends and message actions with 409 ``NOT_CONNECTED``
+            while the instance's WhatsApp session is not connected.
         app_url: Base of the dashboard URL in the instance ``url`` field.
     """
 
@@ -127,6 +129,7 @@ class SimulatorConfig:
     rate_limit_per_second: float | None = None
     rate_limit_burst: int = 10
     retry_after_seconds: int = 1
+    require_connected_for_sends: bool = False
     app_url: str = "https://app.vzaps.com"
 
 
@@ -155,7 +158,14 @@ class ManualClock:
 class EventSink(Protocol):
     """What the event module installs as ``SimState.events``."""
 
-    def publish(self, instance: SimInstance, event_type: str, event: dict[str, Any]) -> None:
+    def publish(
+        self,
+        instance: SimInstance,
+        event_type: str,
+        event: dict[str, Any],
+        *,
+        data_extra: dict[str, Any] | None = None,
+    ) -> None:
         """Deliver one event of an instance (webhook, realtime, logs)."""
 
 
@@ -281,16 +291,24 @@ class SimState:
 
     # ----------------------------------------------------------------- events
 
-    def publish(self, instance: SimInstance, event_type: str, event: dict[str, Any]) -> None:
+    def publish(
+        self,
+        instance: SimInstance,
+        event_type: str,
+        event: dict[str, Any],
+        *,
+        data_extra: dict[str, Any] | None = None,
+    ) -> None:
         """Hand an event of an instance to the event module, if one is installed.
 
         Args:
             instance: The instance the event belongs to.
             event_type: Contract event name (``Connected``, ``Disconnected``, ``Message``, ...).
             event: The inner event payload (``data.event`` on the wire).
+            data_extra: Fields that sit beside ``event`` in ``data`` (a receipt's ``state``).
         """
         if self.events is not None:
-            self.events.publish(instance, event_type, event)
+            self.events.publish(instance, event_type, event, data_extra=data_extra)
 
     # --------------------------------------------------------------- accounts
 
