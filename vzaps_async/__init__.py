@@ -38,17 +38,22 @@ from .models import (
     Subscription,
     SubscriptionMode,
 )
+from .models.events import BaseEvent, Event, UnknownEvent, parse_event
+from .realtime import RealtimeStream
+from .webhooks import Router, webhook_app
 
 __all__ = [
     "APIError",
     "ActionResult",
     "AuthenticationError",
     "BadRequestError",
+    "BaseEvent",
     "BillingStatus",
     "Client",
     "ClientConfig",
     "ConflictError",
     "ConnectError",
+    "Event",
     "EventType",
     "InputError",
     "Instance",
@@ -62,11 +67,13 @@ __all__ = [
     "PermissionDeniedError",
     "QRCode",
     "RateLimitedError",
+    "RealtimeStream",
     "RequestInfo",
     "RequestTimeout",
     "ResponseError",
     "ResponseInfo",
     "RetryPolicy",
+    "Router",
     "Secret",
     "SentMessage",
     "ServerError",
@@ -75,5 +82,8 @@ __all__ = [
     "SubscriptionMode",
     "Timeouts",
     "TransportError",
+    "UnknownEvent",
     "VZapsError",
+    "parse_event",
+    "webhook_app",
 ]
