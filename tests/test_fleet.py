@@ -248,6 +248,7 @@ async def test_interrupted_run_resumes_from_sqlite_journal(
     assert_no_duplicates(sim)
 
 
+@pytest.mark.slow
 async def test_fleet_with_faults_ends_all_connected_without_duplicates() -> None:
     """With 5xx, 429, drops and commit-then-fail injected, 300 instances all connect once."""
     # Retry-After 0 keeps the run short: at a 10% 429 rate a 1 s fleet-wide pause per 429 would
