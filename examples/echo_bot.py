@@ -9,7 +9,7 @@ The script starts a `Simulator`, creates and pairs an instance, wires the bot (a
 handler calls ``messages.send_text``), injects an incoming message as if someone had written to the
 instance, and prints the echo. Against the real API, drop the simulator: build the `Client` from
 your credentials, serve ``webhook_app(router)`` on a public URL and point the instance's webhook
-at it (or consume ``RealtimeStream``).
+at it (or consume ``client.instance(id, token).events()``).
 """
 
 from __future__ import annotations
@@ -21,11 +21,9 @@ from contextlib import asynccontextmanager
 
 from aiohttp import web
 
-from vzaps_async import Client
+from vzaps_async import Client, ClientConfig
 from vzaps_async.models.events import Message
-from vzaps_async.realtime import RealtimeStream
 from vzaps_async.testing import Simulator
-from vzaps_async.testing._events import get_bus
 from vzaps_async.webhooks import Router, webhook_app
 
 INCOMING = {
@@ -95,7 +93,11 @@ async def main(mode: str = "webhook") -> int:
     """
     async with (
         Simulator() as sim,
-        Client(sim.client_token, sim.client_secret, base_url=sim.base_url) as client,
+        Client(
+            sim.client_token,
+            sim.client_secret,
+            config=ClientConfig(base_url=sim.base_url, realtime_url=sim.realtime_url),
+        ) as client,
     ):
         created = await client.instances.create("echo-bot", events=["Message"])
         if created.token is None:
@@ -109,17 +111,10 @@ async def main(mode: str = "webhook") -> int:
 
         replied = asyncio.Event()
         router = echo_router(client, created.id, token, replied)
-        bus = get_bus(sim.state)
+        bus = sim.events
 
         if mode == "realtime":
-
-            async def headers() -> dict[str, str]:
-                return await client.transport.auth_headers("instance", instance.token)
-
-            stream = RealtimeStream(
-                client.transport.session(), sim.realtime_url, created.id, headers, types=["Message"]
-            )
-            async with stream:
+            async with instance.events(["Message"]) as stream:
                 consumer = asyncio.create_task(router.run_stream(stream))
                 await bus.inject(created.id, "Message", INCOMING)
                 await asyncio.wait_for(replied.wait(), 10)
