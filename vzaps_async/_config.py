@@ -33,6 +33,15 @@ def _strip_slash(url: str) -> str:
     return str(url).rstrip("/")
 
 
+def _realtime_for(base_url: str) -> str:
+    # The real service serves realtime from its own host. Any other base URL (a simulator, a
+    # staging server) serves both from one host, so derive ws(s):// from it rather than sending
+    # a local test's WebSocket to production.
+    if base_url.rstrip("/") == DEFAULT_BASE_URL:
+        return DEFAULT_REALTIME_URL
+    return "ws" + base_url[len("http") :] if base_url.startswith("http") else base_url
+
+
 @attrs.frozen
 class Timeouts:
     """Per-request time limits, in seconds.
@@ -88,7 +97,8 @@ class ClientConfig:
 
     Args:
         base_url: REST base URL, e.g. a staging host or a local simulator.
-        realtime_url: WebSocket base URL for realtime events.
+        realtime_url: WebSocket base URL for realtime events. Default: the real service's realtime
+            host for the real API, else the base URL's own host (``http`` → ``ws``).
         timeouts: Per-attempt time limits.
         limits: Connection pool size.
         retry: Retry policy.
@@ -101,7 +111,10 @@ class ClientConfig:
     """
 
     base_url: str = attrs.field(default=DEFAULT_BASE_URL, converter=_strip_slash)
-    realtime_url: str = attrs.field(default=DEFAULT_REALTIME_URL, converter=_strip_slash)
+    realtime_url: str = attrs.field(
+        default=attrs.Factory(lambda self: _realtime_for(self.base_url), takes_self=True),
+        converter=_strip_slash,
+    )
     timeouts: Timeouts = attrs.field(factory=Timeouts)
     limits: Limits = attrs.field(factory=Limits)
     retry: RetryPolicy = attrs.field(factory=RetryPolicy)
