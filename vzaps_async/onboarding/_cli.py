@@ -290,6 +290,13 @@ async def _run(args: argparse.Namespace, specs: list[InstanceSpec], simulate: bo
         _journal(args, simulate) as journal,
         _presenter(args, simulate) as presenter,
     ):
+        if simulate and args.journal is not None and await journal.load_all():
+            print(
+                "note: this journal's instances live in the simulator of an earlier run, which "
+                "is gone; to resume against a simulator, run one standalone "
+                "(vzaps-async simulator) and pass --base-url",
+                file=sys.stderr,
+            )
         fleet = Fleet(client, journal, specs, options=options, presenter=presenter)
         report: FleetReport | None = None
         async with anyio.create_task_group() as tg:
