@@ -187,3 +187,19 @@ async def test_deadline_fails_with_where_it_stood() -> None:
     assert final.failure is not None
     assert "deadline" in final.failure
     assert "PAIRING" in final.failure
+
+
+class ResumeConflict(FakeClient):
+    async def resume(self, instance_id: str) -> None:
+        raise ConflictError(409, "no cancellation is scheduled", code="NO_SCHEDULED_CANCEL")
+
+
+async def test_resume_conflict_is_checked_against_the_instance() -> None:
+    """A 409 on resume counts as resumed when the instance is still billable, else it fails."""
+    for status, expected in (("ACTIVE", State.CONNECTED), ("CANCELED", State.FAILED)):
+        client = ResumeConflict()
+        client.billing_status = status
+        onboarding = Onboarding(client, MemoryJournal(), "abc-1", options=OPTIONS)
+        assert (await onboarding.run()).state is State.CONNECTED
+        assert (await onboarding.cancel()).state is State.CANCELLED
+        assert (await onboarding.resume()).state is expected

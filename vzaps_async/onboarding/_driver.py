@@ -39,6 +39,7 @@ from ._gates import CoolDown, RateGate
 from ._ports import InstanceHandlePort, OnboardingClient
 from ._presenters_base import NullPresenter, Presenter
 from ._state import (
+    TRANSITIONS,
     Cancelled,
     Connected,
     Created,
@@ -301,8 +302,15 @@ class Onboarding:
                 self._gates.subscribe, self._client.instances.resume, snap.instance_id
             )
         except ConflictError as exc:
-            await self._fail(f"cannot resume: {_describe(exc)}", abort=False)
-            return self._current
+            # "Nothing scheduled" is also what a retry sees after a resume whose answer was lost:
+            # the instance decides. Still billable and no cancellation pending means resumed.
+            info = await self._retrying(
+                self._gates.subscribe, self._client.instances.get, snap.instance_id
+            )
+            status = str(info.billing_status or "").upper()
+            if info.cancel_at is not None or status in ("CANCELED", "EXPIRED"):
+                await self._fail(f"cannot resume: {_describe(exc)}", abort=False)
+                return self._current
         await self._apply(Resumed())
         return await self.run()
 
@@ -338,7 +346,7 @@ class Onboarding:
             log.exception("presenter failed for %s (onboarding goes on)", self.name)
 
     async def _fail(self, reason: str, *, abort: bool = True) -> None:
-        if not self._current.terminal:
+        if (self._current.state, Failed) in TRANSITIONS:
             await self._apply(Failed(reason))
         if abort:
             raise _Abort
