@@ -8,6 +8,14 @@ import sys
 import vzaps_async
 
 EXPECTED = {
+    "SQLiteJournal",
+    "OnboardingOptions",
+    "Onboarding",
+    "MemoryJournal",
+    "InstanceSpec",
+    "FleetReport",
+    "FleetOptions",
+    "Fleet",
     "APIError",
     "ActionResult",
     "AuthenticationError",

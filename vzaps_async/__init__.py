@@ -39,6 +39,16 @@ from .models import (
     SubscriptionMode,
 )
 from .models.events import BaseEvent, Event, UnknownEvent, parse_event
+from .onboarding import (
+    Fleet,
+    FleetOptions,
+    FleetReport,
+    InstanceSpec,
+    MemoryJournal,
+    Onboarding,
+    OnboardingOptions,
+    SQLiteJournal,
+)
 from .realtime import RealtimeStream
 from .webhooks import Router, webhook_app
 
@@ -55,12 +65,19 @@ __all__ = [
     "ConnectError",
     "Event",
     "EventType",
+    "Fleet",
+    "FleetOptions",
+    "FleetReport",
     "InputError",
     "Instance",
     "InstanceInfo",
     "InstancePage",
+    "InstanceSpec",
     "Limits",
+    "MemoryJournal",
     "NotFoundError",
+    "Onboarding",
+    "OnboardingOptions",
     "OutcomeUnknownError",
     "PairCode",
     "PaymentRequiredError",
@@ -74,6 +91,7 @@ __all__ = [
     "ResponseInfo",
     "RetryPolicy",
     "Router",
+    "SQLiteJournal",
     "Secret",
     "SentMessage",
     "ServerError",

@@ -19,11 +19,13 @@ class CoolDown:
         enabled: False makes `wait` return at once (tests that turn sleeping off).
     """
 
-    __slots__ = ("_enabled", "_until")
+    __slots__ = ("_enabled", "_until", "pauses")
 
     def __init__(self, *, enabled: bool = True) -> None:
         self._enabled = enabled
         self._until = 0.0
+        #: How many times the gate was closed (reports show it).
+        self.pauses = 0
 
     def pause(self, seconds: float) -> None:
         """Close the gate for ``seconds`` from now (never shortens a longer pause already set).
@@ -31,7 +33,8 @@ class CoolDown:
         Args:
             seconds: How long every caller waits.
         """
-        self._until = max(self._until, time.monotonic() + seconds)
+        self.pauses += 1
+        self._until = max(self._until, time.monotonic() + max(0.0, seconds))
 
     @property
     def remaining(self) -> float:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from ._driver import Gates, Onboarding, OnboardingOptions, Transition
 from ._fleet import Failure, Fleet, FleetOptions, FleetReport, InstanceSpec
-from ._gates import CoolDown, RateGate
 from ._presenters import (
     NullPresenter,
     PngFolderPresenter,
@@ -49,7 +48,6 @@ __all__ = [
     "TRANSITIONS",
     "Cancelled",
     "Connected",
-    "CoolDown",
     "CreateIntended",
     "Created",
     "Event",
@@ -72,7 +70,6 @@ __all__ = [
     "PngFolderPresenter",
     "Presenter",
     "QRShown",
-    "RateGate",
     "Resumed",
     "SQLiteJournal",
     "Snapshot",

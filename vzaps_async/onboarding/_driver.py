@@ -22,6 +22,7 @@ from typing import Any, Final, Literal, TypeVar
 import anyio
 import attrs
 
+from vzaps_async._limits import CoolDown, RateLimiter
 from vzaps_async._secret import Secret
 from vzaps_async.errors import (
     AuthenticationError,
@@ -35,7 +36,6 @@ from vzaps_async.errors import (
     VZapsError,
 )
 
-from ._gates import CoolDown, RateGate
 from ._ports import InstanceHandlePort, OnboardingClient
 from ._presenters_base import NullPresenter, Presenter
 from ._state import (
@@ -130,7 +130,7 @@ class Gates:
     subscribe: anyio.CapacityLimiter = attrs.field(factory=lambda: anyio.CapacityLimiter(8))
     poll: anyio.CapacityLimiter = attrs.field(factory=lambda: anyio.CapacityLimiter(64))
     cooldown: CoolDown = attrs.field(factory=CoolDown)
-    rate: RateGate | None = None
+    rate: RateLimiter | None = None
 
 
 @attrs.frozen
@@ -357,7 +357,7 @@ class Onboarding:
             0, min(self._options.backoff_max, self._options.backoff_base * 2 ** min(attempt, 16))
         )
         if isinstance(exc, RateLimitedError):
-            self._gates.cooldown.trigger(exc.retry_after if exc.retry_after is not None else delay)
+            self._gates.cooldown.pause(exc.retry_after if exc.retry_after is not None else delay)
             await self._gates.cooldown.wait()
         else:
             await anyio.sleep(delay)

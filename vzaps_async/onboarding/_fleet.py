@@ -12,10 +12,11 @@ import anyio
 import attrs
 from anyio.streams.memory import MemoryObjectSendStream
 
+from vzaps_async._client import Client
+from vzaps_async._limits import CoolDown, RateLimiter
 from vzaps_async.errors import InputError
 
 from ._driver import Gates, Onboarding, OnboardingOptions, Transition
-from ._gates import CoolDown, RateGate
 from ._ports import OnboardingClient
 from ._presenters_base import NullPresenter, Presenter
 from ._state import PairingMethod, Snapshot, State
@@ -177,8 +178,10 @@ class Fleet:
             create=anyio.CapacityLimiter(opts.create_concurrency),
             subscribe=anyio.CapacityLimiter(opts.subscribe_concurrency),
             poll=anyio.CapacityLimiter(opts.poll_concurrency),
-            cooldown=CoolDown(),
-            rate=RateGate(opts.requests_per_second) if opts.requests_per_second else None,
+            # One 429 gate for everything that talks through the client: a 429 seen by any
+            # caller pauses the fleet, and the fleet's own pauses hold back the client's callers.
+            cooldown=client.transport.cooldown if isinstance(client, Client) else CoolDown(),
+            rate=RateLimiter(opts.requests_per_second) if opts.requests_per_second else None,
         )
         self._counts: Counter[State] = Counter()
         self._subscribers: list[MemoryObjectSendStream[Transition]] = []
@@ -256,7 +259,7 @@ class Fleet:
             failures=tuple(self._failures),
             elapsed=time.monotonic() - started,
             time_to_connected=tuple(sorted(self._durations)),
-            cooldowns=self.gates.cooldown.triggered,
+            cooldowns=self.gates.cooldown.pauses,
         )
 
     async def _onboard(
