@@ -5,9 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 import anyio
+import pytest
 
 from vzaps_async._secret import Secret
-from vzaps_async.errors import ConflictError, OutcomeUnknownError, RateLimitedError
+from vzaps_async.errors import (
+    AuthenticationError,
+    ConflictError,
+    InputError,
+    OutcomeUnknownError,
+    RateLimitedError,
+)
 from vzaps_async.models.billing import Subscription
 from vzaps_async.models.instances import InstanceInfo
 from vzaps_async.models.session import PairCode, QRCode, SessionStatus
@@ -203,3 +210,94 @@ async def test_resume_conflict_is_checked_against_the_instance() -> None:
         assert (await onboarding.run()).state is State.CONNECTED
         assert (await onboarding.cancel()).state is State.CANCELLED
         assert (await onboarding.resume()).state is expected
+
+
+async def test_invalid_create_argument_fails_without_reconciling() -> None:
+    """An InputError from create is a refusal: FAILED at once, no list-and-create-again loop."""
+    client = FakeClient()
+    client.script["create"] = [InputError("webhook", "must be an http(s) URL")]
+    final = await Onboarding(client, MemoryJournal(), "abc-1", options=OPTIONS).run()
+    assert final.state is State.FAILED
+    assert final.failure is not None
+    assert "create refused" in final.failure
+    assert client.count("create") == 1
+    assert client.count("find_by_name") == 0
+
+
+async def test_deadline_during_create_keeps_the_intent_for_the_next_run() -> None:
+    """A deadline passing while create is in flight leaves the intent; the next run adopts."""
+
+    class HangingCreate(FakeClient):
+        async def create(self, name: str, **options: Any) -> InstanceInfo:
+            self._next("create")
+            await anyio.sleep_forever()
+            raise AssertionError("unreachable")
+
+    journal = MemoryJournal()
+    options = OnboardingOptions(poll_interval=0.01, deadline=0.2)
+    first = await Onboarding(HangingCreate(), journal, "abc-1", options=options).run()
+    assert first.state is State.PLANNED
+    assert first.intent == "create"
+    stored = await journal.get("abc-1")
+    assert stored is not None
+    assert stored.intent == "create"
+
+    client = FakeClient()
+    client.listed = (InstanceInfo(id="VZX", name="abc-1", token=Secret("listed-token-123456")),)
+    final = await Onboarding(client, journal, "abc-1", options=OPTIONS).run()
+    assert final.state is State.CONNECTED
+    assert final.instance_id == "VZX"
+    assert client.count("create") == 0
+
+
+async def test_refused_reconciliation_keeps_the_intent() -> None:
+    """A 401 while reconciling a lost create stops without FAILED, so a later run can retry."""
+    client = FakeClient()
+    client.script["create"] = [OutcomeUnknownError("lost")]
+    client.script["find_by_name"] = [AuthenticationError(401, "bad credentials")]
+    journal = MemoryJournal()
+    final = await Onboarding(client, journal, "abc-1", options=OPTIONS).run()
+    assert final.state is State.PLANNED
+    assert final.intent == "create"
+    assert client.count("create") == 1
+
+
+async def test_created_token_is_journaled_even_when_cancelled_mid_save() -> None:
+    """A cancellation arriving while the create result is being saved does not drop the token."""
+    entered = anyio.Event()
+    release = anyio.Event()
+
+    class SlowJournal(MemoryJournal):
+        async def save(self, snapshot: Snapshot) -> None:
+            if snapshot.token is not None and not release.is_set():
+                entered.set()
+                await release.wait()
+            await super().save(snapshot)
+
+    journal = SlowJournal()
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(Onboarding(FakeClient(), journal, "abc-1", options=OPTIONS).run)
+        await entered.wait()
+        tg.cancel_scope.cancel()
+        release.set()
+    stored = await journal.get("abc-1")
+    assert stored is not None
+    assert stored.state is State.CREATED
+    assert stored.token == Secret("t" * 20)
+
+
+async def test_cancel_in_a_state_that_cannot_record_it_calls_nothing() -> None:
+    """cancel() in FAILED raises before asking the server, so journal and server agree."""
+
+    class CountingCancel(FakeClient):
+        async def cancel(self, instance_id: str) -> str:
+            self._next("cancel")
+            return "ok"
+
+    client = CountingCancel()
+    journal = MemoryJournal()
+    await journal.save(Snapshot(name="abc-1", state=State.FAILED, instance_id="VZX"))
+    onboarding = Onboarding(client, journal, "abc-1", options=OPTIONS)
+    with pytest.raises(ValueError, match="cannot cancel"):
+        await onboarding.cancel()
+    assert client.count("cancel") == 0

@@ -29,6 +29,7 @@ from vzaps_async.errors import (
     BadRequestError,
     ConflictError,
     ConnectError,
+    InputError,
     NotFoundError,
     PaymentRequiredError,
     PermissionDeniedError,
@@ -69,8 +70,15 @@ T = TypeVar("T")
 #: Billing statuses that prove a subscription exists (a lost subscribe response was applied).
 SUBSCRIBED_STATUSES: Final = frozenset({"ACTIVE", "PAST_DUE", "UNPAID", "INCOMPLETE"})
 
-# Refusals that retrying cannot fix: the onboarding fails with the server's reason.
-_FATAL = (AuthenticationError, PermissionDeniedError, PaymentRequiredError, BadRequestError)
+# Refusals that retrying cannot fix: the onboarding fails with the reason. An `InputError` is
+# raised before any request is sent, so it is a refusal too (not an unknown outcome).
+_FATAL = (
+    AuthenticationError,
+    PermissionDeniedError,
+    PaymentRequiredError,
+    BadRequestError,
+    InputError,
+)
 # Errors that prove the request was not applied: a non-idempotent call may be sent again as is.
 _NOT_APPLIED = (RateLimitedError, ConnectError)
 # Anything else from the network may or may not have been applied.
@@ -85,7 +93,9 @@ class OnboardingOptions:
         method: Default pairing method, ``"qr"`` or ``"pair_code"`` (needs a phone).
         step_timeout: Seconds allowed for one request (create, subscribe, one poll).
         deadline: Seconds allowed for the whole onboarding (None: no limit); on expiry the
-            instance ends FAILED with a reason saying where it stood.
+            instance ends FAILED with a reason saying where it stood, unless a create or
+            subscribe was in flight: then its snapshot keeps the journaled intent, and the next
+            run reconciles it with the server instead of losing the instance and its token.
         poll_interval: Seconds between pairing polls when the server gives no pacing hint;
             an ``expires_in`` hint shortens the wait so the next QR is fetched when it rotates.
         max_qr_rotations: Codes shown per pairing attempt before pairing is restarted (or
@@ -159,7 +169,7 @@ Observer = Callable[[Transition], Awaitable[None]]
 
 
 class _Abort(Exception):
-    """Internal: stop the flow because a Failed event was applied."""
+    """Internal: stop the flow (a Failed event was applied, or an intent is left to reconcile)."""
 
 
 def _describe(exc: BaseException) -> str:
@@ -248,7 +258,9 @@ class Onboarding:
         """Drive the instance until it is CONNECTED, FAILED or CANCELLED, or the deadline passes.
 
         Cancelling the caller's scope stops at once; the journal then holds the last snapshot,
-        and a later `run` continues from it (reconciling any pending intent first).
+        and a later `run` continues from it (reconciling any pending intent first). A deadline
+        that passes while a create or subscribe is in flight returns the snapshot as it is (not
+        terminal, intent pending) for the same reason.
 
         Args:
             snapshot: A snapshot already read from the journal, to save a lookup.
@@ -266,23 +278,47 @@ class Onboarding:
             except Exception as exc:
                 # A bug or an unexpected answer: record it rather than lose the whole fleet.
                 log.exception("onboarding %s stopped by an unexpected error", self.name)
-                await self._fail(f"unexpected error: {_describe(exc)}", abort=False)
+                if not self._keep_intent("an unexpected error"):
+                    await self._fail(f"unexpected error: {_describe(exc)}", abort=False)
         if scope.cancelled_caught and not self._current.terminal:
             where = self._current.state.value
-            pending = self._current.intent
-            note = f"; the outcome of the last {pending} is unknown" if pending else ""
-            await self._fail(
-                f"deadline of {deadline:g}s passed in state {where} after "
-                f"{time.monotonic() - started:.1f}s{note}",
-                abort=False,
-            )
+            if not self._keep_intent(f"the deadline of {deadline:g}s"):
+                await self._fail(
+                    f"deadline of {deadline:g}s passed in state {where} after "
+                    f"{time.monotonic() - started:.1f}s",
+                    abort=False,
+                )
         return self._current
+
+    def _keep_intent(self, cause: str) -> bool:
+        """True when a create or subscribe with an unknown outcome is pending: stop without FAILED.
+
+        That call may have been applied (and billed). FAILED would end the flow for good and
+        orphan the instance and its token; the journaled intent instead makes the next run
+        reconcile it with the server.
+        """
+        pending = self._current.intent
+        if pending is None:
+            return False
+        log.warning(
+            "%s: stopped by %s in state %s with the outcome of a %s unknown; run again to "
+            "reconcile it",
+            self.name,
+            cause,
+            self._current.state.value,
+            pending,
+        )
+        return True
 
     async def cancel(self) -> Snapshot:
         """Cancel the instance on the server (now or at period end, as the server decides)."""
         snap = await self.load()
         if snap.instance_id is None:
             raise ValueError(f"{self.name}: nothing to cancel, the instance was never created")
+        if (snap.state, Cancelled) not in TRANSITIONS:
+            # Checked before the call: a server-side cancel the journal cannot record would
+            # leave the two disagreeing.
+            raise ValueError(f"{self.name}: cannot cancel in state {snap.state.value}")
         try:
             message = await self._retrying(
                 self._gates.subscribe, self._client.instances.cancel, snap.instance_id
@@ -325,7 +361,10 @@ class Onboarding:
         old = self._current
         new = transition(old, event)
         if persist:
-            await self._journal.save(new)
+            # The token exists only in this event: a cancellation (deadline, Ctrl-C) arriving
+            # while it is being saved must not drop it, so that save cannot be cancelled.
+            with anyio.CancelScope(shield=isinstance(event, Created)):
+                await self._journal.save(new)
         self._snap = new
         await self._show(new, event)
         if self._observer is not None:
@@ -420,6 +459,8 @@ class Onboarding:
             except _NOT_APPLIED as exc:
                 # Provably not applied: send again under the same journaled intent.
                 attempt += 1
+                if attempt > self._options.max_retries:
+                    await self._fail(f"create not sent after {attempt} tries: {_describe(exc)}")
                 await self._pause(exc, attempt)
                 continue
             except _UNKNOWN as exc:
@@ -447,8 +488,9 @@ class Onboarding:
                 self._gates.create, self._client.instances.find_by_name, self.name
             )
         except _FATAL as exc:
-            await self._fail(f"cannot reconcile create: {_describe(exc)}")
-            return True
+            # Still unknown whether the create was applied: keep the intent for the next run.
+            self._keep_intent(f"{_describe(exc)} while reconciling")
+            raise _Abort from exc
         if not matches:
             await self._apply(IntentCleared(f"no instance named {self.name!r} on the server"))
             return False
@@ -500,6 +542,8 @@ class Onboarding:
                 return
             except _NOT_APPLIED as exc:
                 attempt += 1
+                if attempt > self._options.max_retries:
+                    await self._fail(f"subscribe not sent after {attempt} tries: {_describe(exc)}")
                 await self._pause(exc, attempt)
                 continue
             except _UNKNOWN as exc:
@@ -523,9 +567,13 @@ class Onboarding:
             info = await self._retrying(
                 self._gates.subscribe, self._client.instances.get, instance_id
             )
-        except (*_FATAL, NotFoundError) as exc:
+        except NotFoundError as exc:
             await self._fail(f"cannot reconcile subscribe: {_describe(exc)}")
             return True
+        except _FATAL as exc:
+            # Still unknown whether the card was charged: keep the intent for the next run.
+            self._keep_intent(f"{_describe(exc)} while reconciling")
+            raise _Abort from exc
         status = str(info.billing_status or "").upper()
         if status in SUBSCRIBED_STATUSES:
             await self._apply(Subscribed("existing", adopted=True))

@@ -286,6 +286,10 @@ class Fleet:
                     self._durations.append(max(0.0, final.connected_at - final.planned_at))
             else:
                 reason = final.failure or f"stopped in state {final.state.value}"
+                if final.intent is not None and not final.terminal:
+                    reason += (
+                        f" with the outcome of a {final.intent} unknown (run again to reconcile)"
+                    )
                 self._failures.append(Failure(spec.name, final.state, reason))
         finally:
             slots.release()
