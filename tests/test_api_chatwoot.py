@@ -59,3 +59,14 @@ async def test_set_and_import_validate_input(wire: Wire, client: Client) -> None
         await chatwoot.import_("everything")
     assert caught.value.field == "what"
     assert wire.calls == []
+
+
+def test_plain_string_token_is_wrapped_and_never_shown() -> None:
+    """A Chatwoot token passed as a plain string becomes a Secret: absent from repr and str."""
+    settings = ChatwootSettings(
+        enabled=True, url="https://c.example", account_id="1", token=CHATWOOT_TOKEN
+    )
+    assert isinstance(settings.token, Secret)
+    assert settings.token.reveal() == CHATWOOT_TOKEN
+    assert CHATWOOT_TOKEN not in repr(settings)
+    assert CHATWOOT_TOKEN not in f"{settings}"

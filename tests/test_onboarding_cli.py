@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from vzaps_async.onboarding._cli import load_specs, main
+from vzaps_async._secret import Secret
+from vzaps_async.onboarding import Snapshot, State
+from vzaps_async.onboarding._cli import load_specs, main, write_results
 
 
 @pytest.fixture(autouse=True)
@@ -68,3 +70,15 @@ def test_bad_arguments_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     bad.write_text("name\nx\n")
     assert main(["--input", str(bad)]) == 2
     assert "name" in capsys.readouterr().err
+
+
+def test_results_replace_a_loose_existing_file_whole(tmp_path: Path) -> None:
+    """Results written over a world-readable file end 0600, complete, with no temp file left."""
+    output = tmp_path / "results.json"
+    output.write_text("old content that is longer than nothing\n")
+    output.chmod(0o644)
+    snap = Snapshot(name="shop-1", state=State.CREATED, instance_id="VZ1", token=Secret("t" * 20))
+    write_results(output, [snap], include_tokens=True)
+    assert stat.S_IMODE(output.stat().st_mode) == 0o600
+    assert json.loads(output.read_text())[0]["token"] == "t" * 20
+    assert [p.name for p in tmp_path.iterdir()] == ["results.json"]

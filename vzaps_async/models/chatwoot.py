@@ -7,7 +7,7 @@ import enum
 import attrs
 
 from vzaps_async._convert import open_enum
-from vzaps_async._secret import Secret
+from vzaps_async._secret import Secret, as_secret
 
 __all__ = ["ChatwootConfig", "ChatwootImportScope", "ChatwootSettings"]
 
@@ -23,6 +23,11 @@ class ChatwootImportScope(enum.StrEnum):
 open_enum(ChatwootImportScope)
 
 
+def _optional_secret(value: str | Secret | None) -> Secret | None:
+    # A plain string is wrapped at once, so the token never shows in a repr or a log line.
+    return None if value is None else as_secret(value, field="token")
+
+
 @attrs.frozen(kw_only=True)
 class ChatwootSettings:
     """The Chatwoot configuration to save (`POST /instances/{id}/chatwoot`).
@@ -33,7 +38,7 @@ class ChatwootSettings:
         enabled: Whether the integration is active.
         url: Chatwoot base URL.
         account_id: Chatwoot account id (digits).
-        token: The Chatwoot ``api_access_token``.
+        token: The Chatwoot ``api_access_token`` (a plain string is wrapped in a `Secret`).
         name_inbox: Name of the inbox.
         sign_msg: Sign agent messages with the agent name.
         sign_delimiter: Delimiter between signature and text.
@@ -53,7 +58,7 @@ class ChatwootSettings:
     enabled: bool | None = None
     url: str | None = None
     account_id: str | None = None
-    token: Secret | None = None
+    token: Secret | None = attrs.field(default=None, converter=_optional_secret)
     name_inbox: str | None = None
     sign_msg: bool | None = None
     sign_delimiter: str | None = None

@@ -123,11 +123,20 @@ def load_specs(path: Path, default_method: str = "qr") -> list[InstanceSpec]:
 
 
 def _write_private(path: Path, text: str) -> None:
-    # Results may carry tokens: owner-only, whatever the umask.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.chmod(path, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-        out.write(text)
+    # Results may carry tokens: owner-only, whatever the umask. Written beside the target and
+    # renamed over it, so a crash never leaves a half-written file (nor truncates an old one).
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _result(snap: Snapshot, include_tokens: bool) -> dict[str, Any]:
