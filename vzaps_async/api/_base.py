@@ -128,9 +128,14 @@ class InstanceRoute:
     _transport: Transport = attrs.field(repr=False, alias="transport")
     instance_id: str
     _token: Secret | None = attrs.field(default=None, repr=False, alias="token")
+    # ``/instances/{quoted id}``, quoted once here rather than on every call.
+    _prefix: str = attrs.field(init=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        self._prefix = instance_path(self.instance_id)
 
     def _path(self, *suffix: str) -> str:
-        return instance_path(self.instance_id, *suffix)
+        return "/".join([self._prefix, *(segment(s) for s in suffix)])
 
     async def _call(
         self,

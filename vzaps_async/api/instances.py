@@ -84,6 +84,31 @@ class InstancesAPI:
         )
         return parse(payload, cls, method=method, path=path)
 
+    async def _put_new(
+        self,
+        path: str,
+        name: str,
+        *,
+        webhook: str | None,
+        events: Iterable[EventType | str] | str | None,
+        reject_calls: bool | None,
+        auto_read_messages: bool | None,
+        labels: Mapping[str, Any] | None,
+    ) -> InstanceInfo:
+        # create and provision: same body, and neither is replayed after an unknown outcome.
+        body = {"name": _name(name)}
+        body.update(
+            _settings(
+                webhook=webhook,
+                events=events,
+                reject_calls=reject_calls,
+                auto_read_messages=auto_read_messages,
+                labels=labels,
+            )
+        )
+        info: InstanceInfo = await self._send(InstanceInfo, "PUT", path, body, idempotent=False)
+        return info
+
     async def create(
         self,
         name: str,
@@ -105,20 +130,15 @@ class InstancesAPI:
             auto_read_messages: Mark incoming messages read automatically.
             labels: Free-form labels.
         """
-        body = {"name": _name(name)}
-        body.update(
-            _settings(
-                webhook=webhook,
-                events=events,
-                reject_calls=reject_calls,
-                auto_read_messages=auto_read_messages,
-                labels=labels,
-            )
+        return await self._put_new(
+            "/instances/create",
+            name,
+            webhook=webhook,
+            events=events,
+            reject_calls=reject_calls,
+            auto_read_messages=auto_read_messages,
+            labels=labels,
         )
-        info: InstanceInfo = await self._send(
-            InstanceInfo, "PUT", "/instances/create", body, idempotent=False
-        )
-        return info
 
     async def provision(
         self,
@@ -143,20 +163,15 @@ class InstancesAPI:
             auto_read_messages: Mark incoming messages read automatically.
             labels: Free-form labels.
         """
-        body = {"name": _name(name)}
-        body.update(
-            _settings(
-                webhook=webhook,
-                events=events,
-                reject_calls=reject_calls,
-                auto_read_messages=auto_read_messages,
-                labels=labels,
-            )
+        return await self._put_new(
+            "/instances/provision",
+            name,
+            webhook=webhook,
+            events=events,
+            reject_calls=reject_calls,
+            auto_read_messages=auto_read_messages,
+            labels=labels,
         )
-        info: InstanceInfo = await self._send(
-            InstanceInfo, "PUT", "/instances/provision", body, idempotent=False
-        )
-        return info
 
     async def list(
         self,

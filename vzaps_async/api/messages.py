@@ -35,28 +35,28 @@ def _optional_text(value: object, field: str) -> str | None:
     return None if value is None else validate.non_empty(value, field)
 
 
-def _common(
-    *,
+def _optional_bool(value: object, field: str) -> bool | None:
+    return None if value is None else validate.boolean(value, field)
+
+
+def _add_options(
+    body: dict[str, Any],
     id: str | None,
     delay: float | None,
     reply_to_message_id: str | None,
     mentioned_ids: Iterable[str] | None,
-) -> dict[str, Any]:
+) -> None:
     # Options every send accepts; None ones are not sent.
-    fields: dict[str, Any] = {}
     if id is not None:
-        fields["id"] = validate.non_empty(id, "id")
+        body["id"] = validate.non_empty(id, "id")
     if delay is not None:
         if isinstance(delay, bool) or not isinstance(delay, int | float) or delay < 0:
             raise InputError("delay", f"must be a number >= 0, got {delay!r}")
-        fields["delay"] = delay
+        body["delay"] = delay
     if reply_to_message_id is not None:
-        fields["reply_to_message_id"] = validate.non_empty(
-            reply_to_message_id, "reply_to_message_id"
-        )
+        body["reply_to_message_id"] = validate.non_empty(reply_to_message_id, "reply_to_message_id")
     if mentioned_ids is not None:
-        fields["mentioned_ids"] = validate.string_list(mentioned_ids, "mentioned_ids")
-    return fields
+        body["mentioned_ids"] = validate.string_list(mentioned_ids, "mentioned_ids")
 
 
 def _items(value: object, cls: type[Any], field: str) -> list[dict[str, Any]]:
@@ -80,7 +80,24 @@ def _items(value: object, cls: type[Any], field: str) -> list[dict[str, Any]]:
 class MessagesAPI(InstanceRoute):
     """Messages of one instance: sends, reactions, presence, read marks, downloads, edits."""
 
-    async def _send(self, kind: str, body: dict[str, Any]) -> SentMessage:
+    async def _send(
+        self,
+        kind: str,
+        phone: str,
+        fields: Mapping[str, Any],
+        *,
+        id: str | None = None,
+        delay: float | None = None,
+        reply_to_message_id: str | None = None,
+        mentioned_ids: Iterable[str] | None = None,
+    ) -> SentMessage:
+        # Every send_* method: the target, the kind's own (already checked) fields with None
+        # ones left out, then the options all sends share; posted to chat/send/{kind}.
+        body: dict[str, Any] = {"phone": validate.chat_target(phone)}
+        for key, value in fields.items():
+            if value is not None:
+                body[key] = value
+        _add_options(body, id, delay, reply_to_message_id, mentioned_ids)
         return await self._parsed(SentMessage, "POST", self._path("chat", "send", kind), json=body)
 
     async def send_text(
@@ -103,42 +120,15 @@ class MessagesAPI(InstanceRoute):
             reply_to_message_id: Quote this message.
             mentioned_ids: JIDs mentioned in the text.
         """
-        body = {
-            "phone": validate.chat_target(phone),
-            "message": validate.non_empty(text, "text"),
-            **_common(
-                id=id,
-                delay=delay,
-                reply_to_message_id=reply_to_message_id,
-                mentioned_ids=mentioned_ids,
-            ),
-        }
-        return await self._send("text", body)
-
-    async def _send_media(
-        self,
-        kind: str,
-        phone: str,
-        media: str,
-        options: Mapping[str, Any],
-        *,
-        id: str | None,
-        delay: float | None,
-        reply_to_message_id: str | None,
-        mentioned_ids: Iterable[str] | None,
-    ) -> SentMessage:
-        body = {
-            "phone": validate.chat_target(phone),
-            kind: validate.non_empty(media, kind),
-            **{k: v for k, v in options.items() if v is not None},
-            **_common(
-                id=id,
-                delay=delay,
-                reply_to_message_id=reply_to_message_id,
-                mentioned_ids=mentioned_ids,
-            ),
-        }
-        return await self._send(kind, body)
+        return await self._send(
+            "text",
+            phone,
+            {"message": validate.non_empty(text, "text")},
+            id=id,
+            delay=delay,
+            reply_to_message_id=reply_to_message_id,
+            mentioned_ids=mentioned_ids,
+        )
 
     async def send_image(
         self,
@@ -162,11 +152,13 @@ class MessagesAPI(InstanceRoute):
             reply_to_message_id: Quote this message.
             mentioned_ids: JIDs mentioned in the caption.
         """
-        return await self._send_media(
+        return await self._send(
             "image",
             phone,
-            image,
-            {"caption": _optional_text(caption, "caption")},
+            {
+                "image": validate.non_empty(image, "image"),
+                "caption": _optional_text(caption, "caption"),
+            },
             id=id,
             delay=delay,
             reply_to_message_id=reply_to_message_id,
@@ -193,15 +185,16 @@ class MessagesAPI(InstanceRoute):
             delay: Delay before sending.
             reply_to_message_id: Quote this message.
         """
-        return await self._send_media(
+        return await self._send(
             "audio",
             phone,
-            audio,
-            {"ptt": None if ptt is None else validate.boolean(ptt, "ptt")},
+            {
+                "audio": validate.non_empty(audio, "audio"),
+                "ptt": _optional_bool(ptt, "ptt"),
+            },
             id=id,
             delay=delay,
             reply_to_message_id=reply_to_message_id,
-            mentioned_ids=None,
         )
 
     async def send_document(
@@ -226,18 +219,17 @@ class MessagesAPI(InstanceRoute):
             delay: Delay before sending.
             reply_to_message_id: Quote this message.
         """
-        return await self._send_media(
+        return await self._send(
             "document",
             phone,
-            document,
             {
+                "document": validate.non_empty(document, "document"),
                 "file_name": _optional_text(file_name, "file_name"),
                 "caption": _optional_text(caption, "caption"),
             },
             id=id,
             delay=delay,
             reply_to_message_id=reply_to_message_id,
-            mentioned_ids=None,
         )
 
     async def send_video(
@@ -262,11 +254,13 @@ class MessagesAPI(InstanceRoute):
             reply_to_message_id: Quote this message.
             mentioned_ids: JIDs mentioned in the caption.
         """
-        return await self._send_media(
+        return await self._send(
             "video",
             phone,
-            video,
-            {"caption": _optional_text(caption, "caption")},
+            {
+                "video": validate.non_empty(video, "video"),
+                "caption": _optional_text(caption, "caption"),
+            },
             id=id,
             delay=delay,
             reply_to_message_id=reply_to_message_id,
@@ -291,15 +285,13 @@ class MessagesAPI(InstanceRoute):
             delay: Delay before sending.
             reply_to_message_id: Quote this message.
         """
-        return await self._send_media(
+        return await self._send(
             "sticker",
             phone,
-            sticker,
-            {},
+            {"sticker": validate.non_empty(sticker, "sticker")},
             id=id,
             delay=delay,
             reply_to_message_id=reply_to_message_id,
-            mentioned_ids=None,
         )
 
     async def send_gif(
@@ -322,15 +314,13 @@ class MessagesAPI(InstanceRoute):
             delay: Delay before sending.
             reply_to_message_id: Quote this message.
         """
-        return await self._send_media(
+        return await self._send(
             "gif",
             phone,
-            gif,
-            {"caption": _optional_text(caption, "caption")},
+            {"gif": validate.non_empty(gif, "gif"), "caption": _optional_text(caption, "caption")},
             id=id,
             delay=delay,
             reply_to_message_id=reply_to_message_id,
-            mentioned_ids=None,
         )
 
     async def send_location(
@@ -357,18 +347,19 @@ class MessagesAPI(InstanceRoute):
             delay: Delay before sending.
             reply_to_message_id: Quote this message.
         """
-        body = {
-            "phone": validate.chat_target(phone),
-            "latitude": validate.latitude(latitude),
-            "longitude": validate.longitude(longitude),
-            **drop_none(
-                name=_optional_text(name, "name"), address=_optional_text(address, "address")
-            ),
-            **_common(
-                id=id, delay=delay, reply_to_message_id=reply_to_message_id, mentioned_ids=None
-            ),
-        }
-        return await self._send("location", body)
+        return await self._send(
+            "location",
+            phone,
+            {
+                "latitude": validate.latitude(latitude),
+                "longitude": validate.longitude(longitude),
+                "name": _optional_text(name, "name"),
+                "address": _optional_text(address, "address"),
+            },
+            id=id,
+            delay=delay,
+            reply_to_message_id=reply_to_message_id,
+        )
 
     async def send_contact(
         self,
@@ -390,15 +381,17 @@ class MessagesAPI(InstanceRoute):
             delay: Delay before sending.
             reply_to_message_id: Quote this message.
         """
-        body = {
-            "phone": validate.chat_target(phone),
-            "contact_name": validate.non_empty(contact_name, "contact_name"),
-            "contact_phone": validate.phone(contact_phone, "contact_phone"),
-            **_common(
-                id=id, delay=delay, reply_to_message_id=reply_to_message_id, mentioned_ids=None
-            ),
-        }
-        return await self._send("contact", body)
+        return await self._send(
+            "contact",
+            phone,
+            {
+                "contact_name": validate.non_empty(contact_name, "contact_name"),
+                "contact_phone": validate.phone(contact_phone, "contact_phone"),
+            },
+            id=id,
+            delay=delay,
+            reply_to_message_id=reply_to_message_id,
+        )
 
     async def send_buttons(
         self,
@@ -420,14 +413,17 @@ class MessagesAPI(InstanceRoute):
             id: Your own id for the message.
             delay: Delay before sending.
         """
-        body = {
-            "phone": validate.chat_target(phone),
-            "message": validate.non_empty(text, "text"),
-            "buttons": _items(buttons, Button, "buttons"),
-            **drop_none(footer=_optional_text(footer, "footer")),
-            **_common(id=id, delay=delay, reply_to_message_id=None, mentioned_ids=None),
-        }
-        return await self._send("buttons", body)
+        return await self._send(
+            "buttons",
+            phone,
+            {
+                "message": validate.non_empty(text, "text"),
+                "buttons": _items(buttons, Button, "buttons"),
+                "footer": _optional_text(footer, "footer"),
+            },
+            id=id,
+            delay=delay,
+        )
 
     async def send_list(
         self,
@@ -457,16 +453,19 @@ class MessagesAPI(InstanceRoute):
         for i, section in enumerate(section_list):
             if not section.get("rows"):
                 raise InputError(f"sections[{i}].rows", "must not be empty")
-        body = {
-            "phone": validate.chat_target(phone),
-            "title": validate.non_empty(title, "title"),
-            "description": validate.non_empty(description, "description"),
-            "button_text": validate.non_empty(button_text, "button_text"),
-            "sections": section_list,
-            **drop_none(footer=_optional_text(footer, "footer")),
-            **_common(id=id, delay=delay, reply_to_message_id=None, mentioned_ids=None),
-        }
-        return await self._send("list", body)
+        return await self._send(
+            "list",
+            phone,
+            {
+                "title": validate.non_empty(title, "title"),
+                "description": validate.non_empty(description, "description"),
+                "button_text": validate.non_empty(button_text, "button_text"),
+                "sections": section_list,
+                "footer": _optional_text(footer, "footer"),
+            },
+            id=id,
+            delay=delay,
+        )
 
     async def send_link(
         self,
@@ -498,20 +497,20 @@ class MessagesAPI(InstanceRoute):
             reply_to_message_id: Quote this message.
         """
         url = validate.web_url(link_url, "link_url")
-        body = {
-            "phone": validate.chat_target(phone),
-            "message": url if text is None else validate.non_empty(text, "text"),
-            "link_url": url,
-            **drop_none(
-                title=_optional_text(title, "title"),
-                link_description=_optional_text(description, "description"),
-                jpeg_thumbnail=_optional_text(jpeg_thumbnail, "jpeg_thumbnail"),
-            ),
-            **_common(
-                id=id, delay=delay, reply_to_message_id=reply_to_message_id, mentioned_ids=None
-            ),
-        }
-        return await self._send("link", body)
+        return await self._send(
+            "link",
+            phone,
+            {
+                "message": url if text is None else validate.non_empty(text, "text"),
+                "link_url": url,
+                "title": _optional_text(title, "title"),
+                "link_description": _optional_text(description, "description"),
+                "jpeg_thumbnail": _optional_text(jpeg_thumbnail, "jpeg_thumbnail"),
+            },
+            id=id,
+            delay=delay,
+            reply_to_message_id=reply_to_message_id,
+        )
 
     async def send_poll(
         self,
@@ -551,23 +550,22 @@ class MessagesAPI(InstanceRoute):
                 raise InputError(
                     "selectable_options_count", "must not exceed the number of options"
                 )
-        body = {
-            "phone": validate.chat_target(phone),
-            "name": validate.non_empty(name, "name"),
-            "options": answers,
-            **drop_none(
-                selectable_options_count=count,
-                hide_participant_names=None
-                if hide_participant_names is None
-                else validate.boolean(hide_participant_names, "hide_participant_names"),
-                end_time=_optional_text(end_time, "end_time"),
-                allow_add_option=None
-                if allow_add_option is None
-                else validate.boolean(allow_add_option, "allow_add_option"),
-            ),
-            **_common(id=id, delay=delay, reply_to_message_id=None, mentioned_ids=None),
-        }
-        return await self._send("poll", body)
+        return await self._send(
+            "poll",
+            phone,
+            {
+                "name": validate.non_empty(name, "name"),
+                "options": answers,
+                "selectable_options_count": count,
+                "hide_participant_names": _optional_bool(
+                    hide_participant_names, "hide_participant_names"
+                ),
+                "end_time": _optional_text(end_time, "end_time"),
+                "allow_add_option": _optional_bool(allow_add_option, "allow_add_option"),
+            },
+            id=id,
+            delay=delay,
+        )
 
     async def vote_poll(
         self,
@@ -593,7 +591,7 @@ class MessagesAPI(InstanceRoute):
             "selected_options": validate.string_list(selected_options, "selected_options"),
             **drop_none(
                 poll_sender=_optional_text(poll_sender, "poll_sender"),
-                from_me=None if from_me is None else validate.boolean(from_me, "from_me"),
+                from_me=_optional_bool(from_me, "from_me"),
             ),
         }
         return await self._object("POST", self._path("chat", "poll", "vote"), json=body)
