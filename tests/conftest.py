@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import inspect
+from collections.abc import AsyncIterator
 from types import SimpleNamespace
 from typing import Any
 
 import aioresponses.core
+import pytest
+import pytest_asyncio
 from aiohttp import ClientResponse
+
+from vzaps_async.testing import ManualClock, Simulator, SimulatorConfig
 
 # aiohttp 3.14 made `stream_writer` a required argument of ClientResponse, and aioresponses
 # (0.7.9, the latest release) does not pass it yet, so every mocked response fails to build. Until
@@ -21,3 +26,27 @@ if "stream_writer" in inspect.signature(ClientResponse.__init__).parameters:
             super().__init__(*args, **kwargs)
 
     aioresponses.core.ClientResponse = _MockedResponse  # type: ignore[misc]
+
+
+# A simulator on a manual clock, shared by the simulator route tests. Override `config` per test
+# (``@pytest.mark.parametrize("config", [SimulatorConfig(...)])``) or per module; modules that
+# need other phones or sinks define their own `sim`.
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """The simulator's clock, advanced by hand."""
+    return ManualClock()
+
+
+@pytest.fixture
+def config() -> SimulatorConfig:
+    """The simulator's settings (defaults)."""
+    return SimulatorConfig()
+
+
+@pytest_asyncio.fixture
+async def sim(clock: ManualClock, config: SimulatorConfig) -> AsyncIterator[Simulator]:
+    """A started in-process simulator using `clock` and `config`."""
+    async with Simulator(config, clock=clock) as simulator:
+        yield simulator

@@ -15,22 +15,6 @@ from vzaps_async.testing import ManualClock, Simulator, SimulatorConfig
 RFC3339_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 
 
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def config() -> SimulatorConfig:
-    return SimulatorConfig()
-
-
-@pytest_asyncio.fixture
-async def sim(clock: ManualClock, config: SimulatorConfig) -> AsyncIterator[Simulator]:
-    async with Simulator(config, clock=clock) as simulator:
-        yield simulator
-
-
 @pytest_asyncio.fixture
 async def http(sim: Simulator) -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession(sim.base_url) as session:

@@ -40,11 +40,6 @@ class RecordingSink:
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
 def config() -> SimulatorConfig:
     return CONFIG
 

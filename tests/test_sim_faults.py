@@ -14,22 +14,6 @@ from vzaps_async.testing import FaultRule, Faults, ManualClock, Simulator, Simul
 CREATE = "PUT /instances/create"
 
 
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def config() -> SimulatorConfig:
-    return SimulatorConfig()
-
-
-@pytest_asyncio.fixture
-async def sim(clock: ManualClock, config: SimulatorConfig) -> AsyncIterator[Simulator]:
-    async with Simulator(config, clock=clock) as simulator:
-        yield simulator
-
-
 @pytest_asyncio.fixture
 async def http(sim: Simulator) -> AsyncIterator[aiohttp.ClientSession]:
     # A fresh connection per request, so a dropped connection cannot affect the next request.

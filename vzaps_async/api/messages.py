@@ -98,7 +98,9 @@ class MessagesAPI(InstanceRoute):
             if value is not None:
                 body[key] = value
         _add_options(body, id, delay, reply_to_message_id, mentioned_ids)
-        return await self._parsed(SentMessage, "POST", self._path("chat", "send", kind), json=body)
+        # ``kind`` is one of this module's literals (plain ASCII): no quoting needed.
+        path = f"{self._prefix}/chat/send/{kind}"
+        return await self._parsed(SentMessage, "POST", path, json=body)
 
     async def send_text(
         self,
