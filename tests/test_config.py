@@ -66,3 +66,21 @@ def test_secret_repr_and_format_are_redacted() -> None:
     assert secret.reveal() == "inst_abcdefghijklmnop"
     with pytest.raises(ValueError, match="empty"):
         Secret("")
+
+
+def test_webhook_urls_hide_their_secret_in_reprs() -> None:
+    """Webhook URLs in models show only scheme and host: a receiver's secret sits in the path."""
+    from vzaps_async._convert import structure
+    from vzaps_async.models import InstanceInfo, WebhookConfig, WebhookLog
+
+    url = "https://user:pw@bot.example.com/webhook/s3cr3t-path?secret=s3cr3t-query"
+    texts = [
+        repr(structure({"id": "VZ1", "name": "abc", "webhook": url}, InstanceInfo)),
+        repr(WebhookConfig(webhook=url)),
+        repr(structure({"id": "log_1", "url": url}, WebhookLog)),
+    ]
+    for text in texts:
+        assert "bot.example.com/…" in text
+        assert "s3cr3t" not in text
+        assert "pw@" not in text
+    assert WebhookConfig(webhook=url).webhook == url

@@ -12,7 +12,7 @@ from typing import Final
 
 import attrs
 
-__all__ = ["Secret", "redact"]
+__all__ = ["Secret", "redact", "url_repr"]
 
 _VISIBLE: Final = 4
 
@@ -77,3 +77,18 @@ def as_secret(value: str | Secret, *, field: str) -> Secret:
     if not value.strip():
         raise ValueError(f"{field} is empty; pass the credential from the VZaps app (Security)")
     return Secret(value)
+
+
+def url_repr(url: str | None) -> str:
+    """Repr of a webhook URL that hides its path and query: a receiver's shared secret lives there.
+
+    Args:
+        url: The URL (or None).
+    """
+    if url is None:
+        return "None"
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return repr("…")
+    host = rest.split("/", 1)[0].split("?", 1)[0].rsplit("@", 1)[-1]
+    return repr(f"{scheme}://{host}/…")

@@ -9,7 +9,7 @@ from typing import Any
 import attrs
 
 from vzaps_async._convert import EventNames, open_enum
-from vzaps_async._secret import Secret
+from vzaps_async._secret import Secret, url_repr
 
 #: The default of an event-name list: none.
 _NO_EVENTS = EventNames(())
@@ -64,7 +64,7 @@ class InstanceInfo:
     name: str | None = None
     token: Secret | None = None
     url: str | None = None
-    webhook: str | None = None
+    webhook: str | None = attrs.field(default=None, repr=url_repr)
     events_subscribe: EventNames = _NO_EVENTS
     reject_calls: bool | None = None
     auto_read_messages: bool | None = None

@@ -9,6 +9,7 @@ from typing import Any, NewType
 import attrs
 
 from vzaps_async._convert import EventNames, converter, open_enum, rename
+from vzaps_async._secret import url_repr
 
 #: The default of an event-name list: none.
 _NO_EVENTS = EventNames(())
@@ -52,7 +53,7 @@ class WebhookConfig:
             ``events`` (a comma string) on POST.
     """
 
-    webhook: str | None = None
+    webhook: str | None = attrs.field(default=None, repr=url_repr)
     events: EventNames = _NO_EVENTS
 
 
@@ -85,7 +86,7 @@ class WebhookLog:
     payload: Any = None
     attempts: _Count | None = None
     event_type: str | None = None
-    url: str | None = None
+    url: str | None = attrs.field(default=None, repr=url_repr)
     response_status: int | None = None
     response_body: str | None = None
     error: str | None = None
