@@ -13,12 +13,13 @@ Importing this module is cheap: the simulator is imported when a fixture is firs
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import pytest
 import pytest_asyncio
 
 if TYPE_CHECKING:
+    from vzaps_async import Client
+
     from ._server import Simulator
 
 __all__ = ["vzaps_client", "vzaps_sim"]
@@ -35,19 +36,14 @@ async def vzaps_sim() -> AsyncIterator[Simulator]:
 
 
 @pytest_asyncio.fixture
-async def vzaps_client(vzaps_sim: Simulator) -> AsyncIterator[Any]:
+async def vzaps_client(vzaps_sim: Simulator) -> AsyncIterator[Client]:
     """A ``vzaps_async.Client`` bound to ``vzaps_sim`` (retries do not sleep)."""
-    import importlib
+    from vzaps_async import Client, ClientConfig, RetryPolicy
 
-    import attrs
-
-    from vzaps_async import ClientConfig
-
-    # Looked up at run time: the fixture works as soon as the package exports its client.
-    client_cls = getattr(importlib.import_module("vzaps_async"), "Client", None)
-    if client_cls is None:
-        pytest.skip("vzaps_async.Client is not available in this build")
-    base = ClientConfig(base_url=vzaps_sim.base_url, realtime_url=vzaps_sim.realtime_url)
-    config = attrs.evolve(base, retry=attrs.evolve(base.retry, sleep=False))
-    async with client_cls(vzaps_sim.client_token, vzaps_sim.client_secret, config=config) as client:
+    config = ClientConfig(
+        base_url=vzaps_sim.base_url,
+        realtime_url=vzaps_sim.realtime_url,
+        retry=RetryPolicy(sleep=False),
+    )
+    async with Client(vzaps_sim.client_token, vzaps_sim.client_secret, config=config) as client:
         yield client
