@@ -61,6 +61,7 @@ def machine_info() -> dict[str, Any]:
         except importlib.metadata.PackageNotFoundError:
             versions[name] = None
     return {
+        "git": _git_state(),
         "nproc": len(os.sched_getaffinity(0))
         if hasattr(os, "sched_getaffinity")
         else os.cpu_count(),
@@ -70,6 +71,33 @@ def machine_info() -> dict[str, Any]:
         "python_implementation": platform.python_implementation(),
         "packages": versions,
     }
+
+
+def _git_state() -> str | None:
+    """The commit under test, with ``+dirty`` when the working tree has changes."""
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return commit + ("+dirty" if dirty else "")
 
 
 def _median(values: Iterable[float | int | None]) -> float | None:
@@ -276,7 +304,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"# Benchmarks ({report['finished_at']})",
         "",
         f"Machine: {machine['nproc']} CPUs ({machine['cpu_model'] or 'unknown CPU'}), "
-        f"{machine['platform']}, Python {machine['python']}.",
+        f"{machine['platform']}, Python {machine['python']}; code at {machine.get('git') or '?'}.",
         f"Packages: {packages}.",
         "",
         f"Command: `{settings['command']}`; {settings['rounds']} round(s), clients alternating "
