@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Generic, TypeVar, overload
 
 from . import _validate as validate
 from ._secret import Secret
@@ -26,6 +26,38 @@ from .realtime import RealtimeStream
 
 __all__ = ["Instance"]
 
+G = TypeVar("G")
+
+
+class _Group(Generic[G]):
+    """A route group of `Instance`, built on first access and then kept."""
+
+    __slots__ = ("_factory", "_name", "_with_token")
+
+    def __init__(self, factory: Callable[..., G], *, with_token: bool = True) -> None:
+        self._factory = factory
+        self._with_token = with_token
+        self._name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, obj: None, objtype: type | None = None) -> _Group[G]: ...
+    @overload
+    def __get__(self, obj: Instance, objtype: type | None = None) -> G: ...
+    def __get__(self, obj: Instance | None, objtype: type | None = None) -> G | _Group[G]:
+        if obj is None:
+            return self
+        group: G | None = obj._groups.get(self._name)
+        if group is None:
+            if self._with_token:
+                group = self._factory(obj._transport, obj.id, obj.token)
+            else:
+                group = self._factory(transport=obj._transport, instance_id=obj.id)
+            obj._groups[self._name] = group
+        return group
+
 
 class Instance:
     """One instance's API, authenticated with its token (or the account JWT when there is none).
@@ -40,22 +72,22 @@ class Instance:
         token: The instance token; None authenticates instance routes with the account JWT.
     """
 
-    __slots__ = (
-        "_transport",
-        "billing",
-        "chats",
-        "chatwoot",
-        "contacts",
-        "groups",
-        "id",
-        "messages",
-        "queues",
-        "session",
-        "token",
-        "typebot",
-        "users",
-        "webhook",
-    )
+    __slots__ = ("_groups", "_transport", "id", "token")
+
+    # The route groups are built on first use: a web backend that makes a handle per request and
+    # sends one message should not pay for eleven groups it never touches.
+    session = _Group(SessionAPI)
+    webhook = _Group(WebhookAPI)
+    messages = _Group(MessagesAPI)
+    users = _Group(UsersAPI)
+    contacts = _Group(ContactsAPI)
+    groups = _Group(GroupsAPI)
+    queues = _Group(QueuesAPI)
+    typebot = _Group(TypebotAPI)
+    chatwoot = _Group(ChatwootAPI)
+    chats = _Group(ChatsAPI)
+    # Billing routes accept only the account JWT, so no token is bound.
+    billing = _Group(BillingAPI, with_token=False)
 
     def __init__(
         self, transport: Transport, instance_id: str, token: str | Secret | None = None
@@ -63,18 +95,7 @@ class Instance:
         self._transport = transport
         self.id: str = validate.instance_id(instance_id)
         self.token: Secret | None = None if token is None else validate.secret(token, "token")
-        self.session = SessionAPI(transport, self.id, self.token)
-        self.webhook = WebhookAPI(transport, self.id, self.token)
-        self.messages = MessagesAPI(transport, self.id, self.token)
-        self.users = UsersAPI(transport, self.id, self.token)
-        self.contacts = ContactsAPI(transport, self.id, self.token)
-        self.groups = GroupsAPI(transport, self.id, self.token)
-        self.queues = QueuesAPI(transport, self.id, self.token)
-        self.typebot = TypebotAPI(transport, self.id, self.token)
-        self.chatwoot = ChatwootAPI(transport, self.id, self.token)
-        self.chats = ChatsAPI(transport, self.id, self.token)
-        # Billing routes accept only the account JWT, so no token is bound.
-        self.billing = BillingAPI(transport=transport, instance_id=self.id)
+        self._groups: dict[str, Any] = {}
 
     def __repr__(self) -> str:
         token = "set" if self.token is not None else "none"

@@ -42,6 +42,8 @@ _PHONE_FORM: Final = "country code + digits, e.g. 5511999999999"
 _SEPARATORS: Final = re.compile(r"[\s\-().]")
 _DIGITS: Final = re.compile(r"[0-9]{8,15}")
 _JID: Final = re.compile(r"[^\s@/]+@[a-z0-9.\-]+")
+# No slash (it would change the route) and no white space.
+_INSTANCE_ID: Final = re.compile(r"[^\s/]+")
 _GROUP_JID: Final = re.compile(r"[0-9]+(-[0-9]+)?@g\.us")
 #: Names the set-webhook endpoint rejects explicitly, with the name to use instead.
 _WRONG_EVENTS: Final = {
@@ -153,7 +155,7 @@ def instance_id(value: object, field: str = "instance_id") -> str:
         field: Its name, for the error.
     """
     text = non_empty(value, field)
-    if "/" in text or any(c.isspace() for c in text):
+    if not _INSTANCE_ID.fullmatch(text):
         raise InputError(field, f"{text!r} is not an instance id (expected e.g. VZ9K2M4N8P1Q3R5S)")
     return text
 

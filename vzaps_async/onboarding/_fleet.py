@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections import Counter
@@ -175,9 +176,9 @@ class Fleet:
         self._presenter: Presenter = presenter or NullPresenter()
         opts = self._options
         self.gates = Gates(
-            create=anyio.CapacityLimiter(opts.create_concurrency),
-            subscribe=anyio.CapacityLimiter(opts.subscribe_concurrency),
-            poll=anyio.CapacityLimiter(opts.poll_concurrency),
+            create=asyncio.Semaphore(opts.create_concurrency),
+            subscribe=asyncio.Semaphore(opts.subscribe_concurrency),
+            poll=asyncio.Semaphore(opts.poll_concurrency),
             # One 429 gate for everything that talks through the client: a 429 seen by any
             # caller pauses the fleet, and the fleet's own pauses hold back the client's callers.
             cooldown=client.transport.cooldown if isinstance(client, Client) else CoolDown(),
