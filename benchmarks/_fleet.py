@@ -53,7 +53,7 @@ def _pause(data: Any, poll_interval: float) -> float:
 async def _vzaps_async_fleet(spec: dict[str, Any], names: list[str], tracker: _Tracker) -> int:
     """`vzaps_async.onboarding.Fleet` with an in-memory journal (phase limits: its defaults or
     ``spec["phase_concurrency"]``)."""
-    from vzaps_async import ClientConfig, Limits
+    from vzaps_async import Client, ClientConfig, Limits
     from vzaps_async.onboarding import (
         Fleet,
         FleetOptions,
@@ -63,9 +63,6 @@ async def _vzaps_async_fleet(spec: dict[str, Any], names: list[str], tracker: _T
         State,
     )
 
-    from ._requests import import_client
-
-    client_class = import_client()
     concurrency = int(spec["concurrency"])
     phase = spec.get("phase_concurrency")
     limits = (
@@ -82,7 +79,7 @@ async def _vzaps_async_fleet(spec: dict[str, Any], names: list[str], tracker: _T
         onboarding=OnboardingOptions(poll_interval=float(spec["poll_interval"])),
         **limits,
     )
-    async with client_class(
+    async with Client(
         spec["client_token"],
         spec["client_secret"],
         config=ClientConfig(

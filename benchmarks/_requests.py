@@ -15,7 +15,7 @@ from typing import Any
 
 from ._measure import ConnectionCountingLoop, CpuClock, peak_rss_kib, percentile
 
-__all__ = ["CLIENTS", "import_client", "run_request_path"]
+__all__ = ["CLIENTS", "run_request_path"]
 
 Send = Callable[[], Awaitable[str]]
 Close = Callable[[], Awaitable[None]]
@@ -25,20 +25,11 @@ PHONE = "5511999999999"
 TEXT = "hello from the benchmark"
 
 
-def import_client() -> Any:
-    """`vzaps_async.Client` (from the package, or from its module while it is not exported)."""
-    try:
-        from vzaps_async import Client  # type: ignore[attr-defined]
-    except ImportError:
-        from vzaps_async._client import Client
-    return Client
-
-
 async def _vzaps_async_client(spec: dict[str, Any]) -> tuple[Send, Close]:
     """`vzaps_async.Client` with its defaults except the base URL and the pool size."""
-    from vzaps_async import ClientConfig, Limits
+    from vzaps_async import Client, ClientConfig, Limits
 
-    client = import_client()(
+    client = Client(
         spec["client_token"],
         spec["client_secret"],
         config=ClientConfig(

@@ -19,11 +19,12 @@ class CoolDown:
         enabled: False makes `wait` return at once (tests that turn sleeping off).
     """
 
-    __slots__ = ("_enabled", "_until", "pauses")
+    __slots__ = ("_enabled", "pauses", "until")
 
     def __init__(self, *, enabled: bool = True) -> None:
         self._enabled = enabled
-        self._until = 0.0
+        #: Monotonic time at which the gate opens (0: never closed); a cheap check for hot paths.
+        self.until = 0.0
         #: How many times the gate was closed (reports show it).
         self.pauses = 0
 
@@ -34,19 +35,19 @@ class CoolDown:
             seconds: How long every caller waits.
         """
         self.pauses += 1
-        self._until = max(self._until, time.monotonic() + max(0.0, seconds))
+        self.until = max(self.until, time.monotonic() + max(0.0, seconds))
 
     @property
     def remaining(self) -> float:
         """Seconds until the gate opens (0 when open)."""
-        return max(0.0, self._until - time.monotonic())
+        return max(0.0, self.until - time.monotonic())
 
     async def wait(self) -> None:
         """Wait until the gate is open."""
         if not self._enabled:
             return
         # Sleeping to a deadline, not polling: a later pause() extends the deadline, so loop.
-        while (delay := self._until - time.monotonic()) > 0:  # noqa: ASYNC110
+        while (delay := self.until - time.monotonic()) > 0:  # noqa: ASYNC110
             await asyncio.sleep(delay)
 
 

@@ -353,7 +353,7 @@ class Transport:
         idempotent: bool,
         attempt: int,
     ) -> Any:
-        if self._cooldown._until:
+        if self._cooldown.until:
             await self._cooldown.wait()
         if self._rate is not None:
             await self._rate.acquire()
