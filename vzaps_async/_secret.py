@@ -85,8 +85,8 @@ def url_repr(url: str | None) -> str:
     Args:
         url: The URL (or None).
     """
-    if url is None:
-        return "None"
+    if not url:
+        return repr(url)
     scheme, sep, rest = url.partition("://")
     if not sep:
         return repr("…")
