@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import anyio
+import attrs
 import pytest
 
 from vzaps_async._secret import Secret
@@ -301,3 +302,21 @@ async def test_cancel_in_a_state_that_cannot_record_it_calls_nothing() -> None:
     with pytest.raises(ValueError, match="cannot cancel"):
         await onboarding.cancel()
     assert client.count("cancel") == 0
+
+
+async def test_a_hung_create_hits_the_step_timeout_and_is_reconciled() -> None:
+    """A create with no answer within step_timeout counts as unknown: looked up, never doubled."""
+
+    class HangingOnce(FakeClient):
+        async def create(self, name: str, **options: Any) -> InstanceInfo:
+            if self.count("create") == 0:
+                self._next("create")
+                await anyio.sleep_forever()
+            return await super().create(name, **options)
+
+    client = HangingOnce()
+    options = attrs.evolve(OPTIONS, step_timeout=0.05)
+    final = await Onboarding(client, MemoryJournal(), "abc-1", options=options).run()
+    assert final.state is State.CONNECTED
+    assert client.count("find_by_name") == 1
+    assert client.count("create") == 2

@@ -417,11 +417,13 @@ class Onboarding:
     ) -> T:
         """One request: wait for the fleet's cool-down and rate slot, hold a phase slot, time it."""
         async with limiter:
-            await self._gates.cooldown.wait()
+            if self._gates.cooldown.until:
+                await self._gates.cooldown.wait()
             if self._gates.rate is not None:
                 await self._gates.rate.acquire()
             # asyncio.timeout rather than anyio.fail_after: half the cost on this per-request path.
-            return await fn(*args)
+            async with asyncio.timeout(self._options.step_timeout):
+                return await fn(*args)
 
     async def _retrying(
         self, limiter: asyncio.Semaphore, fn: Callable[..., Awaitable[T]], *args: Any
