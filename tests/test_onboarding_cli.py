@@ -82,3 +82,9 @@ def test_results_replace_a_loose_existing_file_whole(tmp_path: Path) -> None:
     assert stat.S_IMODE(output.stat().st_mode) == 0o600
     assert json.loads(output.read_text())[0]["token"] == "t" * 20
     assert [p.name for p in tmp_path.iterdir()] == ["results.json"]
+
+
+def test_base_url_without_credentials_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    """--base-url with no credentials in the environment exits 2 instead of simulating."""
+    assert main(["--count", "1", "--base-url", "http://127.0.0.1:9"]) == 2
+    assert "VZAPS_CLIENT_TOKEN" in capsys.readouterr().err

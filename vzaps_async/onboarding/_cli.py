@@ -347,6 +347,14 @@ def main(argv: list[str] | None = None) -> int:
     have_credentials = bool(
         os.environ.get("VZAPS_CLIENT_TOKEN") and os.environ.get("VZAPS_CLIENT_SECRET")
     )
+    if args.base_url and not have_credentials and not args.simulate:
+        # Pointing at a host without credentials is a mistake, not a request for the simulator.
+        print(
+            "vzaps-async onboard: --base-url needs VZAPS_CLIENT_TOKEN and VZAPS_CLIENT_SECRET "
+            "(a standalone simulator prints them on start)",
+            file=sys.stderr,
+        )
+        return 2
     simulate = args.simulate or not have_credentials
     if simulate and not args.simulate:
         print(
