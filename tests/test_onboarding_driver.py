@@ -320,3 +320,24 @@ async def test_a_hung_create_hits_the_step_timeout_and_is_reconciled() -> None:
     assert final.state is State.CONNECTED
     assert client.count("find_by_name") == 1
     assert client.count("create") == 2
+
+
+async def test_unused_pair_codes_end_pairing_instead_of_waiting_for_the_deadline() -> None:
+    """Pair codes that expire unused count toward max_qr_rotations and end as pairing expired."""
+
+    class NeverLinked(FakeSession):
+        async def status(self) -> SessionStatus:
+            return SessionStatus(connected=False)
+
+    client = FakeClient()
+    client.handles["VZABC-1"] = handle = FakeHandle()
+    handle.session = NeverLinked()
+    options = attrs.evolve(
+        OPTIONS, pair_code_ttl=0.0, max_qr_rotations=2, on_qr_exhausted="fail", deadline=30
+    )
+    final = await Onboarding(
+        client, MemoryJournal(), "abc-1", phone="5511999999999", method="pair_code", options=options
+    ).run()
+    assert final.state is State.FAILED
+    assert final.failure is not None
+    assert "pairing expired" in final.failure

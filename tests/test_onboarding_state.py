@@ -197,3 +197,12 @@ class MachineExploration(RuleBasedStateMachine):
 
 MachineExploration.TestCase.settings = settings(max_examples=150, stateful_step_count=40)
 TestMachineExploration = MachineExploration.TestCase
+
+
+def test_pair_codes_count_toward_rotations() -> None:
+    """Each pair code shown counts as a code of the pairing attempt, like a QR."""
+    snap = Snapshot(name="abc", state=State.SUBSCRIBED, instance_id="VZ1", subscribed=True)
+    snap = transition(snap, PairingStarted("pair_code", "5511999999999"))
+    snap = transition(snap, PairCodeShown("ABCD-1234", "5511999999999", None))
+    snap = transition(snap, PairCodeShown("EFGH-5678", "5511999999999", None))
+    assert (snap.qr_rotations, snap.pair_code) == (2, "EFGH-5678")

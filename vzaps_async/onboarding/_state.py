@@ -310,7 +310,7 @@ class Snapshot:
         intent_at: When that intent was journaled.
         create_attempts: Create calls intended so far.
         subscribe_attempts: Subscribe calls intended so far.
-        qr_rotations: QR codes shown in the current pairing attempt.
+        qr_rotations: Codes (QR or pair code) shown in the current pairing attempt.
         pairing_restarts: Times pairing was restarted (or switched method).
         qr_code: The QR data URL currently shown (kept only while pairing; not journaled).
         pair_code: The pair code currently shown.
@@ -423,7 +423,13 @@ def transition(snapshot: Snapshot, event: Event) -> Snapshot:
                 "qr_rotations": snapshot.qr_rotations + 1,
             }
         case PairCodeShown():
-            changes |= {"pair_code": event.code, "code_expires_at": event.expires_at}
+            # A pair code counts as a code shown, like a QR, so an unused pair code expiring
+            # again and again ends in a pairing restart rather than waiting for the deadline.
+            changes |= {
+                "pair_code": event.code,
+                "code_expires_at": event.expires_at,
+                "qr_rotations": snapshot.qr_rotations + 1,
+            }
         case Connected():
             changes |= {
                 "connected_at": event.at,
