@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
+import attrs
 import pytest
-from hypothesis import settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
@@ -34,6 +36,7 @@ from vzaps_async.onboarding import (
     render_mermaid,
     transition,
 )
+from vzaps_async.onboarding._state import _replace
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "onboarding.md"
 TOKEN = Secret("inst_abcdefghijklmnop")
@@ -206,3 +209,28 @@ def test_pair_codes_count_toward_rotations() -> None:
     snap = transition(snap, PairCodeShown("ABCD-1234", "5511999999999", None))
     snap = transition(snap, PairCodeShown("EFGH-5678", "5511999999999", None))
     assert (snap.qr_rotations, snap.pair_code) == (2, "EFGH-5678")
+
+
+SNAPSHOT_CHANGES = st.fixed_dictionaries(
+    {},
+    optional={
+        "state": st.sampled_from(list(State)),
+        "instance_id": st.none() | st.text(max_size=8),
+        "token": st.none() | st.just(TOKEN),
+        "intent": st.sampled_from([None, "create", "subscribe"]),
+        "qr_rotations": st.integers(0, 9),
+        "qr_code": st.none() | st.text(max_size=8),
+        "subscribed": st.booleans(),
+        "failure": st.none() | st.text(max_size=8),
+        "connected_at": st.none() | st.floats(allow_nan=False),
+    },
+)
+
+
+@given(first=SNAPSHOT_CHANGES, second=SNAPSHOT_CHANGES)
+def test_snapshot_replace_matches_attrs_evolve(
+    first: dict[str, Any], second: dict[str, Any]
+) -> None:
+    """The transition's fast field replace builds exactly the snapshot attrs.evolve would."""
+    base = attrs.evolve(Snapshot(name="abc"), **first)
+    assert _replace(base, second) == attrs.evolve(base, **second)

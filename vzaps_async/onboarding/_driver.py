@@ -85,6 +85,8 @@ _FATAL = (
 _NOT_APPLIED = (RateLimitedError, ConnectError)
 # Anything else from the network may or may not have been applied.
 _UNKNOWN = (VZapsError, TimeoutError, OSError)
+# The events a presenter hears about.
+_SHOWN_EVENTS: Final = frozenset({QRShown, PairCodeShown, Connected, Failed})
 
 
 @attrs.frozen
@@ -235,7 +237,10 @@ class Onboarding:
         self._options = options or OnboardingOptions()
         self._method: PairingMethod = method or self._options.method
         self._gates = gates or Gates()
-        self._presenter: Presenter = presenter or NullPresenter()
+        # None when nothing is shown: the common fleet case skips the presenter calls entirely.
+        self._presenter: Presenter | None = (
+            None if presenter is None or isinstance(presenter, NullPresenter) else presenter
+        )
         self._observer = observer
         self._snap: Snapshot | None = None
         self._handle_cache: tuple[str, InstanceHandlePort] | None = None
@@ -377,21 +382,22 @@ class Onboarding:
             else:
                 await self._journal.save(new)
         self._snap = new
-        await self._show(new, event)
+        if self._presenter is not None and type(event) in _SHOWN_EVENTS:
+            await self._show(self._presenter, new, event)
         if self._observer is not None:
             await self._observer(Transition(self.name, old.state, new, event))
         return new
 
-    async def _show(self, snap: Snapshot, event: Event) -> None:
+    async def _show(self, presenter: Presenter, snap: Snapshot, event: Event) -> None:
         try:
             if isinstance(event, QRShown):
-                await self._presenter.qr_shown(snap, event)
+                await presenter.qr_shown(snap, event)
             elif isinstance(event, PairCodeShown):
-                await self._presenter.pair_code_shown(snap, event)
+                await presenter.pair_code_shown(snap, event)
             elif isinstance(event, Connected):
-                await self._presenter.connected(snap)
+                await presenter.connected(snap)
             elif isinstance(event, Failed):
-                await self._presenter.failed(snap)
+                await presenter.failed(snap)
         except Exception:
             log.exception("presenter failed for %s (onboarding goes on)", self.name)
 

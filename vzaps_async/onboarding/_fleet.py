@@ -6,7 +6,7 @@ import asyncio
 import math
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from typing import Any
 
 import anyio
@@ -244,11 +244,12 @@ class Fleet:
             self._counts = Counter(
                 known[s.name].state if s.name in known else State.PLANNED for s in self._specs
             )
-            slots = anyio.Semaphore(self._options.max_in_flight)
+            # A fixed pool of workers sharing one iterator keeps max_in_flight onboardings
+            # running, without a task and a semaphore round-trip per instance.
+            pending = iter(self._specs)
             async with anyio.create_task_group() as tg:
-                for spec in self._specs:
-                    await slots.acquire()
-                    tg.start_soon(self._onboard, spec, known.pop(spec.name, None), slots)
+                for _ in range(min(self._options.max_in_flight, len(self._specs))):
+                    tg.start_soon(self._work, pending, known)
         finally:
             for send in self._subscribers:
                 send.close()
@@ -263,34 +264,32 @@ class Fleet:
             cooldowns=self.gates.cooldown.pauses,
         )
 
-    async def _onboard(
-        self, spec: InstanceSpec, snapshot: Snapshot | None, slots: anyio.Semaphore
-    ) -> None:
-        try:
-            options = self._options.onboarding
-            if spec.create_options:
-                options = attrs.evolve(options, create_options=spec.create_options)
-            onboarding = Onboarding(
-                self._client,
-                self._journal,
-                spec.name,
-                phone=spec.phone,
-                method=spec.method,
-                options=options,
-                gates=self.gates,
-                presenter=self._presenter,
-                observer=self._observe,
-            )
-            final = await onboarding.run(snapshot)
-            if final.state is State.CONNECTED:
-                if final.connected_at is not None:
-                    self._durations.append(max(0.0, final.connected_at - final.planned_at))
-            else:
-                reason = final.failure or f"stopped in state {final.state.value}"
-                if final.intent is not None and not final.terminal:
-                    reason += (
-                        f" with the outcome of a {final.intent} unknown (run again to reconcile)"
-                    )
-                self._failures.append(Failure(spec.name, final.state, reason))
-        finally:
-            slots.release()
+    async def _work(self, pending: Iterator[InstanceSpec], known: dict[str, Snapshot]) -> None:
+        # Sharing the iterator is safe: `next` never yields to the event loop.
+        for spec in pending:
+            await self._onboard(spec, known.pop(spec.name, None))
+
+    async def _onboard(self, spec: InstanceSpec, snapshot: Snapshot | None) -> None:
+        options = self._options.onboarding
+        if spec.create_options:
+            options = attrs.evolve(options, create_options=spec.create_options)
+        onboarding = Onboarding(
+            self._client,
+            self._journal,
+            spec.name,
+            phone=spec.phone,
+            method=spec.method,
+            options=options,
+            gates=self.gates,
+            presenter=self._presenter,
+            observer=self._observe,
+        )
+        final = await onboarding.run(snapshot)
+        if final.state is State.CONNECTED:
+            if final.connected_at is not None:
+                self._durations.append(max(0.0, final.connected_at - final.planned_at))
+        else:
+            reason = final.failure or f"stopped in state {final.state.value}"
+            if final.intent is not None and not final.terminal:
+                reason += f" with the outcome of a {final.intent} unknown (run again to reconcile)"
+            self._failures.append(Failure(spec.name, final.state, reason))
