@@ -10,15 +10,18 @@ import json
 import re
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import quote
 
 import attrs
 import pytest
 from aioresponses import CallbackResult, aioresponses
+from hypothesis import given
+from hypothesis import strategies as st
 from yarl import URL
 
 from vzaps_async import ClientConfig, RetryPolicy
 from vzaps_async._client import Client
-from vzaps_async.api._base import instance_path
+from vzaps_async.api._base import instance_path, segment
 
 BASE = "http://127.0.0.1:9"
 JWT = "jwt-test-value"
@@ -157,6 +160,12 @@ async def test_jid_path_parameter_reaches_the_chat_route(wire: Wire, client: Cli
 def test_path_segments_are_quoted_completely() -> None:
     """Path parameters are quoted with no safe characters, so '/' and '@' cannot split a route."""
     assert instance_path("VZ1", "chats", "a/b@g.us") == "/instances/VZ1/chats/a%2Fb%40g.us"
+
+
+@given(st.text())
+def test_segment_quotes_exactly_like_urllib(value: str) -> None:
+    """The unreserved-only shortcut gives the same segment as quoting every character."""
+    assert segment(value) == quote(value, safe="")
 
 
 def test_instance_repr_hides_the_token(client: Client) -> None:

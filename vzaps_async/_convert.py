@@ -75,7 +75,21 @@ def parse_datetime(value: Any) -> datetime | None:
 
 
 converter.register_structure_hook(datetime, lambda v, _: parse_datetime(v))
+converter.register_structure_hook(datetime | None, lambda v, _: parse_datetime(v))
 converter.register_unstructure_hook(datetime, lambda d: d.isoformat().replace("+00:00", "Z"))
+
+
+def _optional_scalar(cast: type[Any]) -> Callable[[Any, Any], Any]:
+    # What cattrs does for ``X | None`` (None stays None, anything else is ``X(value)``), in one
+    # call instead of its generic Optional dispatch: these fields are most of every model.
+    def structure(value: Any, _: Any) -> Any:
+        return value if value is None or type(value) is cast else cast(value)
+
+    return structure
+
+
+for _scalar in (str, int, float, bool):
+    converter.register_structure_hook(_scalar | None, _optional_scalar(_scalar))
 
 
 def open_enum(enum_cls: type[E]) -> None:
@@ -153,6 +167,7 @@ def _structure_secret(value: Any, _: Any) -> Secret | None:
 
 
 converter.register_structure_hook(Secret, _structure_secret)
+converter.register_structure_hook(Secret | None, _structure_secret)
 converter.register_unstructure_hook(Secret, lambda s: s.reveal())
 
 
