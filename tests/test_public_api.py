@@ -41,6 +41,7 @@ EXPECTED = {
     "QRCode",
     "RateLimitedError",
     "RealtimeStream",
+    "RequestDeadline",
     "RequestInfo",
     "RequestTimeout",
     "ResponseError",

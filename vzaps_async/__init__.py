@@ -6,7 +6,7 @@ from ._client import Client
 from ._config import ClientConfig, Limits, RetryPolicy, Timeouts
 from ._handle import Instance
 from ._secret import Secret
-from ._transport import RequestInfo, ResponseInfo
+from ._transport import RequestDeadline, RequestInfo, ResponseInfo
 from .errors import (
     APIError,
     AuthenticationError,
@@ -85,6 +85,7 @@ __all__ = [
     "QRCode",
     "RateLimitedError",
     "RealtimeStream",
+    "RequestDeadline",
     "RequestInfo",
     "RequestTimeout",
     "ResponseError",

@@ -24,8 +24,10 @@ import anyio
 import anyio.lowlevel
 import attrs
 
+from vzaps_async._client import Client
 from vzaps_async._limits import CoolDown, RateLimiter
 from vzaps_async._secret import Secret
+from vzaps_async._transport import RequestDeadline
 from vzaps_async.errors import (
     AuthenticationError,
     BadRequestError,
@@ -95,7 +97,9 @@ class OnboardingOptions:
 
     Args:
         method: Default pairing method, ``"qr"`` or ``"pair_code"`` (needs a phone).
-        step_timeout: Seconds allowed for one request (create, subscribe, one poll).
+        step_timeout: Seconds allowed for one request (create, subscribe, one poll), retries
+            included; with a `vzaps_async.Client`, waiting for a free pooled connection is not
+            counted (see `RequestDeadline`).
         deadline: Seconds allowed for the whole onboarding (None: no limit); on expiry the
             instance ends FAILED with a reason saying where it stood, unless a create or
             subscribe was in flight: then its snapshot keeps the journaled intent, and the next
@@ -205,6 +209,7 @@ class Onboarding:
 
     __slots__ = (
         "_client",
+        "_deadline_in_transport",
         "_gates",
         "_handle_cache",
         "_journal",
@@ -231,6 +236,9 @@ class Onboarding:
         observer: Observer | None = None,
     ) -> None:
         self._client = client
+        # Our own client enforces the step timeout in its transport, on the timer aiohttp runs
+        # for every request anyway; anything else gets an asyncio timeout around each call.
+        self._deadline_in_transport = isinstance(client, Client)
         self._journal = journal
         self.name = name
         self._phone = phone
@@ -427,6 +435,9 @@ class Onboarding:
                 await self._gates.cooldown.wait()
             if self._gates.rate is not None:
                 await self._gates.rate.acquire()
+            if self._deadline_in_transport:
+                with RequestDeadline(self._options.step_timeout):
+                    return await fn(*args)
             # asyncio.timeout rather than anyio.fail_after: half the cost on this per-request path.
             async with asyncio.timeout(self._options.step_timeout):
                 return await fn(*args)
