@@ -415,8 +415,11 @@ class Transport:
                     method=method,
                     path=path,
                 )
+            # Close to the per-attempt limit (within a second, or 5% of a shorter one) the
+            # default is kept, sparing an object per request; aiohttp rounds timeouts above five
+            # seconds up to whole seconds anyway.
             limits = self._config.timeouts
-            if left < limits.total:
+            if left < limits.total - min(1.0, limits.total * 0.05):
                 timeout = aiohttp.ClientTimeout(total=left, connect=min(left, limits.connect))
         if self._cooldown.until:
             await self._cooldown.wait()
