@@ -50,11 +50,12 @@ E = TypeVar("E", bound=enum.Enum)
 converter = cattrs.Converter(forbid_extra_keys=False, omit_if_default=False)
 
 
-def parse_datetime(value: Any) -> datetime | None:
+def parse_datetime(value: Any, _: Any = None) -> datetime | None:
     """Parse an RFC 3339 timestamp; None for null, empty or unparseable values.
 
     Args:
         value: The wire value.
+        _: Ignored (the type cattrs passes when this is its structure hook).
     """
     if value is None or value == "":
         return None
@@ -74,8 +75,8 @@ def parse_datetime(value: Any) -> datetime | None:
         return None
 
 
-converter.register_structure_hook(datetime, lambda v, _: parse_datetime(v))
-converter.register_structure_hook(datetime | None, lambda v, _: parse_datetime(v))
+converter.register_structure_hook(datetime, parse_datetime)
+converter.register_structure_hook(datetime | None, parse_datetime)
 converter.register_unstructure_hook(datetime, lambda d: d.isoformat().replace("+00:00", "Z"))
 
 

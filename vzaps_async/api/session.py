@@ -22,7 +22,7 @@ class SessionAPI(InstanceRoute):
 
         Call it again until `QRCode.connected`: codes rotate, and a new one replaces the last.
         """
-        return await self._parsed(QRCode, "GET", self._path("session", "qr"))
+        return await self._parsed(QRCode, "GET", self._prefix + "/session/qr")
 
     async def pair_code(self, phone: str) -> PairCode:
         """Get a code to link the phone by number instead of QR (`GET …/session/paircode/{phone}`).
@@ -35,7 +35,7 @@ class SessionAPI(InstanceRoute):
 
     async def status(self) -> SessionStatus:
         """Whether the session is connected, with the account's profile (`GET …/session/status`)."""
-        return await self._parsed(SessionStatus, "GET", self._path("session", "status"))
+        return await self._parsed(SessionStatus, "GET", self._prefix + "/session/status")
 
     async def disconnect(self) -> ActionResult:
         """Log the WhatsApp session out (`POST …/session/disconnect`); pairing is needed again."""

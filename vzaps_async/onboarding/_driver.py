@@ -44,6 +44,7 @@ from vzaps_async.errors import (
 from ._ports import InstanceHandlePort, OnboardingClient
 from ._presenters_base import NullPresenter, Presenter
 from ._state import (
+    TERMINAL_STATES,
     TRANSITIONS,
     Cancelled,
     Connected,
@@ -289,7 +290,7 @@ class Onboarding:
         deadline = self._options.deadline
         with anyio.move_on_after(deadline if deadline is not None else float("inf")) as scope:
             try:
-                while not snap.terminal:
+                while snap.state not in TERMINAL_STATES:
                     await self._step(snap)
                     snap = self._current
             except _Abort:
@@ -377,7 +378,8 @@ class Onboarding:
         return self._snap
 
     async def _apply(self, event: Event, *, persist: bool = True) -> Snapshot:
-        old = self._current
+        old = self._snap
+        assert old is not None, "load() first"
         new = transition(old, event)
         if persist:
             # The token exists only in this event: a cancellation (deadline, Ctrl-C) arriving

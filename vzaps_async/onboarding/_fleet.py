@@ -222,7 +222,9 @@ class Fleet:
 
     async def _observe(self, item: Transition) -> None:
         self._counts[item.previous] -= 1
-        self._counts[item.state] += 1
+        self._counts[item.snapshot.state] += 1
+        if not self._subscribers:
+            return
         for send in list(self._subscribers):
             try:
                 await send.send(item)

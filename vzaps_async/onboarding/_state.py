@@ -93,8 +93,8 @@ class IllegalTransition(VZapsError):
         )
 
 
-def _now() -> float:
-    return time.time()
+# The clock of every event and snapshot (a C function: attrs calls it for each new event).
+_now = time.time
 
 
 # Events. Each carries `at` (epoch seconds) so that `transition` stays a pure function of its
