@@ -11,6 +11,7 @@ import anyio
 import pytest
 
 from vzaps_async._client import Client
+from vzaps_async.errors import InputError
 from vzaps_async.onboarding import (
     Fleet,
     FleetOptions,
@@ -86,6 +87,48 @@ async def test_two_hundred_instances_onboard_concurrently(sim: Simulator, client
     assert report.p50 <= report.p95
     assert sum(sim.counters.instances_created.values()) == 200
     assert_no_duplicates(sim)
+
+
+async def test_fewer_workers_than_instances_still_onboard_every_one(
+    sim: Simulator, client: Client
+) -> None:
+    """With max_in_flight below the fleet size, the workers take turns until all are connected."""
+    in_flight = 0
+    most = 0
+
+    fleet = Fleet(
+        client,
+        MemoryJournal(),
+        specs(12),
+        options=FleetOptions(max_in_flight=3, onboarding=FAST),
+    )
+
+    stream = fleet.events()
+
+    async def watch() -> None:
+        nonlocal in_flight, most
+        async for item in stream:
+            if item.previous is State.PLANNED and item.state is State.PLANNED:
+                in_flight += 1  # CreateIntended: an onboarding has started
+                most = max(most, in_flight)
+            elif item.state is State.CONNECTED:
+                in_flight -= 1
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(watch)
+        report = await fleet.run()
+    assert report.counts == {State.CONNECTED: 12}
+    assert most <= 3
+    assert_no_duplicates(sim)
+
+
+@pytest.mark.parametrize(
+    "field", ["max_in_flight", "create_concurrency", "subscribe_concurrency", "poll_concurrency"]
+)
+def test_fleet_limits_below_one_are_refused_with_the_field_name(field: str) -> None:
+    """A limit of 0 would start no work; FleetOptions refuses it and names the field."""
+    with pytest.raises(InputError, match=field):
+        FleetOptions(**{field: 0})
 
 
 async def test_qr_rotation_presenter_sees_three_codes() -> None:

@@ -24,6 +24,7 @@ from vzaps_async.onboarding import (
     FleetOptions,
     InstanceSpec,
     MemoryJournal,
+    NullPresenter,
     Onboarding,
     OnboardingOptions,
     Snapshot,
@@ -341,3 +342,18 @@ async def test_unused_pair_codes_end_pairing_instead_of_waiting_for_the_deadline
     assert final.state is State.FAILED
     assert final.failure is not None
     assert "pairing expired" in final.failure
+
+
+async def test_a_null_presenter_subclass_is_still_called() -> None:
+    """Only NullPresenter itself is skipped: a subclass overriding one method hears its event."""
+    seen: list[str] = []
+
+    class ConnectedOnly(NullPresenter):
+        async def connected(self, snapshot: Snapshot) -> None:
+            seen.append(snapshot.name)
+
+    final = await Onboarding(
+        FakeClient(), MemoryJournal(), "abc-1", options=OPTIONS, presenter=ConnectedOnly()
+    ).run()
+    assert final.state is State.CONNECTED
+    assert seen == ["abc-1"]

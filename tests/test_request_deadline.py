@@ -12,7 +12,14 @@ from typing import Any
 import anyio
 import pytest
 
-from vzaps_async import Client, ClientConfig, RequestDeadline, RequestTimeout, RetryPolicy
+from vzaps_async import (
+    Client,
+    ClientConfig,
+    OutcomeUnknownError,
+    RequestDeadline,
+    RequestTimeout,
+    RetryPolicy,
+)
 from vzaps_async.onboarding import MemoryJournal, Onboarding, OnboardingOptions, State
 from vzaps_async.testing import FaultRule, PhonePolicy, Simulator, SimulatorConfig
 
@@ -82,3 +89,12 @@ async def test_the_onboarding_step_timeout_cuts_hung_polls_with_a_real_client() 
         assert onboarding.snapshot.state is State.CONNECTED
         # Without the step timeout the first hung poll would have been the only one.
         assert sim.counters.faults["latency"] >= 2
+
+
+async def test_a_create_cut_by_the_deadline_is_an_unknown_outcome() -> None:
+    """A create that outlasts its deadline may have been applied: OutcomeUnknownError."""
+    async with running() as (sim, client):
+        sim.faults.add(FaultRule(route="PUT /instances/create", latency=0.5))
+        with pytest.raises(OutcomeUnknownError), RequestDeadline(0.1):
+            await client.instances.create("deadline-create")
+        sim.faults.clear()

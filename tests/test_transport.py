@@ -20,13 +20,14 @@ from vzaps_async._config import ClientConfig, RetryPolicy
 from vzaps_async._limits import CoolDown, RateLimiter
 from vzaps_async._retry import backoff_delay, parse_retry_after
 from vzaps_async._secret import Secret
-from vzaps_async._transport import RequestInfo, ResponseInfo, Transport
+from vzaps_async._transport import RequestDeadline, RequestInfo, ResponseInfo, Transport
 from vzaps_async.errors import (
     APIError,
     AuthenticationError,
     BadRequestError,
     ConflictError,
     ConnectError,
+    InputError,
     NotFoundError,
     OutcomeUnknownError,
     PaymentRequiredError,
@@ -606,3 +607,49 @@ async def test_callback_sees_body_once(transport: Transport, mock: Any) -> None:
     mock.post(f"{BASE}/instances/list", callback=record, repeat=True)
     await transport.request("POST", "/instances/list", json={"page": 2}, idempotent=True)
     assert bodies == [b'{"page":2}', b'{"page":2}']
+
+
+async def test_a_retry_that_would_pass_the_deadline_raises_the_previous_error(mock: Any) -> None:
+    """Inside a RequestDeadline a 429 whose Retry-After outlasts it is raised, not waited for."""
+    transport = Transport(
+        ClientConfig(base_url=BASE), Secret(CLIENT_TOKEN), Secret(CLIENT_SECRET)
+    )
+    try:
+        token_ok(mock)
+        mock.get(f"{BASE}/a", status=429, headers={"Retry-After": "5"}, repeat=True)
+        with pytest.raises(RateLimitedError), RequestDeadline(0.5):
+            await transport.request("GET", "/a")
+        assert len(calls(mock, "GET", f"{BASE}/a")) == 1
+    finally:
+        await transport.aclose()
+
+
+async def test_time_spent_in_the_cool_down_counts_against_the_deadline(mock: Any) -> None:
+    """A request that waited out a cool-down past its deadline is not sent afterwards."""
+    transport = Transport(
+        ClientConfig(base_url=BASE), Secret(CLIENT_TOKEN), Secret(CLIENT_SECRET)
+    )
+    try:
+        token_ok(mock)
+        mock.get(f"{BASE}/a", payload={"ok": True}, repeat=True)
+        await transport.request("GET", "/a")
+        transport.cooldown.pause(0.2)
+        with pytest.raises(RequestTimeout, match="before it was sent"), RequestDeadline(0.05):
+            await transport.request("GET", "/a")
+        assert len(calls(mock, "GET", f"{BASE}/a")) == 1
+    finally:
+        await transport.aclose()
+
+
+async def test_a_request_deadline_cannot_be_entered_twice() -> None:
+    """One RequestDeadline guards one block: entering it again while in use is refused."""
+    deadline = RequestDeadline(1.0)
+    with deadline, pytest.raises(RuntimeError, match="already in use"), deadline:
+        pass
+
+
+@pytest.mark.parametrize("seconds", [-1.0, float("nan")])
+def test_a_request_deadline_refuses_negative_or_nan_seconds(seconds: float) -> None:
+    """A negative or NaN time limit is an InputError naming the argument."""
+    with pytest.raises(InputError, match="seconds"):
+        RequestDeadline(seconds)

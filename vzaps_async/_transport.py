@@ -46,6 +46,7 @@ from .errors import (
     APIError,
     AuthenticationError,
     ConnectError,
+    InputError,
     OutcomeUnknownError,
     RateLimitedError,
     RequestTimeout,
@@ -114,23 +115,35 @@ class RequestDeadline:
     """Limit the time of every request sent inside a ``with`` block, without a timer of its own.
 
     Each attempt gets aiohttp's per-request timeout (the timer aiohttp starts for every request
-    anyway) cut to the time left, and no attempt or retry starts once it has passed: the request
-    then ends in `RequestTimeout`, or `OutcomeUnknownError` when a call that is not idempotent
-    may have been applied. Waiting for a free connection is not counted (see `Limits`). The
-    onboarding driver bounds each step with it: a second timer per request was measurable in
+    anyway) cut to the time left, and no attempt or retry starts once it has passed. Two
+    approximations keep it free: a deadline within a second (or 5%) of `Timeouts.total` keeps
+    the client's own per-attempt timeout, and aiohttp rounds timeouts above five seconds up to
+    whole seconds, so an attempt may end up to about two seconds late. An attempt that would
+    start after the deadline raises `RequestTimeout` without being sent; a retry it refuses
+    raises the error of the attempt before. Waiting for a free pooled connection is not counted
+    (see `Limits`); waiting out a 429 cool-down or a token refresh counts but is not cut short:
+    once it is over, no attempt starts if the time is up.
+
+    Nested blocks keep the earlier deadline. Tasks started inside a block inherit its deadline
+    for their whole life (it lives in a context variable). Each ``with`` needs its own instance.
+    The onboarding driver bounds each step with it: a second timer per request was measurable in
     fleets of thousands.
 
     Args:
-        seconds: Time allowed from entering the block.
+        seconds: Time allowed from entering the block (``math.inf`` for no limit).
     """
 
     __slots__ = ("_seconds", "_token")
 
     def __init__(self, seconds: float) -> None:
+        if not seconds >= 0:  # also refuses NaN, which would switch every deadline off
+            raise InputError("seconds", f"must be a number of seconds >= 0, got {seconds!r}")
         self._seconds = seconds
         self._token: Token[float | None] | None = None
 
     def __enter__(self) -> None:
+        if self._token is not None:
+            raise RuntimeError("this RequestDeadline is already in use; create one per block")
         when = asyncio.get_running_loop().time() + self._seconds
         outer = _deadline.get()
         self._token = _deadline.set(when if outer is None else min(when, outer))
@@ -380,7 +393,8 @@ class Transport:
                     delay = retry.retry_after
                 else:
                     delay = backoff_delay(policy, attempt, self._rng)
-                if deadline is not None and asyncio.get_running_loop().time() + delay >= deadline:
+                wait = delay if policy.sleep else 0.0
+                if deadline is not None and asyncio.get_running_loop().time() + wait >= deadline:
                     raise error from None
                 logger.info(
                     "retrying %s %s after attempt %d failed (%s); waiting %.2fs",
@@ -406,6 +420,14 @@ class Transport:
         attempt: int,
         deadline: float | None,
     ) -> Any:
+        if self._cooldown.until:
+            await self._cooldown.wait()
+        if self._rate is not None:
+            await self._rate.acquire()
+        headers, jwt = await self._headers(auth, instance_token)
+        if body is not None:
+            headers = {**headers, "Content-Type": "application/json"}
+        # Measured after the cool-down, rate and token waits, so those count against it too.
         timeout = self._attempt_timeout
         if deadline is not None:
             left = deadline - asyncio.get_running_loop().time()
@@ -421,13 +443,6 @@ class Transport:
             limits = self._config.timeouts
             if left < limits.total - min(1.0, limits.total * 0.05):
                 timeout = aiohttp.ClientTimeout(total=left, connect=min(left, limits.connect))
-        if self._cooldown.until:
-            await self._cooldown.wait()
-        if self._rate is not None:
-            await self._rate.acquire()
-        headers, jwt = await self._headers(auth, instance_token)
-        if body is not None:
-            headers = {**headers, "Content-Type": "application/json"}
         if self._on_request is not None:
             self._on_request(RequestInfo(method, path, attempt))
         session = self.session()

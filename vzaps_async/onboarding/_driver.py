@@ -247,8 +247,9 @@ class Onboarding:
         self._method: PairingMethod = method or self._options.method
         self._gates = gates or Gates()
         # None when nothing is shown: the common fleet case skips the presenter calls entirely.
+        # (Exactly NullPresenter: a subclass may override a method and must still be called.)
         self._presenter: Presenter | None = (
-            None if presenter is None or isinstance(presenter, NullPresenter) else presenter
+            None if presenter is None or type(presenter) is NullPresenter else presenter
         )
         self._observer = observer
         self._snap: Snapshot | None = None

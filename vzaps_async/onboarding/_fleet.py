@@ -53,6 +53,12 @@ class InstanceSpec:
             raise InputError("phone", "digits only, with the country code and no '+'")
 
 
+def _at_least_one(instance: object, attribute: attrs.Attribute[Any], value: int) -> None:
+    # Zero would start no worker (or block every request) and end the run with nothing done.
+    if value < 1:
+        raise InputError(attribute.name, f"must be at least 1, got {value!r}")
+
+
 @attrs.frozen
 class FleetOptions:
     """Limits and behaviour of a fleet.
@@ -67,10 +73,10 @@ class FleetOptions:
         onboarding: Per-instance options (timeouts, deadline, polling).
     """
 
-    create_concurrency: int = 8
-    subscribe_concurrency: int = 8
-    poll_concurrency: int = 64
-    max_in_flight: int = 1000
+    create_concurrency: int = attrs.field(default=8, validator=_at_least_one)
+    subscribe_concurrency: int = attrs.field(default=8, validator=_at_least_one)
+    poll_concurrency: int = attrs.field(default=64, validator=_at_least_one)
+    max_in_flight: int = attrs.field(default=1000, validator=_at_least_one)
     requests_per_second: float | None = None
     onboarding: OnboardingOptions = attrs.field(factory=OnboardingOptions)
 
