@@ -611,9 +611,7 @@ async def test_callback_sees_body_once(transport: Transport, mock: Any) -> None:
 
 async def test_a_retry_that_would_pass_the_deadline_raises_the_previous_error(mock: Any) -> None:
     """Inside a RequestDeadline a 429 whose Retry-After outlasts it is raised, not waited for."""
-    transport = Transport(
-        ClientConfig(base_url=BASE), Secret(CLIENT_TOKEN), Secret(CLIENT_SECRET)
-    )
+    transport = Transport(ClientConfig(base_url=BASE), Secret(CLIENT_TOKEN), Secret(CLIENT_SECRET))
     try:
         token_ok(mock)
         mock.get(f"{BASE}/a", status=429, headers={"Retry-After": "5"}, repeat=True)
@@ -626,9 +624,7 @@ async def test_a_retry_that_would_pass_the_deadline_raises_the_previous_error(mo
 
 async def test_time_spent_in_the_cool_down_counts_against_the_deadline(mock: Any) -> None:
     """A request that waited out a cool-down past its deadline is not sent afterwards."""
-    transport = Transport(
-        ClientConfig(base_url=BASE), Secret(CLIENT_TOKEN), Secret(CLIENT_SECRET)
-    )
+    transport = Transport(ClientConfig(base_url=BASE), Secret(CLIENT_TOKEN), Secret(CLIENT_SECRET))
     try:
         token_ok(mock)
         mock.get(f"{BASE}/a", payload={"ok": True}, repeat=True)
