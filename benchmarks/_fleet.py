@@ -204,7 +204,9 @@ CLIENTS: dict[str, Runner] = {
 }
 
 
-async def _fleet(spec: dict[str, Any]) -> dict[str, Any]:
+async def _fleet(
+    spec: dict[str, Any], on_start: Callable[[], Any] | None, on_stop: Callable[[], Any] | None
+) -> dict[str, Any]:
     count, concurrency = int(spec["instances"]), int(spec["concurrency"])
     names = [f"{spec.get('name_prefix', 'bench')}-{index:06d}" for index in range(count)]
     tracker = _Tracker()
@@ -217,9 +219,13 @@ async def _fleet(spec: dict[str, Any]) -> dict[str, Any]:
         import aiohttp  # noqa: F401
     baseline_rss = current_rss_kib()
     cpu = CpuClock()
+    if on_start is not None:
+        on_start()
     cpu.start()
     connected = await CLIENTS[spec["client"]](spec, names, tracker)
     spent = cpu.stop()
+    if on_stop is not None:
+        on_stop()
     peak_rss = peak_rss_kib()
     in_flight = min(concurrency, count)
     loop = asyncio.get_running_loop()
@@ -245,13 +251,19 @@ async def _fleet(spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def run_fleet(spec: dict[str, Any]) -> dict[str, Any]:
+def run_fleet(
+    spec: dict[str, Any],
+    on_start: Callable[[], Any] | None = None,
+    on_stop: Callable[[], Any] | None = None,
+) -> dict[str, Any]:
     """Run scenario 2 for one client in this process and return its figures.
 
     Args:
         spec: ``client``, ``base_url``, ``client_token``, ``client_secret``, ``instances``,
             ``concurrency`` (instances in flight), ``connections`` (pool size),
             ``poll_interval``, optional ``name_prefix``.
+        on_start: Called just before the fleet starts (to start a profiler).
+        on_stop: Called just after it ends.
     """
     with asyncio.Runner(loop_factory=ConnectionCountingLoop) as runner:
-        return runner.run(_fleet(spec))
+        return runner.run(_fleet(spec, on_start, on_stop))
