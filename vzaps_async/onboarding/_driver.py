@@ -88,8 +88,6 @@ _FATAL = (
 _NOT_APPLIED = (RateLimitedError, ConnectError)
 # Anything else from the network may or may not have been applied.
 _UNKNOWN = (VZapsError, TimeoutError, OSError)
-# The events a presenter hears about.
-_SHOWN_EVENTS: Final = frozenset({QRShown, PairCodeShown, Connected, Failed})
 
 
 @attrs.frozen
@@ -393,7 +391,7 @@ class Onboarding:
             else:
                 await self._journal.save(new)
         self._snap = new
-        if self._presenter is not None and type(event) in _SHOWN_EVENTS:
+        if self._presenter is not None:
             await self._show(self._presenter, new, event)
         if self._observer is not None:
             await self._observer(Transition(self.name, old.state, new, event))
