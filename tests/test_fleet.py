@@ -122,6 +122,49 @@ async def test_fewer_workers_than_instances_still_onboard_every_one(
     assert_no_duplicates(sim)
 
 
+async def test_counts_place_running_instances_and_a_late_stream_hears_them() -> None:
+    """Mid-run, `counts` shows running instances in their current state, and an event stream
+    opened then still hears those instances connect."""
+    async with (
+        Simulator(phones=PhonePolicy.scan_after(0.1, on_qr=2), config=QUICK_QR) as sim,
+        Client(sim.client_token, sim.client_secret, base_url=sim.base_url) as client,
+    ):
+        all_pairing = anyio.Event()
+        presenter = RecordingPresenter()
+
+        async def qr_shown(snapshot: Snapshot, event: QRShown) -> None:
+            presenter.qrs[snapshot.name].append(event.qr_code)
+            if len(presenter.qrs) == 6:
+                all_pairing.set()
+
+        presenter.qr_shown = qr_shown  # type: ignore[method-assign]
+        fleet = Fleet(
+            client,
+            MemoryJournal(),
+            specs(6),
+            options=FleetOptions(onboarding=FAST),
+            presenter=presenter,
+        )
+        mid_run: dict[State, int] = {}
+        connected: list[str] = []
+
+        async def open_stream_mid_run() -> None:
+            with anyio.fail_after(10):
+                await all_pairing.wait()
+            mid_run.update(fleet.counts)
+            async for item in fleet.events():
+                if item.state is State.CONNECTED:
+                    connected.append(item.name)
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(open_stream_mid_run)
+            report = await fleet.run()
+    assert {state: n for state, n in mid_run.items() if n} == {State.PAIRING: 6}
+    assert sorted(connected) == [spec.name for spec in fleet.specs]
+    assert report.counts == {State.CONNECTED: 6}
+    assert fleet.counts.get(State.CONNECTED) == 6
+
+
 @pytest.mark.parametrize(
     "field", ["max_in_flight", "create_concurrency", "subscribe_concurrency", "poll_concurrency"]
 )

@@ -13,6 +13,7 @@ The driver performs each step's I/O, turns the outcome into an event, applies th
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
 import time
@@ -88,6 +89,8 @@ _FATAL = (
 _NOT_APPLIED = (RateLimitedError, ConnectError)
 # Anything else from the network may or may not have been applied.
 _UNKNOWN = (VZapsError, TimeoutError, OSError)
+# Answers that retrying the same request cannot change.
+_REFUSED = (*_FATAL, NotFoundError, ConflictError)
 
 
 @attrs.frozen
@@ -203,7 +206,8 @@ class Onboarding:
         options: Timeouts, polling and retry settings.
         gates: Shared limiters and cool-down (a fleet passes its own).
         presenter: Shows QR codes / pair codes.
-        observer: Awaited with every `Transition` (a fleet's event stream).
+        observer: Awaited with every `Transition` (a fleet's event stream); kept in the
+            ``observer`` attribute, which may be replaced while the onboarding runs.
     """
 
     __slots__ = (
@@ -213,12 +217,12 @@ class Onboarding:
         "_handle_cache",
         "_journal",
         "_method",
-        "_observer",
         "_options",
         "_phone",
         "_presenter",
         "_snap",
         "name",
+        "observer",
     )
 
     def __init__(
@@ -249,7 +253,7 @@ class Onboarding:
         self._presenter: Presenter | None = (
             None if presenter is None or type(presenter) is NullPresenter else presenter
         )
-        self._observer = observer
+        self.observer = observer
         self._snap: Snapshot | None = None
         self._handle_cache: tuple[str, InstanceHandlePort] | None = None
         if self._method == "pair_code" and not phone:
@@ -290,7 +294,7 @@ class Onboarding:
         with anyio.move_on_after(deadline if deadline is not None else float("inf")) as scope:
             try:
                 while snap.state not in TERMINAL_STATES:
-                    await self._step(snap)
+                    await self._next_step(snap)(snap)
                     snap = self._current
             except _Abort:
                 pass
@@ -339,8 +343,8 @@ class Onboarding:
             # leave the two disagreeing.
             raise ValueError(f"{self.name}: cannot cancel in state {snap.state.value}")
         try:
-            message = await self._retrying(
-                self._gates.subscribe, self._client.instances.cancel, snap.instance_id
+            message = await self._call(
+                self._gates.subscribe, self._client.instances.cancel, snap.instance_id, retry=True
             )
         except ConflictError as exc:
             message = f"already cancelled ({exc.code or exc.status})"
@@ -353,14 +357,14 @@ class Onboarding:
         if snap.state is not State.CANCELLED or snap.instance_id is None:
             raise ValueError(f"{self.name}: only a cancelled instance can be resumed")
         try:
-            await self._retrying(
-                self._gates.subscribe, self._client.instances.resume, snap.instance_id
+            await self._call(
+                self._gates.subscribe, self._client.instances.resume, snap.instance_id, retry=True
             )
         except ConflictError as exc:
             # "Nothing scheduled" is also what a retry sees after a resume whose answer was lost:
             # the instance decides. Still billable and no cancellation pending means resumed.
-            info = await self._retrying(
-                self._gates.subscribe, self._client.instances.get, snap.instance_id
+            info = await self._call(
+                self._gates.subscribe, self._client.instances.get, snap.instance_id, retry=True
             )
             status = str(info.billing_status or "").upper()
             if info.cancel_at is not None or status in ("CANCELED", "EXPIRED"):
@@ -393,8 +397,8 @@ class Onboarding:
         self._snap = new
         if self._presenter is not None:
             await self._show(self._presenter, new, event)
-        if self._observer is not None:
-            await self._observer(Transition(self.name, old.state, new, event))
+        if self.observer is not None:
+            await self.observer(Transition(self.name, old.state, new, event))
         return new
 
     async def _show(self, presenter: Presenter, snap: Snapshot, event: Event) -> None:
@@ -428,32 +432,42 @@ class Onboarding:
             await anyio.sleep(delay)
 
     async def _call(
-        self, limiter: asyncio.Semaphore, fn: Callable[..., Awaitable[T]], *args: Any
+        self,
+        limiter: asyncio.Semaphore,
+        fn: Callable[..., Awaitable[T]],
+        *args: Any,
+        retry: bool = False,
     ) -> T:
-        """One request: wait for the fleet's cool-down and rate slot, hold a phase slot, time it."""
-        async with limiter:
-            if self._gates.cooldown.until:
-                await self._gates.cooldown.wait()
-            if self._gates.rate is not None:
-                await self._gates.rate.acquire()
-            if self._deadline_in_transport:
-                with RequestDeadline(self._options.step_timeout):
-                    return await fn(*args)
-            # asyncio.timeout rather than anyio.fail_after: half the cost on this per-request path.
-            async with asyncio.timeout(self._options.step_timeout):
-                return await fn(*args)
+        """One request: wait for the fleet's cool-down and rate slot, hold a phase slot, time it.
 
-    async def _retrying(
-        self, limiter: asyncio.Semaphore, fn: Callable[..., Awaitable[T]], *args: Any
-    ) -> T:
-        """Call an idempotent request, retrying transient failures with backoff."""
+        Args:
+            limiter: The phase slot to hold.
+            fn: The request.
+            args: Its arguments.
+            retry: Retry transient failures with backoff (only for idempotent requests).
+        """
+        # Retrying lives here rather than in a wrapper coroutine: every suspension of a request
+        # resumes through each frame above it, so the request path keeps as few as it can.
+        gates = self._gates
         attempt = 0
         while True:
             try:
-                return await self._call(limiter, fn, *args)
-            except (*_FATAL, NotFoundError, ConflictError):
+                async with limiter:
+                    if gates.cooldown.until:
+                        await gates.cooldown.wait()
+                    if gates.rate is not None:
+                        await gates.rate.acquire()
+                    if self._deadline_in_transport:
+                        with RequestDeadline(self._options.step_timeout):
+                            return await fn(*args)
+                    # asyncio.timeout rather than anyio.fail_after: half the cost per request.
+                    async with asyncio.timeout(self._options.step_timeout):
+                        return await fn(*args)
+            except _REFUSED:
                 raise
             except _UNKNOWN as exc:
+                if not retry:
+                    raise
                 attempt += 1
                 if attempt > self._options.max_retries:
                     raise
@@ -462,17 +476,21 @@ class Onboarding:
 
     # ------------------------------------------------------------------ steps
 
-    async def _step(self, snap: Snapshot) -> None:
-        if snap.state is State.PLANNED:
-            await self._create(snap)
-        elif snap.state is State.CREATED or (snap.state is State.RESUMED and not snap.subscribed):
-            await self._subscribe(snap)
-        elif snap.state in (State.SUBSCRIBED, State.RESUMED):
-            await self._apply(PairingStarted(snap.method, snap.phone))
-        elif snap.state is State.PAIRING:
-            await self._pair(snap)
-        else:  # pragma: no cover - terminal states never reach here
-            raise AssertionError(snap.state)
+    def _next_step(self, snap: Snapshot) -> Callable[[Snapshot], Awaitable[None]]:
+        """The step that moves ``snap`` on (called directly by `run`, one frame less per poll)."""
+        state = snap.state
+        if state is State.PAIRING:
+            return self._pair_with_code if snap.method == "pair_code" else self._pair_with_qr
+        if state is State.PLANNED:
+            return self._create
+        if state is State.CREATED or (state is State.RESUMED and not snap.subscribed):
+            return self._subscribe
+        if state is State.SUBSCRIBED or state is State.RESUMED:
+            return self._start_pairing
+        raise AssertionError(state)  # pragma: no cover - terminal states never reach here
+
+    async def _start_pairing(self, snap: Snapshot) -> None:
+        await self._apply(PairingStarted(snap.method, snap.phone))
 
     async def _create(self, snap: Snapshot) -> None:
         if snap.intent == "create" and await self._reconcile_create():
@@ -483,7 +501,9 @@ class Onboarding:
             try:
                 info = await self._call(
                     self._gates.create,
-                    self._create_call,
+                    functools.partial(
+                        self._client.instances.create, self.name, **self._options.create_options
+                    ),
                 )
             except _FATAL as exc:
                 await self._fail(f"create refused: {_describe(exc)}")
@@ -508,15 +528,11 @@ class Onboarding:
             return
         await self._apply(Created(info.id, info.token))
 
-    async def _create_call(self) -> Any:
-        opts = self._options.create_options
-        return await self._client.instances.create(self.name, **opts)
-
     async def _reconcile_create(self) -> bool:
         """Adopt an instance a lost create made; True when the snapshot moved on."""
         try:
-            matches = await self._retrying(
-                self._gates.create, self._client.instances.find_by_name, self.name
+            matches = await self._call(
+                self._gates.create, self._client.instances.find_by_name, self.name, retry=True
             )
         except _FATAL as exc:
             # Still unknown whether the create was applied: keep the intent for the next run.
@@ -535,7 +551,9 @@ class Onboarding:
         found = matches[0]
         token: Secret | None = found.token
         if token is None:
-            detail = await self._retrying(self._gates.create, self._client.instances.get, found.id)
+            detail = await self._call(
+                self._gates.create, self._client.instances.get, found.id, retry=True
+            )
             token = detail.token
         if token is None:
             await self._fail(
@@ -595,8 +613,8 @@ class Onboarding:
     async def _reconcile_subscribe(self, instance_id: str) -> bool:
         """Read billing_status after a lost subscribe; True when it proves the subscription."""
         try:
-            info = await self._retrying(
-                self._gates.subscribe, self._client.instances.get, instance_id
+            info = await self._call(
+                self._gates.subscribe, self._client.instances.get, instance_id, retry=True
             )
         except NotFoundError as exc:
             await self._fail(f"cannot reconcile subscribe: {_describe(exc)}")
@@ -625,55 +643,65 @@ class Onboarding:
             self._handle_cache = cached
         return cached[1]
 
-    async def _pair(self, snap: Snapshot) -> None:
+    async def _pair_with_qr(self, snap: Snapshot) -> None:
+        """Poll for QR codes until connected, failed, or pairing switches to a pair code."""
+        # The loop stays here between polls instead of returning to `run`: every suspension of a
+        # poll resumes through the frames above it.
         handle = self._handle(snap)
-        try:
-            if snap.method == "pair_code":
-                await self._pair_with_code(handle)
-            else:
-                await self._pair_with_qr(handle)
-        except (*_FATAL, NotFoundError, ConflictError) as exc:
-            await self._fail(f"pairing refused: {_describe(exc)}")
-
-    async def _pair_with_qr(self, handle: InstanceHandlePort) -> None:
-        qr = await self._retrying(self._gates.poll, handle.session.qr)
-        if qr.connected:
-            await self._apply(Connected(qr.phone))
-            return
-        snap = self._current
-        if qr.qr_code and qr.qr_code != snap.qr_code:
-            if snap.qr_rotations >= self._options.max_qr_rotations:
-                await self._restart_pairing()
-                if self._current.method != "qr":
-                    return
-            expires = _epoch(qr.expires_at)
-            if expires is None and qr.expires_in is not None:
-                expires = time.time() + qr.expires_in
-            await self._apply(QRShown(qr.qr_code, expires), persist=False)
-        delay = self._options.poll_interval
-        if qr.expires_in is not None:
-            delay = min(delay, max(qr.expires_in, 0.05))
-        await asyncio.sleep(delay)
-
-    async def _pair_with_code(self, handle: InstanceHandlePort) -> None:
-        snap = self._current
-        phone = snap.phone
-        assert phone is not None
-        expired = snap.code_expires_at is not None and time.time() >= snap.code_expires_at
-        if snap.pair_code is None or expired:
-            if snap.qr_rotations >= self._options.max_qr_rotations:
-                await self._restart_pairing()
+        options = self._options
+        while True:
+            try:
+                qr = await self._call(self._gates.poll, handle.session.qr, retry=True)
+            except _REFUSED as exc:
+                await self._fail(f"pairing refused: {_describe(exc)}")
+            if qr.connected:
+                await self._apply(Connected(qr.phone))
                 return
-            code = await self._retrying(self._gates.poll, handle.session.pair_code, phone)
-            await self._apply(
-                PairCodeShown(code.code, phone, time.time() + self._options.pair_code_ttl),
-                persist=False,
-            )
-        status = await self._retrying(self._gates.poll, handle.session.status)
-        if status.connected:
-            await self._apply(Connected(status.phone))
-            return
-        await anyio.sleep(self._options.poll_interval)
+            snap = self._current
+            if qr.qr_code and qr.qr_code != snap.qr_code:
+                if snap.qr_rotations >= options.max_qr_rotations:
+                    await self._restart_pairing()
+                    if self._current.method != "qr":
+                        return
+                expires = _epoch(qr.expires_at)
+                if expires is None and qr.expires_in is not None:
+                    expires = time.time() + qr.expires_in
+                await self._apply(QRShown(qr.qr_code, expires), persist=False)
+            delay = options.poll_interval
+            if qr.expires_in is not None:
+                delay = min(delay, max(qr.expires_in, 0.05))
+            await asyncio.sleep(delay)
+
+    async def _pair_with_code(self, snap: Snapshot) -> None:
+        """Show pair codes and poll the status until connected, failed, or switched to QR."""
+        handle = self._handle(snap)
+        options = self._options
+        while True:
+            snap = self._current
+            if snap.method != "pair_code":
+                return
+            phone = snap.phone
+            assert phone is not None
+            expired = snap.code_expires_at is not None and time.time() >= snap.code_expires_at
+            try:
+                if snap.pair_code is None or expired:
+                    if snap.qr_rotations >= options.max_qr_rotations:
+                        await self._restart_pairing()
+                        continue
+                    code = await self._call(
+                        self._gates.poll, handle.session.pair_code, phone, retry=True
+                    )
+                    await self._apply(
+                        PairCodeShown(code.code, phone, time.time() + options.pair_code_ttl),
+                        persist=False,
+                    )
+                status = await self._call(self._gates.poll, handle.session.status, retry=True)
+            except _REFUSED as exc:
+                await self._fail(f"pairing refused: {_describe(exc)}")
+            if status.connected:
+                await self._apply(Connected(status.phone))
+                return
+            await anyio.sleep(options.poll_interval)
 
     async def _restart_pairing(self) -> None:
         """Every code of this attempt expired unscanned: restart, switch method, or fail."""
