@@ -334,6 +334,28 @@ async def test_interrupted_run_resumes_from_sqlite_journal(
     assert_no_duplicates(sim)
 
 
+async def test_the_same_fleet_run_again_after_a_cancel_counts_each_instance_once(
+    sim: Simulator, client: Client
+) -> None:
+    """Running a cancelled fleet again finishes it, and `counts` holds each instance once."""
+    fleet = Fleet(client, MemoryJournal(), specs(20), options=FleetOptions(onboarding=FAST))
+    with anyio.CancelScope() as scope:
+        async with anyio.create_task_group() as tg:
+
+            async def stop_when_pairing(events: AsyncIterator[Transition]) -> None:
+                async for item in events:
+                    if item.state is State.PAIRING:
+                        scope.cancel()
+
+            tg.start_soon(stop_when_pairing, fleet.events())
+            await fleet.run()
+    assert scope.cancelled_caught
+    report = await fleet.run()
+    assert report.counts == {State.CONNECTED: 20}
+    assert {state: n for state, n in fleet.counts.items() if n} == {State.CONNECTED: 20}
+    assert_no_duplicates(sim)
+
+
 @pytest.mark.slow
 async def test_fleet_with_faults_ends_all_connected_without_duplicates() -> None:
     """With 5xx, 429, drops and commit-then-fail injected, 300 instances all connect once."""

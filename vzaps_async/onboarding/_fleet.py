@@ -259,6 +259,8 @@ class Fleet:
         started = time.monotonic()
         try:
             known = {snap.name: snap for snap in await self._journal.load_all()}
+            # A run cancelled earlier may have left onboardings here; this run counts afresh.
+            self._live.clear()
             self._counts = Counter(
                 known[s.name].state if s.name in known else State.PLANNED for s in self._specs
             )
