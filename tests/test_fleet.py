@@ -89,6 +89,26 @@ async def test_two_hundred_instances_onboard_concurrently(sim: Simulator, client
     assert_no_duplicates(sim)
 
 
+async def test_a_specs_create_options_reach_the_server_and_others_send_none(
+    sim: Simulator, client: Client
+) -> None:
+    """Create options given on one spec are sent for that instance only; a spec without them
+    has an empty read-only mapping, so no spec can change another's."""
+    labelled = InstanceSpec("opts-labelled", create_options={"labels": {"team": "sales"}})
+    plain, other = InstanceSpec("opts-plain"), InstanceSpec("opts-other")
+    with pytest.raises(TypeError):
+        plain.create_options["labels"] = {}  # type: ignore[index]
+    fleet = Fleet(
+        client, MemoryJournal(), [labelled, plain, other], options=FleetOptions(onboarding=FAST)
+    )
+    report = await fleet.run()
+    assert report.all_connected, report.failures
+    labels = {info.name: info.labels for info in (await client.instances.list()).content}
+    assert labels["opts-labelled"] == {"team": "sales"}
+    assert not labels["opts-plain"]
+    assert not labels["opts-other"]
+
+
 async def test_fewer_workers_than_instances_still_onboard_every_one(
     sim: Simulator, client: Client
 ) -> None:

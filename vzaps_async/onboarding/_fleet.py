@@ -7,6 +7,7 @@ import math
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from types import MappingProxyType
 from typing import Any
 
 import anyio
@@ -26,6 +27,9 @@ from ._store import Journal
 __all__ = ["Failure", "Fleet", "FleetOptions", "FleetReport", "InstanceSpec"]
 
 
+_NO_OPTIONS: Mapping[str, Any] = MappingProxyType({})
+
+
 @attrs.frozen
 class InstanceSpec:
     """One instance a fleet should bring to CONNECTED.
@@ -40,7 +44,9 @@ class InstanceSpec:
     name: str
     phone: str | None = None
     method: PairingMethod = "qr"
-    create_options: Mapping[str, Any] = attrs.field(factory=dict)
+    # One shared read-only empty mapping rather than a dict per spec: a fleet of 10,000 specs
+    # kept 625 KiB of empty dicts alive for the whole run.
+    create_options: Mapping[str, Any] = _NO_OPTIONS
 
     def __attrs_post_init__(self) -> None:
         if not 3 <= len(self.name) <= 255:
