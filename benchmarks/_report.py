@@ -123,12 +123,17 @@ def summarise(runs: Sequence[dict[str, Any]], scenario: str, key: str) -> list[d
     chosen = [run for run in runs if run["scenario"] == scenario]
     levels = sorted({run[key] for run in chosen})
     clients = [c for c in CLIENT_LABELS if any(run["client"] == c for run in chosen)]
+    cpu_figure = "cpu_us_per_request" if scenario == "requests" else "cpu_ms_per_instance"
     rows: list[dict[str, Any]] = []
     for level in levels:
         medians: dict[str, dict[str, Any]] = {}
+        by_round: dict[str, dict[int, dict[str, Any]]] = {}
         for client in clients:
             mine = [run for run in chosen if run[key] == level and run["client"] == client]
-            ok = [run["result"] for run in mine if not run["result"].get("failed")]
+            by_round[client] = {
+                run["round"]: run["result"] for run in mine if not run["result"].get("failed")
+            }
+            ok = list(by_round[client].values())
             failures = [run["result"].get("error") for run in mine if run["result"].get("failed")]
             row: dict[str, Any] = {
                 "scenario": scenario,
@@ -151,43 +156,39 @@ def summarise(runs: Sequence[dict[str, Any]], scenario: str, key: str) -> list[d
             medians[client] = row
             rows.append(row)
         reference = medians.get(REFERENCE)
-        cpu_figure = "cpu_us_per_request" if scenario == "requests" else "cpu_ms_per_instance"
-        for row in (medians[client] for client in clients):
-            row["cpu_x_raw_per_round"] = _paired_ratios(
-                chosen, key, level, row["client"], cpu_figure
+        for client in clients:
+            row = medians[client]
+            row["cpu_x_raw"] = _ratio(row[cpu_figure], _get(reference, cpu_figure))
+            row["cpu_x_raw_per_round"] = _same_round_ratios(
+                by_round[client], by_round.get(REFERENCE, {}), cpu_figure
             )
             if scenario == "requests":
-                row["cpu_x_raw"] = _ratio(
-                    row["cpu_us_per_request"], _get(reference, "cpu_us_per_request")
-                )
                 row["rps_x_raw"] = _ratio(row["rps"], _get(reference, "rps"))
             else:
-                row["cpu_x_raw"] = _ratio(
-                    row["cpu_ms_per_instance"], _get(reference, "cpu_ms_per_instance")
-                )
                 row["wall_x_raw"] = _ratio(row["wall_s"], _get(reference, "wall_s"))
     return rows
 
 
-def _paired_ratios(
-    runs: Sequence[dict[str, Any]], key: str, level: int, client: str, figure: str
+def _same_round_ratios(
+    results: dict[int, dict[str, Any]], reference: dict[int, dict[str, Any]], figure: str
 ) -> list[float]:
-    """``figure`` of ``client`` over raw aiohttp's in the same round, for each round both ran.
+    """``figure`` over raw aiohttp's in the same round, for each round both completed.
 
     Clients alternate within a round, so a round's ratio compares runs minutes apart; the ratio
     of medians can pair a client's quick round with the reference's slow one when the machine
     drifts between rounds.
+
+    Args:
+        results: The client's results by round number.
+        reference: Raw aiohttp's results by round number.
+        figure: The figure to compare.
     """
-    by_round: dict[tuple[str, int], float] = {}
-    for run in runs:
-        result = run["result"]
-        if run[key] == level and not result.get("failed") and result.get(figure) is not None:
-            by_round[run["client"], run["round"]] = float(result[figure])
     ratios = []
-    for (name, round_number), value in sorted(by_round.items(), key=lambda item: item[0][1]):
-        reference = by_round.get((REFERENCE, round_number))
-        if name == client and reference:
-            ratios.append(value / reference)
+    for round_number in sorted(results):
+        value = results[round_number].get(figure)
+        base = reference.get(round_number, {}).get(figure)
+        if value is not None and base:
+            ratios.append(value / base)
     return ratios
 
 

@@ -43,9 +43,12 @@ def test_request_path_run_writes_a_report_with_zero_errors(tmp_path: Path) -> No
         assert 1 <= row["connections_opened"] <= 4
     raw = next(row for row in rows if row["client"] == "raw_aiohttp")
     assert raw["cpu_x_raw"] == 1.0
+    assert raw["cpu_x_raw_per_round"] == [1.0]
     for run in report["runs"]:
         assert run["result"]["simulator"]["requests"] >= 200
-    assert "| 4 | (a) vzaps_async |" in (tmp_path / "latest.md").read_text()
+    markdown = (tmp_path / "latest.md").read_text()
+    assert "| 4 | (a) vzaps_async |" in markdown
+    assert "| target | this run | met | same-round ratios |" in markdown
 
 
 def test_summary_takes_medians_and_ratios_to_raw_aiohttp() -> None:
