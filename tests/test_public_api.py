@@ -29,6 +29,8 @@ EXPECTED = {
     "Event",
     "EventType",
     "InputError",
+    "JournalError",
+    "JournalLockedError",
     "Instance",
     "InstanceInfo",
     "InstancePage",

@@ -11,6 +11,9 @@ Every exception the SDK raises on purpose derives from `VZapsError`::
     │                                         may not have been applied: reconcile before retrying
     ├── ResponseError ....................... the server answered something we cannot read
     │                                         (an HTML 502 page, a body missing required fields)
+    ├── JournalError ........................ the onboarding journal cannot be used (not a
+    │   │                                     database, unreadable, a bad record, disk full)
+    │   └── JournalLockedError .............. another run holds the journal (one writer)
     └── APIError ............................ the server answered with an error status
         ├── BadRequestError ................. 400, 422: the server refused the input
         ├── AuthenticationError ............. 401: bad credentials or an expired JWT
@@ -37,6 +40,8 @@ __all__ = [
     "ConflictError",
     "ConnectError",
     "InputError",
+    "JournalError",
+    "JournalLockedError",
     "NotFoundError",
     "OutcomeUnknownError",
     "PaymentRequiredError",
@@ -118,6 +123,37 @@ class ResponseError(VZapsError):
         self.path = path
         self.body = body
         super().__init__(f"{message} ({method} {path} -> HTTP {status})")
+
+
+class JournalError(VZapsError):
+    """The onboarding journal cannot be used; nothing was sent that depends on it.
+
+    Args:
+        location: The journal's file path or database name (never a password).
+        problem: What is wrong and what to do about it.
+    """
+
+    def __init__(self, location: str, problem: str) -> None:
+        self.location = location
+        self.problem = problem
+        super().__init__(f"journal {location}: {problem}")
+
+
+class JournalLockedError(JournalError):
+    """Another run holds the journal: one writer at a time, so this run stops before any request.
+
+    Args:
+        location: The journal's file path or database name.
+        holder: Who holds it (pid, host and since when), as the journal recorded.
+    """
+
+    def __init__(self, location: str, holder: str) -> None:
+        self.holder = holder
+        super().__init__(
+            location,
+            f"held by {holder}; wait for that run to finish, or stop it (a run that died "
+            "releases the journal on its own)",
+        )
 
 
 class APIError(VZapsError):
