@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
@@ -84,6 +85,11 @@ class FakeClient:
     async def find_by_name(self, name: str) -> tuple[InstanceInfo, ...]:
         self._next("find_by_name")
         return self.listed
+
+    async def iter(self, *, page_size: int = 100) -> AsyncIterator[InstanceInfo]:
+        self._next("iter")
+        for info in self.listed:
+            yield info
 
     async def get(self, instance_id: str) -> InstanceInfo:
         scripted = self._next("get")
