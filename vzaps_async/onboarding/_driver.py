@@ -131,7 +131,7 @@ class Gates:
         rate: Optional shared request-rate gate.
     """
 
-    # asyncio's semaphores: every request of a fleet passes one, and they cost a tenth of an
+    # asyncio's semaphores: every request of a fleet passes one, and they cost much less than an
     # anyio CapacityLimiter (which tracks borrowers we do not need).
     create: asyncio.Semaphore = attrs.field(factory=lambda: asyncio.Semaphore(8))
     subscribe: asyncio.Semaphore = attrs.field(factory=lambda: asyncio.Semaphore(8))
@@ -456,7 +456,7 @@ class Onboarding:
                     if self._deadline_in_transport:
                         with RequestDeadline(self._options.step_timeout):
                             return await fn(*args)
-                    # asyncio.timeout rather than anyio.fail_after: half the cost per request.
+                    # asyncio.timeout rather than anyio.fail_after: cheaper on every request.
                     async with asyncio.timeout(self._options.step_timeout):
                         return await fn(*args)
             except REFUSED:
