@@ -9,6 +9,7 @@ import anyio
 import attrs
 import pytest
 
+from vzaps_async._limits import CoolDown
 from vzaps_async._secret import Secret
 from vzaps_async.errors import (
     AuthenticationError,
@@ -58,11 +59,22 @@ class FakeHandle:
         self.session = FakeSession()
 
 
+class FakeTransport:
+    """A cool-down of its own, and anyio's timeout for a call's deadline."""
+
+    def __init__(self) -> None:
+        self.cooldown = CoolDown()
+
+    def deadline(self, seconds: float) -> Any:
+        return anyio.fail_after(seconds)
+
+
 class FakeClient:
     """Scripted instances API: each method pops the next scripted outcome (or succeeds)."""
 
     def __init__(self) -> None:
         self.instances = self
+        self.transport = FakeTransport()
         self.script: dict[str, list[BaseException | Any]] = {}
         self.calls: list[tuple[str, float]] = []
         self.billing_status = "TRIALING"
