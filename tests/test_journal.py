@@ -267,3 +267,14 @@ async def test_the_driver_waits_for_disk_only_where_a_promise_needs_it(tmp_path:
         State.PAIRING,
         State.CONNECTED,
     ]
+
+
+async def test_a_journal_that_turns_read_only_says_so(tmp_path: Path) -> None:
+    """A write refused as read-only is a JournalError saying to make the file writable."""
+    async with SQLiteJournal(tmp_path / "fleet.db") as journal:
+        await journal.save(sample("before"))
+        # What SQLite answers when the file or its folder stops being writable.
+        await journal._conn.execute("PRAGMA query_only = 1")
+        with pytest.raises(JournalError, match="is read-only; make the file and its folder"):
+            await journal.save(sample("after"))
+        await journal._conn.execute("PRAGMA query_only = 0")
