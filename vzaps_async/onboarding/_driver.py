@@ -162,12 +162,6 @@ class Transition:
 
 Observer = Callable[[Transition], Awaitable[None]]
 
-# Saves that must be on disk before the driver acts on them: what a call that costs money is
-# about to do (the intents), the token (it exists only in the create answer), and final or
-# billing outcomes. Every other save may ride on the next commit: losing one in a crash only
-# makes the next run ask the server again (billing status, QR or status), at no cost.
-_DURABLE_EVENTS: Final = (CreateIntended, Created, SubscribeIntended, Failed, Cancelled, Resumed)
-
 
 class _Abort(Exception):
     """Internal: stop the flow (a Failed event was applied, or an intent is left to reconcile)."""
@@ -387,7 +381,7 @@ class Onboarding:
                 # A cancellation held off by the shield takes effect now, once the token is safe.
                 await anyio.lowlevel.checkpoint_if_cancelled()
             else:
-                await self._journal.save(new, durable=isinstance(event, _DURABLE_EVENTS))
+                await self._journal.save(new)
         self._snap = new
         if self._presenter is not None:
             await self._show(self._presenter, new, event)
