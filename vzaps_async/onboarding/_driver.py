@@ -253,15 +253,21 @@ class Onboarding:
 
     # ------------------------------------------------------------------ public operations
 
+    def plan(self) -> Snapshot:
+        """A fresh PLANNED snapshot of this instance: where an instance the journal has never
+        seen starts (nothing is saved until the create intent)."""
+        return Snapshot(name=self.name, method=self._method, phone=self._phone)
+
     async def load(self, snapshot: Snapshot | None = None) -> Snapshot:
         """Load the journaled snapshot (or use ``snapshot``), or plan a fresh one.
 
         Args:
-            snapshot: A snapshot already read from the journal, to save a lookup.
+            snapshot: A snapshot already read from the journal, or a `plan` when the caller
+                knows the journal has none (a fleet does: it read every record at start).
         """
         if self._snap is None:
             found = snapshot or await self._journal.get(self.name)
-            self._snap = found or Snapshot(name=self.name, method=self._method, phone=self._phone)
+            self._snap = found or self.plan()
         return self._snap
 
     async def run(self, snapshot: Snapshot | None = None) -> Snapshot:
