@@ -39,7 +39,8 @@ class Secret:
             raise ValueError("Secret value is empty; pass the real token or secret")
 
     def reveal(self) -> str:
-        """Return the secret value, for putting it on the wire and nowhere else."""
+        """Return the secret value: to put it on the wire, or to store it where only its owner
+        can read it (a journal, a secrets manager); never into logs or messages."""
         return self._value
 
     def __repr__(self) -> str:
