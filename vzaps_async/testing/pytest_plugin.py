@@ -16,7 +16,6 @@ Importing this module is cheap: the simulator is imported when a fixture is firs
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
@@ -27,8 +26,14 @@ if TYPE_CHECKING:
 
 __all__ = ["vzaps_client", "vzaps_sim"]
 
-if importlib.util.find_spec("pytest_asyncio") is not None:
+try:
     import pytest_asyncio
+except ImportError:  # the core install: no fixtures
+    _WITH_FIXTURES = False
+else:
+    _WITH_FIXTURES = True
+
+if _WITH_FIXTURES:
 
     @pytest_asyncio.fixture
     async def vzaps_sim() -> AsyncIterator[Simulator]:
