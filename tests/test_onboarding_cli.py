@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import stat
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ import pytest
 from vzaps_async._secret import Secret
 from vzaps_async.errors import InputError
 from vzaps_async.onboarding import Snapshot, State
-from vzaps_async.onboarding._cli import load_specs, main, write_results
+from vzaps_async.onboarding._cli import load_specs, main, state_table, write_results
 from vzaps_async.testing import PhonePolicy, Simulator
 
 
@@ -264,3 +265,16 @@ def test_missing_cli_extra_is_named_before_any_work(
     err = capsys.readouterr().err
     assert "pip install 'vzaps-async[cli]'" in err
     assert "rich" in err
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_the_live_table_shows_every_state_header_whole(width: int) -> None:
+    """At 80 columns (and wider) every state's header is shown in full, none cut to 'SUBSCR…'."""
+    from rich.console import Console
+
+    console = Console(width=width, record=True, file=io.StringIO())
+    console.print(state_table({State.SUBSCRIBED: 3}, 3, width))
+    text = console.export_text()
+    assert all(state.value in text for state in State)
+    assert "…" not in text
+    assert max(len(line) for line in text.splitlines()) <= width

@@ -699,3 +699,15 @@ async def test_a_response_over_the_size_cap_is_a_response_error_not_read(chunked
     finally:
         await transport.aclose()
         await runner.cleanup()
+
+
+def test_a_response_error_body_never_keeps_a_token() -> None:
+    """A create response kept in ResponseError.body has its token (and other credential
+    fields) replaced, even when the preview cut the value short."""
+    body = "{'id': 'VZ1', 'token': 'inst_tok_zq9', 'name': 'shop', 'client_secret': \"cs_zq9\"}"
+    error = ResponseError("bad shape", status=200, method="PUT", path="/i", body=body)
+    assert "zq9" not in error.body
+    assert "'id': 'VZ1'" in error.body
+    assert "'name': 'shop'" in error.body
+    cut = ResponseError("x", status=200, method="PUT", path="/i", body='{"token": "inst_tok_zq')
+    assert "zq" not in cut.body

@@ -335,3 +335,10 @@ async def test_shutdown_answers_waiting_requests_and_cancels_handlers_after_drai
     assert await asyncio.wait_for(waiting, 10) == 503  # (a hang guard, not a timing check)
     await closing
     assert cancelled.is_set()
+
+
+def test_a_message_without_chat_or_text_is_described_without_placeholders() -> None:
+    """`webhook serve` logs a Message that has no chat or text without 'chat=-' or 'None'."""
+    bare = parse_event({"id": "evt_n", "type": "Message", "instance_id": "VZA", "data": {}})
+    line = describe(bare)
+    assert line == "Message evt_n instance=VZA in (no text)"

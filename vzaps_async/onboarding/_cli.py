@@ -22,7 +22,7 @@ import io
 import json
 import os
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -43,7 +43,7 @@ from ._presenters import (
 from ._state import Snapshot, State
 from ._store import Journal, MemoryJournal, SQLiteJournal
 
-__all__ = ["build_parser", "load_specs", "main"]
+__all__ = ["build_parser", "load_specs", "main", "state_table", "write_results"]
 
 DEFAULT_JOURNAL = "vzaps-fleet.db"
 
@@ -324,6 +324,25 @@ def _summary(report: FleetReport, out: TextIO) -> None:
             console.print(f"... and {len(report.failures) - 50} more (see --output)")
 
 
+def state_table(counts: Mapping[State, int], total: int, width: int) -> Any:
+    """The live display's table: one column per state, every header whole at ``width``.
+
+    Args:
+        counts: Instances per state.
+        total: Instances in the fleet.
+        width: Terminal columns.
+    """
+    from rich.table import Table
+
+    # Eight padded columns need 88 columns; narrower terminals (80) drop the padding rather
+    # than cut headers to "SUBSCR…".
+    table = Table(title=f"Onboarding {total} instances", padding=(0, 1) if width >= 88 else 0)
+    for state in State:
+        table.add_column(state.value, justify="right", no_wrap=True)
+    table.add_row(*(str(counts.get(s, 0)) for s in State))
+    return table
+
+
 async def _progress(fleet: Fleet, live: bool, out: TextIO) -> None:
     events = fleet.events()
     if not live:
@@ -336,17 +355,13 @@ async def _progress(fleet: Fleet, live: bool, out: TextIO) -> None:
         return
     from rich.console import Console
     from rich.live import Live
-    from rich.table import Table
 
-    def render() -> Table:
-        table = Table(title=f"Onboarding {len(fleet.specs)} instances")
-        for state in State:
-            table.add_column(state.value, justify="right")
-        counts = fleet.counts
-        table.add_row(*(str(counts.get(s, 0)) for s in State))
-        return table
+    console = Console(file=out)
 
-    with Live(render(), console=Console(file=out), refresh_per_second=8) as display:
+    def render() -> Any:
+        return state_table(fleet.counts, len(fleet.specs), console.width)
+
+    with Live(render(), console=console, refresh_per_second=8) as display:
         async for _ in events:
             display.update(render())
         display.update(render())
