@@ -5,12 +5,13 @@ the in-process simulator, whose phones scan on their own, so the whole flow can 
 offline. With a ``--journal`` file an interrupted run (Ctrl-C, a crash, a kill) continues where
 it stopped when started again with the same arguments.
 
-Every argument, the input file, the output path, the QR folder and the web port are checked
-before the first request; a problem is reported on one line naming the file, row or option and
-the fix.
+Every argument, the input file, the output path, the QR folder, the web port and the journal
+are checked before the first request; a problem is reported on one line naming the file, row or
+option and the fix.
 
 Exit status: 0 when every instance ended CONNECTED, 1 when some did not, 2 for bad input or
-usage, a missing extra or an unusable journal (nothing was sent), 130 when interrupted.
+usage, a missing extra or a journal that cannot be used (held by another run, not a database,
+unwritable), with nothing sent, 130 when interrupted.
 """
 
 from __future__ import annotations
@@ -452,8 +453,9 @@ async def _run(args: argparse.Namespace, specs: list[InstanceSpec], simulate: bo
         # Everything that can refuse (the web port, the journal, the credentials) is set up
         # here, before the first request; a refusal exits 2 with nothing sent.
         try:
-            presenter = await stack.enter_async_context(_presenter(args, simulate))
+            # The journal first: one held by another run, or unusable, stops everything.
             journal = await stack.enter_async_context(_journal(args, simulate))
+            presenter = await stack.enter_async_context(_presenter(args, simulate))
             if simulate:
                 names = {s.name for s in specs}
                 earlier = [s.name for s in await journal.load_all() if s.name in names]
@@ -535,6 +537,13 @@ def _check_folder(option: str, folder: Path) -> None:
         raise InputError(option, f"folder {folder} is not writable; pick another")
 
 
+def _journal_error(exc: BaseException) -> JournalError | None:
+    """The journal's error when it alone stopped the run (the progress task wraps it in a group)."""
+    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+        exc = exc.exceptions[0]
+    return exc if isinstance(exc, JournalError) else None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run ``vzaps-async onboard`` and return its exit status.
 
@@ -567,6 +576,12 @@ def main(argv: list[str] | None = None) -> int:
         )
     try:
         return anyio.run(_run, args, specs, simulate)
+    except (JournalError, BaseExceptionGroup) as exc:
+        journal_error = _journal_error(exc)
+        if journal_error is None:
+            raise
+        print(f"vzaps-async onboard: {journal_error}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         if simulate:
             where = (
