@@ -278,3 +278,30 @@ def test_the_live_table_shows_every_state_header_whole(width: int) -> None:
     assert all(state.value in text for state in State)
     assert "…" not in text
     assert max(len(line) for line in text.splitlines()) <= width
+
+
+def test_ctrl_c_exits_130_and_a_simulated_run_does_not_promise_a_resume(tmp_path: Path) -> None:
+    """SIGINT during a --simulate run exits 130 and says there is nothing to resume (the
+    in-process simulator is gone), instead of "run again to resume"."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vzaps_async", "onboard", "--simulate", "--count", "3", "--plain",
+         "--deadline", "60"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith("VZAPS_")},
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        assert "->" in proc.stdout.readline()  # the fleet is running
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130
+    assert "nothing to resume" in err
+    assert "run again to resume" not in err
+    assert "Traceback" not in err
