@@ -105,3 +105,20 @@ async def test_the_in_process_simulator_refuses_without_segno() -> None:
     with pytest.raises(MissingExtraError, match=r"vzaps-async\[testing\]"):
         async with Simulator():
             pass
+
+
+@pytest.mark.parametrize(
+    ("argv", "text"),
+    [
+        (["webhook", "serve", "--port", "99999"], "--port must be 0-65535"),
+        (["webhook", "serve", "--concurrency", "0"], "concurrency must be positive"),
+    ],
+)
+def test_webhook_serve_refuses_bad_options_on_one_line(
+    argv: list[str], text: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An unusable webhook serve option exits 2 with one line naming it, before serving."""
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert text in err
+    assert err.count("\n") == 1

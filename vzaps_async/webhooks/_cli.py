@@ -90,6 +90,11 @@ def main(argv: list[str] | None = None) -> int:
         if args_list[:1] == [word]:
             args_list = args_list[1:]
     args = build_parser().parse_args(args_list)
+    if not 0 <= args.port <= 65535:
+        print(
+            f"vzaps-async webhook serve: --port must be 0-65535, got {args.port}", file=sys.stderr
+        )
+        return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
         app = webhook_app(
