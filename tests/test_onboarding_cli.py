@@ -305,3 +305,18 @@ def test_ctrl_c_exits_130_and_a_simulated_run_does_not_promise_a_resume(tmp_path
     assert "nothing to resume" in err
     assert "run again to resume" not in err
     assert "Traceback" not in err
+
+
+def test_a_run_where_some_instance_does_not_connect_exits_1(
+    tmp_path: Path, live_sim: Simulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """When an instance does not connect (here: no phone links it within --deadline), the run
+    exits 1 and its summary lists it."""
+    live_sim.state.phones = PhonePolicy.manual()
+    shops = tmp_path / "shops.csv"
+    shops.write_text("name,phone\nshop-001,5511999990001\n")
+    code = main(["--input", str(shops), "--plain", "--poll-interval", "0.05", "--deadline", "1",
+                 "--presenter", "none", "--journal", str(tmp_path / "j.db")])  # fmt: skip
+    assert code == 1
+    assert _creates(live_sim) == 1
+    assert "Not connected" in capsys.readouterr().out

@@ -722,3 +722,21 @@ def test_full_jitter_stays_under_its_cap_for_any_retry_number() -> None:
     rng = random.Random(7)
     assert all(full_jitter(n, base=0.5, cap=3.0, rng=rng) <= 3.0 for n in (1, 5, 60, 10_000))
     assert all(full_jitter(1, base=0.5, cap=3.0, rng=rng) <= 0.5 for _ in range(100))
+
+
+async def test_a_response_nested_too_deeply_is_a_response_error(mock: Any) -> None:
+    """A success or error body nested 5,000 levels deep is a ResponseError or the status's
+    APIError, never a RecursionError."""
+    transport = Transport(ClientConfig(base_url=BASE), Secret(CLIENT_TOKEN), Secret(CLIENT_SECRET))
+    deep = "[" * 5_000 + "]" * 5_000  # far past the json module's recursion limit
+    try:
+        token_ok(mock)
+        mock.get(f"{BASE}/ok", body=deep, content_type="application/json")
+        mock.get(f"{BASE}/bad", status=400, body=deep, content_type="application/json")
+        with pytest.raises(ResponseError, match="nested too deeply"):
+            await transport.request("GET", "/ok")
+        with pytest.raises(APIError) as caught:
+            await transport.request("GET", "/bad")
+        assert caught.value.status == 400
+    finally:
+        await transport.aclose()

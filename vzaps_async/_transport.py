@@ -597,6 +597,8 @@ def _decode_success(raw: bytes, status: int, method: str, path: str) -> Any:
         body = _json.loads(raw)
     except ValueError:
         _bad_body("response is not JSON", raw, status, method, path)
+    except RecursionError:
+        _bad_body("response JSON is nested too deeply", raw, status, method, path)
     if type(body) is dict and "success" in body and "data" in body:
         if body["success"] is False:
             # An error wrapped in a 2xx: trust the envelope's own code.
@@ -618,7 +620,7 @@ def _error_from_response(
     body: Any
     try:
         body = _json.loads(raw) if raw else None
-    except ValueError:
+    except (ValueError, RecursionError):
         # An HTML 502 page from a proxy, say: keep a preview of the text.
         body = raw[:_BODY_PREVIEW].decode("utf-8", "replace")
     return _build_error(status, body, headers, method, path)
