@@ -29,11 +29,9 @@ import anyio
 import anyio.lowlevel
 import attrs
 
-from vzaps_async._client import Client
 from vzaps_async._limits import CoolDown, RateLimiter
 from vzaps_async._retry import FATAL, NOT_APPLIED, REFUSED, UNKNOWN, full_jitter
 from vzaps_async._secret import Secret
-from vzaps_async._transport import RequestDeadline
 from vzaps_async.errors import (
     ConflictError,
     JournalError,
@@ -164,6 +162,12 @@ class Transition:
 
 Observer = Callable[[Transition], Awaitable[None]]
 
+# Saves that must be on disk before the driver acts on them: what a call that costs money is
+# about to do (the intents), the token (it exists only in the create answer), and final or
+# billing outcomes. Every other save may ride on the next commit: losing one in a crash only
+# makes the next run ask the server again (billing status, QR or status), at no cost.
+_DURABLE_EVENTS: Final = (CreateIntended, Created, SubscribeIntended, Failed, Cancelled, Resumed)
+
 
 class _Abort(Exception):
     """Internal: stop the flow (a Failed event was applied, or an intent is left to reconcile)."""
@@ -202,7 +206,6 @@ class Onboarding:
 
     __slots__ = (
         "_client",
-        "_deadline_in_transport",
         "_gates",
         "_handle_cache",
         "_inventory",
@@ -232,15 +235,12 @@ class Onboarding:
     ) -> None:
         self._client = client
         self._inventory = inventory
-        # Our own client enforces the step timeout in its transport, on the timer aiohttp runs
-        # for every request anyway; anything else gets an asyncio timeout around each call.
-        self._deadline_in_transport = isinstance(client, Client)
         self._journal = journal
         self.name = name
         self._phone = phone
         self._options = options or OnboardingOptions()
         self._method: PairingMethod = method or self._options.method
-        self._gates = gates or Gates()
+        self._gates = gates or Gates(cooldown=client.transport.cooldown)
         # None when nothing is shown: the common fleet case skips the presenter calls entirely.
         # (Exactly NullPresenter: a subclass may override a method and must still be called.)
         self._presenter: Presenter | None = (
@@ -387,7 +387,7 @@ class Onboarding:
                 # A cancellation held off by the shield takes effect now, once the token is safe.
                 await anyio.lowlevel.checkpoint_if_cancelled()
             else:
-                await self._journal.save(new)
+                await self._journal.save(new, durable=isinstance(event, _DURABLE_EVENTS))
         self._snap = new
         if self._presenter is not None:
             await self._show(self._presenter, new, event)
@@ -453,11 +453,7 @@ class Onboarding:
                         await gates.cooldown.wait()
                     if gates.rate is not None:
                         await gates.rate.acquire()
-                    if self._deadline_in_transport:
-                        with RequestDeadline(self._options.step_timeout):
-                            return await fn(*args)
-                    # asyncio.timeout rather than anyio.fail_after: cheaper on every request.
-                    async with asyncio.timeout(self._options.step_timeout):
+                    with self._client.transport.deadline(self._options.step_timeout):
                         return await fn(*args)
             except REFUSED:
                 raise

@@ -15,8 +15,7 @@ import attrs
 from anyio.streams.memory import MemoryObjectSendStream
 
 from vzaps_async import _validate as validate
-from vzaps_async._client import Client
-from vzaps_async._limits import CoolDown, RateLimiter
+from vzaps_async._limits import RateLimiter
 from vzaps_async._secret import url_repr
 from vzaps_async.errors import InputError, JournalError
 from vzaps_async.models.instances import InstanceInfo
@@ -219,7 +218,7 @@ class Fleet:
             poll=asyncio.Semaphore(opts.poll_concurrency),
             # One 429 gate for everything that talks through the client: a 429 seen by any
             # caller pauses the fleet, and the fleet's own pauses hold back the client's callers.
-            cooldown=client.transport.cooldown if isinstance(client, Client) else CoolDown(),
+            cooldown=client.transport.cooldown,
             rate=RateLimiter(opts.requests_per_second) if opts.requests_per_second else None,
         )
         # Instances not running, by state; running ones are counted from `_live` when asked, so
