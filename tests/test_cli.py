@@ -122,3 +122,14 @@ def test_webhook_serve_refuses_bad_options_on_one_line(
     err = capsys.readouterr().err
     assert text in err
     assert err.count("\n") == 1
+
+
+def test_onboard_help_lists_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    """`vzaps-async onboard --help` exits 0 and documents exit codes 0, 1, 2 and 130."""
+    with pytest.raises(SystemExit) as caught:
+        cli.main(["onboard", "--help"])
+    assert caught.value.code == 0
+    out = capsys.readouterr().out
+    assert "exit status:" in out
+    for code in ("0 ", "1 ", "2 ", "130"):
+        assert f"  {code}" in out

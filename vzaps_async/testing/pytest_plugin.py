@@ -9,7 +9,8 @@ fixtures available everywhere:
 
 The entry point is registered by every install (the core one included), so the fixtures exist
 only where pytest-asyncio is importable (``vzaps-async[testing]``): elsewhere this plugin defines
-nothing, and a project that installs only the client keeps its own test suite untouched.
+nothing, and a project that installs only the client keeps its own test suite untouched. (Making
+pytest-asyncio a core dependency instead would push test tooling into every production install.)
 
 Importing this module is cheap: the simulator is imported when a fixture is first used.
 """
