@@ -189,6 +189,7 @@ class Transport:
         "_rng",
         "_session",
         "_tokens",
+        "learned",
     )
 
     def __init__(
@@ -219,6 +220,9 @@ class Transport:
             total=config.timeouts.total, connect=config.timeouts.connect
         )
         self._jwt_headers: tuple[str, dict[str, str]] | None = None
+        #: Wire forms verified against this server at runtime (e.g. ``{"webhook_set":
+        #: "webhook_url"}``), shared by every API object of the client.
+        self.learned: dict[str, str] = {}
 
         async def fetch_token() -> tuple[str, float]:
             return await self._fetch_token(client_secret)
