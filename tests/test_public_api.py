@@ -54,6 +54,8 @@ EXPECTED = {
     "SentMessage",
     "ServerError",
     "SessionStatus",
+    "StatusResult",
+    "WireForms",
     "Subscription",
     "SubscriptionMode",
     "Timeouts",

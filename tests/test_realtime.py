@@ -298,3 +298,46 @@ async def test_non_event_frames_are_ignored_and_duplicates_skipped(
         assert (await _next(stream)).id == "evt_1"
         assert (await _next(stream)).id == "evt_2"
     assert server.acks == ["evt_1", "evt_1", "evt_2"]
+
+
+async def test_query_credentials_only_on_request(
+    session: aiohttp.ClientSession, scripted: Callable[..., Awaitable[_ScriptedServer]]
+) -> None:
+    """With query_credentials the JWT and token also travel in the query, as the SDKs send them."""
+
+    async def speaks(ws: web.WebSocketResponse) -> None:
+        await ws.send_json(_frame("evt_1"))
+
+    server = await scripted(speaks)
+    stream = RealtimeStream(session, server.url, "VZS", _static_headers, query_credentials=True)
+    async with stream:
+        assert (await _next(stream)).id == "evt_1"
+    [request] = server.requests
+    assert request.query["access_token"] == "jwt-value"
+    assert request.query["instance_token"] == "inst_value"
+    assert request.headers["Authorization"] == "Bearer jwt-value"
+
+
+async def test_instance_events_send_the_jwt_and_both_tokens(
+    scripted: Callable[..., Awaitable[_ScriptedServer]],
+) -> None:
+    """A handle's stream sends what every official SDK sends: the JWT and both tokens."""
+    from vzaps_async import Client, ClientConfig
+
+    async def speaks(ws: web.WebSocketResponse) -> None:
+        await ws.send_json(_frame("evt_1"))
+
+    server = await scripted(speaks)
+    async with Simulator() as sim:
+        instance = sim.state.create_instance(sim.account, "rt")
+        config = ClientConfig(base_url=sim.base_url, realtime_url=server.url)
+        async with (
+            Client(sim.client_token, sim.client_secret, config=config) as client,
+            client.instance(instance.id, instance.token).events() as stream,
+        ):
+            assert (await _next(stream)).id == "evt_1"
+    [request] = server.requests
+    assert request.headers["Authorization"].startswith("Bearer ")
+    assert request.headers["X-Client-Token"] == sim.client_token
+    assert request.headers["X-Instance-Token"] == instance.token
+    assert "access_token" not in request.query

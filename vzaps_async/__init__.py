@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ._client import Client
-from ._config import ClientConfig, Limits, RetryPolicy, Timeouts
+from ._config import ClientConfig, Limits, RetryPolicy, Timeouts, WireForms
 from ._handle import Instance
 from ._secret import Secret
 from ._transport import RequestDeadline, RequestInfo, ResponseInfo
@@ -37,6 +37,7 @@ from .models import (
     QRCode,
     SentMessage,
     SessionStatus,
+    StatusResult,
     Subscription,
     SubscriptionMode,
 )
@@ -101,12 +102,14 @@ __all__ = [
     "SentMessage",
     "ServerError",
     "SessionStatus",
+    "StatusResult",
     "Subscription",
     "SubscriptionMode",
     "Timeouts",
     "TransportError",
     "UnknownEvent",
     "VZapsError",
+    "WireForms",
     "parse_event",
     "webhook_app",
 ]

@@ -632,6 +632,12 @@ async def _set_webhook(request: web.Request) -> web.Response:
     state = get_state(request)
     instance = await authorize_instance(request, state, request.match_info["id"])
     body = await read_json(request)
+    reads = state.config.webhook_reads
+    if reads != "any":
+        # A server that reads one form only: the other fields are never looked at.
+        body = {k: v for k, v in body.items() if k in (reads, "events")}
+        if reads == "webhookURL" and not isinstance(body.get("events"), str | None):
+            body.pop("events")
     url: Any = None
     for key in ("webhookURL", "webhook_url", "webhookUrl", "url"):
         if key in body:
@@ -640,6 +646,9 @@ async def _set_webhook(request: web.Request) -> web.Response:
     if body.get("enabled") is False:
         url = ""
     if url is None and "events" not in body:
+        if reads != "any":
+            # Nothing this server reads was sent: it answers as if nothing changed.
+            return ok({"webhook": instance.webhook_url, "events": instance.events_subscribe_text})
         raise SimError(400, "VALIDATION_ERROR", "webhookURL is required")
     if url is not None:
         if not isinstance(url, str):
