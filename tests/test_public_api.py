@@ -56,6 +56,8 @@ EXPECTED = {
     "SessionStatus",
     "StatusResult",
     "WireForms",
+    "HTTPExchange",
+    "RawResponse",
     "Subscription",
     "SubscriptionMode",
     "Timeouts",
