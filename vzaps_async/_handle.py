@@ -20,7 +20,7 @@ from .api.session import SessionAPI
 from .api.typebot import TypebotAPI
 from .api.users import UsersAPI
 from .api.webhook import WebhookAPI
-from .models.common import ActionResult, EventType
+from .models.common import ActionResult, EventType, StatusResult
 from .models.instances import InstanceInfo
 from .realtime import RealtimeStream
 
@@ -139,9 +139,9 @@ class Instance:
         """Restart the instance's runtime (`POST /instances/{id}/restart`, account JWT)."""
         return await InstancesAPI(self._transport).restart(self.id)
 
-    async def delete(self) -> None:
-        """Delete the instance (`DELETE /instances/{id}`, account JWT)."""
-        await InstancesAPI(self._transport).delete(self.id)
+    async def delete(self) -> StatusResult:
+        """Delete the instance (`DELETE /instances/{id}`, account JWT; empty on 204)."""
+        return await InstancesAPI(self._transport).delete(self.id)
 
     def events(
         self,
