@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
@@ -12,6 +13,7 @@ from vzaps_async._secret import Secret
 from vzaps_async.errors import (
     AuthenticationError,
     ConflictError,
+    ConnectError,
     InputError,
     OutcomeUnknownError,
     RateLimitedError,
@@ -86,6 +88,11 @@ class FakeClient:
         self._next("find_by_name")
         return self.listed
 
+    async def iter(self, *, page_size: int = 100) -> AsyncIterator[InstanceInfo]:
+        self._next("iter")
+        for info in self.listed:
+            yield info
+
     async def get(self, instance_id: str) -> InstanceInfo:
         scripted = self._next("get")
         return scripted or InstanceInfo(id=instance_id, billing_status=self.billing_status)
@@ -128,6 +135,25 @@ async def test_lost_create_is_adopted_with_listed_token() -> None:
     assert final.instance_id == "VZX"
     assert final.token == Secret("listed-token-123456")
     assert client.count("create") == 1
+
+
+@pytest.mark.parametrize("kind", ["connect", "429"])
+@pytest.mark.parametrize("step", ["create", "subscribe"])
+async def test_a_call_proven_not_applied_is_resent_without_a_lookup(kind: str, step: str) -> None:
+    """A refused connection or a 429 resends the same paid call under the same intent, unasked."""
+    client = FakeClient()
+    refused = (
+        ConnectError("refused", method="PUT", path="/x")
+        if kind == "connect"
+        else RateLimitedError(429, "slow down", retry_after=0.001)
+    )
+    client.script[step] = [refused]
+    final = await Onboarding(client, MemoryJournal(), "abc-1", options=OPTIONS).run()
+    assert final.state is State.CONNECTED
+    assert client.count("find_by_name") == 0
+    assert client.count("get") == 0
+    assert final.create_attempts == 1
+    assert final.subscribe_attempts == 1
 
 
 async def test_journaled_create_intent_is_reconciled_before_creating() -> None:

@@ -5,8 +5,8 @@ the in-process simulator, whose phones scan on their own, so the whole flow can 
 offline. With a ``--journal`` file an interrupted run (Ctrl-C, a crash, a kill) continues where
 it stopped when started again with the same arguments.
 
-Exit status: 0 when every instance ended CONNECTED, 1 otherwise, 2 for bad arguments, 130 when
-interrupted.
+Exit status: 0 when every instance ended CONNECTED, 1 otherwise, 2 for bad arguments or a journal
+that cannot be used (held by another run, not a database, unwritable), 130 when interrupted.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any, TextIO
 
 import anyio
 
-from vzaps_async.errors import InputError
+from vzaps_async.errors import InputError, JournalError
 
 from ._driver import OnboardingOptions
 from ._fleet import Fleet, FleetOptions, FleetReport, InstanceSpec
@@ -294,9 +294,10 @@ async def _run(args: argparse.Namespace, specs: list[InstanceSpec], simulate: bo
             method=args.method, poll_interval=args.poll_interval, deadline=args.deadline
         ),
     )
+    # The journal first: a journal held by another run, or unusable, stops before any request.
     async with (
-        _client(args, simulate) as client,
         _journal(args, simulate) as journal,
+        _client(args, simulate) as client,
         _presenter(args, simulate) as presenter,
     ):
         if simulate and args.journal is not None and await journal.load_all():
@@ -319,6 +320,13 @@ async def _run(args: argparse.Namespace, specs: list[InstanceSpec], simulate: bo
     assert report is not None
     _summary(report, out)
     return 0 if report.all_connected else 1
+
+
+def _journal_error(exc: BaseException) -> JournalError | None:
+    """The journal's error when it alone stopped the run (the progress task wraps it in a group)."""
+    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+        exc = exc.exceptions[0]
+    return exc if isinstance(exc, JournalError) else None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -363,6 +371,12 @@ def main(argv: list[str] | None = None) -> int:
         )
     try:
         return anyio.run(_run, args, specs, simulate)
+    except (JournalError, BaseExceptionGroup) as exc:
+        journal_error = _journal_error(exc)
+        if journal_error is None:
+            raise
+        print(f"vzaps-async onboard: {journal_error}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         where = "the journal" if (args.journal or not simulate) else "nothing (memory journal)"
         print(f"\ninterrupted; progress is kept in {where}; run again to resume", file=sys.stderr)

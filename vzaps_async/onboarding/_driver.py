@@ -7,7 +7,12 @@ The driver performs each step's I/O, turns the outcome into an event, applies th
 - the token is journaled the moment create returns;
 - whenever an intent is found pending (after a crash, a timeout, a lost response), the server is
   asked first: `find_by_name` for a create, `get(...).billing_status` for a subscribe; a found
-  instance is adopted, never created again; a 409 ALREADY_SUBSCRIBED means subscribed.
+  instance is adopted, never created again; a 409 ALREADY_SUBSCRIBED means subscribed;
+- a fleet passes what the account's inventory listed under the name at the start of its run, so an
+  instance the journal never heard of (a lost or partial journal) is adopted, not created again.
+
+A `JournalError` is never absorbed: a record that cannot be written means the next step's promise
+cannot be kept, so it stops the onboarding (and its fleet) at once.
 """
 
 from __future__ import annotations
@@ -35,12 +40,14 @@ from vzaps_async.errors import (
     ConflictError,
     ConnectError,
     InputError,
+    JournalError,
     NotFoundError,
     PaymentRequiredError,
     PermissionDeniedError,
     RateLimitedError,
     VZapsError,
 )
+from vzaps_async.models.instances import InstanceInfo
 
 from ._ports import InstanceHandlePort, OnboardingClient
 from ._presenters_base import NullPresenter, Presenter
@@ -208,6 +215,11 @@ class Onboarding:
         presenter: Shows QR codes / pair codes.
         observer: Awaited with every `Transition` (a fleet's event stream); kept in the
             ``observer`` attribute, which may be replaced while the onboarding runs.
+        inventory: The instances the server listed under ``name`` when the caller read the
+            account's inventory (a fleet does, once per run). Used in place of a lookup by the
+            first create step: one match is adopted, several fail the instance, none lets the
+            create go ahead. None: no inventory was read (a pending create intent is then
+            reconciled with `find_by_name`).
     """
 
     __slots__ = (
@@ -215,6 +227,7 @@ class Onboarding:
         "_deadline_in_transport",
         "_gates",
         "_handle_cache",
+        "_inventory",
         "_journal",
         "_method",
         "_options",
@@ -237,8 +250,10 @@ class Onboarding:
         gates: Gates | None = None,
         presenter: Presenter | None = None,
         observer: Observer | None = None,
+        inventory: tuple[InstanceInfo, ...] | None = None,
     ) -> None:
         self._client = client
+        self._inventory = inventory
         # Our own client enforces the step timeout in its transport, on the timer aiohttp runs
         # for every request anyway; anything else gets an asyncio timeout around each call.
         self._deadline_in_transport = isinstance(client, Client)
@@ -298,6 +313,8 @@ class Onboarding:
                     snap = self._current
             except _Abort:
                 pass
+            except JournalError:
+                raise
             except Exception as exc:
                 # A bug or an unexpected answer: record it rather than lose the whole fleet.
                 log.exception("onboarding %s stopped by an unexpected error", self.name)
@@ -494,7 +511,12 @@ class Onboarding:
         await self._apply(PairingStarted(snap.method, snap.phone))
 
     async def _create(self, snap: Snapshot) -> None:
-        if snap.intent == "create" and await self._reconcile_create():
+        # What the server has under this name decides first: the run's inventory when there is
+        # one (it covers a journal that lost the record), else a lookup for a pending intent.
+        matches, self._inventory = self._inventory, None
+        if matches is None and snap.intent == "create":
+            matches = await self._find_by_name()
+        if matches is not None and await self._adopt(matches):
             return
         await self._apply(CreateIntended())
         attempt = 0
@@ -529,18 +551,25 @@ class Onboarding:
             return
         await self._apply(Created(info.id, info.token))
 
-    async def _reconcile_create(self) -> bool:
-        """Adopt an instance a lost create made; True when the snapshot moved on."""
+    async def _find_by_name(self) -> tuple[InstanceInfo, ...]:
         try:
-            matches = await self._call(
+            return await self._call(
                 self._gates.create, self._client.instances.find_by_name, self.name, retry=True
             )
         except _FATAL as exc:
             # Still unknown whether the create was applied: keep the intent for the next run.
             self._keep_intent(f"{_describe(exc)} while reconciling")
             raise _Abort from exc
+
+    async def _adopt(self, matches: tuple[InstanceInfo, ...]) -> bool:
+        """Adopt the one instance named like this one; True when the snapshot moved on.
+
+        Several matches fail the instance (never one picked at random, never a new create);
+        none clears a pending create intent so the create may go ahead.
+        """
         if not matches:
-            await self._apply(IntentCleared(f"no instance named {self.name!r} on the server"))
+            if self._current.intent == "create":
+                await self._apply(IntentCleared(f"no instance named {self.name!r} on the server"))
             return False
         if len(matches) > 1:
             ids = ", ".join(sorted(m.id for m in matches))
@@ -552,19 +581,21 @@ class Onboarding:
         found = matches[0]
         token: Secret | None = found.token
         if token is None:
-            detail = await self._call(
+            found = await self._call(
                 self._gates.create, self._client.instances.get, found.id, retry=True
             )
-            token = detail.token
+            token = found.token
         if token is None:
             await self._fail(
-                f"instance {found.id} named {self.name!r} was created by an earlier attempt but "
-                "the server does not return its token; recover it in the VZaps app (it is not "
-                "created again)"
+                f"instance {found.id} named {self.name!r} exists on the server but the server "
+                "does not return its token; recover it in the VZaps app (it is not created again)"
             )
             return True
-        log.info("%s: adopted instance %s created by an earlier attempt", self.name, found.id)
+        log.info("%s: adopted instance %s found on the server by name", self.name, found.id)
         await self._apply(Created(found.id, token, adopted=True))
+        if str(found.billing_status or "").upper() in SUBSCRIBED_STATUSES:
+            # Already paid for: no subscribe is sent at all.
+            await self._apply(Subscribed("existing", adopted=True))
         return True
 
     async def _subscribe(self, snap: Snapshot) -> None:

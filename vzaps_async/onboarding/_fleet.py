@@ -16,7 +16,8 @@ from anyio.streams.memory import MemoryObjectSendStream
 
 from vzaps_async._client import Client
 from vzaps_async._limits import CoolDown, RateLimiter
-from vzaps_async.errors import InputError
+from vzaps_async.errors import InputError, JournalError
+from vzaps_async.models.instances import InstanceInfo
 
 from ._driver import Gates, Onboarding, OnboardingOptions, Transition
 from ._ports import OnboardingClient
@@ -76,6 +77,10 @@ class FleetOptions:
         max_in_flight: Onboardings running at once; the rest wait their turn (keeps memory flat
             for fleets of tens of thousands).
         requests_per_second: Optional rate limit over every request of the fleet.
+        reconcile_inventory: Read the account's instances once at the start of every run (one
+            paged list: a request per 100 instances) and adopt any spec's name found there, so
+            a lost, partial or wrong journal never creates an instance again. Turn it off only
+            when the journal is known to be complete and the account large.
         onboarding: Per-instance options (timeouts, deadline, polling).
     """
 
@@ -84,6 +89,7 @@ class FleetOptions:
     poll_concurrency: int = attrs.field(default=64, validator=_at_least_one)
     max_in_flight: int = attrs.field(default=1000, validator=_at_least_one)
     requests_per_second: float | None = None
+    reconcile_inventory: bool = True
     onboarding: OnboardingOptions = attrs.field(factory=OnboardingOptions)
 
 
@@ -148,6 +154,11 @@ class FleetReport:
     def p95(self) -> float | None:
         """95th percentile time to connected, in seconds."""
         return self.percentile(95)
+
+
+def _first_leaf(group: BaseExceptionGroup[JournalError]) -> JournalError:
+    first = group.exceptions[0]
+    return _first_leaf(first) if isinstance(first, BaseExceptionGroup) else first
 
 
 class Fleet:
@@ -258,6 +269,10 @@ class Fleet:
 
         Cancelling the caller (Ctrl-C) stops every onboarding; each journaled snapshot stays
         valid, and running a fleet with the same journal and specs continues from them.
+
+        Raises:
+            JournalError: The journal could not be read or written; every onboarding was
+                stopped, and what was saved before stays valid for the next run.
         """
         if self._running:
             raise RuntimeError("this fleet is already running")
@@ -265,6 +280,7 @@ class Fleet:
         started = time.monotonic()
         try:
             known = {snap.name: snap for snap in await self._journal.load_all()}
+            inventory = await self._inventory(known)
             # A run cancelled earlier may have left onboardings here; this run counts afresh.
             self._live.clear()
             self._counts = Counter(
@@ -273,9 +289,17 @@ class Fleet:
             # A fixed pool of workers sharing one iterator keeps max_in_flight onboardings
             # running, without a task and a semaphore round-trip per instance.
             pending = iter(self._specs)
-            async with anyio.create_task_group() as tg:
-                for _ in range(min(self._options.max_in_flight, len(self._specs))):
-                    tg.start_soon(self._work, pending, known)
+            try:
+                async with anyio.create_task_group() as tg:
+                    for _ in range(min(self._options.max_in_flight, len(self._specs))):
+                        tg.start_soon(self._work, pending, known, inventory)
+            except BaseExceptionGroup as group:
+                # A journal that fails stops every onboarding; say so with the journal's own
+                # error rather than a group of one per worker.
+                journal_errors = group.subgroup(JournalError)
+                if journal_errors is None or group.split(JournalError)[1] is not None:
+                    raise
+                raise _first_leaf(journal_errors) from group
         finally:
             for send in self._subscribers:
                 send.close()
@@ -290,13 +314,35 @@ class Fleet:
             cooldowns=self.gates.cooldown.pauses,
         )
 
-    async def _work(self, pending: Iterator[InstanceSpec], known: dict[str, Snapshot]) -> None:
+    async def _inventory(
+        self, known: Mapping[str, Snapshot]
+    ) -> dict[str, tuple[InstanceInfo, ...]]:
+        """The server's instances for every spec that has not got past create in the journal."""
+        if not self._options.reconcile_inventory:
+            return {}
+        wanted = {
+            s.name for s in self._specs if s.name not in known or known[s.name].instance_id is None
+        }
+        found: dict[str, tuple[InstanceInfo, ...]] = dict.fromkeys(wanted, ())
+        if wanted:
+            async for info in self._client.instances.iter(page_size=100):
+                if info.name in found:
+                    found[info.name] += (info,)
+        return found
+
+    async def _work(
+        self,
+        pending: Iterator[InstanceSpec],
+        known: dict[str, Snapshot],
+        inventory: dict[str, tuple[InstanceInfo, ...]],
+    ) -> None:
         # Sharing the iterator is safe: `next` never yields to the event loop. Each instance runs
         # inline here rather than in a helper coroutine: one frame fewer for every resumption.
         for spec in pending:
             options = self._options.onboarding
             if spec.create_options:
                 options = attrs.evolve(options, create_options=spec.create_options)
+            listed = inventory.pop(spec.name, None)
             onboarding = Onboarding(
                 self._client,
                 self._journal,
@@ -307,6 +353,7 @@ class Fleet:
                 gates=self.gates,
                 presenter=self._presenter,
                 observer=self._observe if self._subscribers else None,
+                inventory=listed,
             )
             snapshot = known.pop(spec.name, None)
             counted = snapshot.state if snapshot is not None else State.PLANNED

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Any, Protocol
 
 from vzaps_async._secret import Secret
@@ -31,6 +31,10 @@ class InstancesPort(Protocol):
         labels: Mapping[str, Any] | None = None,
     ) -> InstanceInfo:
         """Create an instance (costs money)."""
+        ...
+
+    def iter(self, *, page_size: int = 100) -> AsyncIterator[InstanceInfo]:
+        """Every instance of the account, page by page (a fleet's inventory)."""
         ...
 
     async def find_by_name(self, name: str) -> tuple[InstanceInfo, ...]:
