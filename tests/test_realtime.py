@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import aiohttp
+import attrs
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
@@ -121,7 +122,9 @@ async def test_every_ack_key_settles_an_event(
     bus: EventBus,
     ack_key: str,
 ) -> None:
-    """An ack with any of the three documented keys stops the event from being redelivered."""
+    """Lenient: an ack with any of the three SDKs' keys stops the event from being redelivered,
+    and a key other than event_id is recorded as a deviation."""
+    sim.state.config = attrs.evolve(sim.state.config, strict=False)
     url = f"{sim.realtime_url}/events/ws?instance_id={instance.id}"
     headers = await _headers(sim, instance)()
     async with session.ws_connect(url, headers=headers) as ws:
@@ -131,6 +134,23 @@ async def test_every_ack_key_settles_an_event(
     async with session.ws_connect(url, headers=headers) as ws:
         later = await bus.inject(instance.id, "Message", _message(2))
         assert (await ws.receive_json(timeout=5))["id"] == later["id"]
+    async with session.get(f"{sim.base_url}/__sim/contract") as resp:
+        fields = [d["field"] for d in (await resp.json())["deviations"]]
+    assert fields == ([] if ack_key == "event_id" else [ack_key])
+
+
+async def test_strict_simulator_acks_only_event_id(
+    session: aiohttp.ClientSession, sim: Simulator, instance: SimInstance, bus: EventBus
+) -> None:
+    """Strict: an ack keyed 'id' does not settle the event, so it comes again."""
+    url = f"{sim.realtime_url}/events/ws?instance_id={instance.id}"
+    headers = await _headers(sim, instance)()
+    async with session.ws_connect(url, headers=headers) as ws:
+        sent = await bus.inject(instance.id, "Message", _message(1))
+        assert (await ws.receive_json(timeout=5))["id"] == sent["id"]
+        await ws.send_json({"type": "ack", "id": sent["id"]})
+    async with session.ws_connect(url, headers=headers) as ws:
+        assert (await ws.receive_json(timeout=5))["id"] == sent["id"]
 
 
 async def test_unacked_event_is_redelivered(

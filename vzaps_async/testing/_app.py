@@ -24,7 +24,15 @@ from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
 from ._auth import authorize_account, authorize_instance
-from ._contract import ROUTES, ContractLog, Deviation, RouteContract, check, webhook_contract
+from ._contract import (
+    CONTRACT_KEY,
+    ROUTES,
+    ContractLog,
+    Deviation,
+    RouteContract,
+    check,
+    webhook_contract,
+)
 from ._faults import FaultDecision
 from ._http import SimError, error_body, flat
 from ._state import STATE_KEY, SimState
@@ -40,9 +48,6 @@ CONTROL_PREFIX = "/__sim/"
 _OPTIONAL_MODULES = ("_routes_resources", "_events")
 
 _REQUEST_ID_KEY: web.RequestKey[str] = web.RequestKey("vzaps_sim_request_id", str)
-
-#: Where the app keeps the deviations the lenient simulator tolerated.
-CONTRACT_KEY: web.AppKey[ContractLog] = web.AppKey("vzaps_sim_contract", ContractLog)
 _WEBHOOK_SET = "POST /instances/{id}/webhook"
 
 

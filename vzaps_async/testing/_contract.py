@@ -22,8 +22,22 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 import attrs
+from aiohttp import web
 
-__all__ = ["ROUTES", "ContractLog", "Deviation", "RouteContract", "check", "webhook_contract"]
+__all__ = [
+    "ACK_ROUTE",
+    "CONTRACT_KEY",
+    "ROUTES",
+    "ContractLog",
+    "Deviation",
+    "RouteContract",
+    "ack_deviation",
+    "check",
+    "webhook_contract",
+]
+
+#: How a realtime ack frame is named in the `ContractLog` (it is not an HTTP request).
+ACK_ROUTE = "WS /events/ws ack"
 
 #: JSON types a field may have: a name per type, ``|`` joins alternatives.
 _CHECKS = {
@@ -401,6 +415,19 @@ def check(
     return found
 
 
+def ack_deviation(frame: Mapping[str, Any]) -> Deviation | None:
+    """How an ack frame differs from ``{"type": "ack", "event_id": ...}`` (the reference SDK's
+    form; Java and .NET send ``id``, PHP ``eventId``), or None.
+
+    Args:
+        frame: The decoded ack frame.
+    """
+    if isinstance(frame.get("event_id"), str):
+        return None
+    sent = next((key for key in ("id", "eventId") if isinstance(frame.get(key), str)), "none")
+    return Deviation(ACK_ROUTE, sent, "the event id in this key", "event_id")
+
+
 @attrs.define
 class ContractLog:
     """What the lenient simulator tolerated: each distinct deviation once, with a count.
@@ -441,3 +468,7 @@ class ContractLog:
             ],
             "dropped": self.dropped,
         }
+
+
+#: Where the app keeps the deviations the lenient simulator tolerated.
+CONTRACT_KEY: web.AppKey[ContractLog] = web.AppKey("vzaps_sim_contract", ContractLog)
