@@ -26,10 +26,11 @@ _OTHER_FORM = {"webhookURL": "webhook_url", "webhook_url": "webhookURL"}
 
 
 def _stored(config: WebhookConfig, url: str, names: tuple[str, ...] | None) -> bool:
-    """Whether a read-back shows what was set (the events only when some were sent)."""
+    """Whether a read-back shows what was set (the events only when some were sent, and not
+    ``All``, which a server may list expanded)."""
     if config.webhook != url:
         return False
-    return names is None or set(config.events) == set(names)
+    return names is None or "All" in names or set(config.events) == set(names)
 
 
 @attrs.define
@@ -183,6 +184,5 @@ class WebhookAPI(InstanceRoute):
         """
         log_id = validate.non_empty(log_id, "log_id")
         path = self._path("webhook", "logs", log_id, "retry")
-        payload = await self._call("POST", path)
-        # An empty answer (204) still confirms the retry.
-        return parse({} if payload is None else payload, WebhookLog, method="POST", path=path)
+        # An empty answer (204) still confirms the retry: an empty WebhookLog.
+        return parse(await self._call("POST", path), WebhookLog, method="POST", path=path)
