@@ -98,6 +98,7 @@ async def test_a_deviation_is_refused_when_strict_and_recorded_when_lenient(
         assert entry["route"].startswith("POST /instances/{id}/")
         assert entry["count"] == 1
         assert {"sent", "documented"} <= set(entry)
+        assert sim.deviations() == report["deviations"]
 
 
 async def test_the_documented_form_passes_strict() -> None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import attrs
 from aiohttp import web
 
 from ._app import build_app
+from ._contract import CONTRACT_KEY
 from ._counters import Counters
 from ._events import EventBus, get_bus
 from ._faults import FaultRule, Faults
@@ -115,6 +116,15 @@ class Simulator:
     def counters(self) -> Counters:
         """Request and business counters."""
         return self.state.counters
+
+    def deviations(self) -> list[dict[str, Any]]:
+        """What the lenient simulator tolerated so far, like ``GET /__sim/contract``: one entry
+        per distinct deviation (``route``, ``field``, ``sent``, ``documented``, ``count``)."""
+        if self._runner is None:
+            raise RuntimeError("the simulator is not started")
+        log = self._runner.app[CONTRACT_KEY]
+        entries: list[dict[str, Any]] = log.to_wire(strict=self.state.config.strict)["deviations"]
+        return entries
 
     @property
     def events(self) -> EventBus:
