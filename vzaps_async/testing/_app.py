@@ -34,7 +34,7 @@ from ._contract import (
     webhook_contract,
 )
 from ._faults import FaultDecision
-from ._http import SimError, error_body, flat
+from ._http import PARSED_BODY_KEY, SimError, error_body, flat
 from ._state import STATE_KEY, SimState
 
 __all__ = ["CONTRACT_KEY", "CONTROL_PREFIX", "build_app", "route_key"]
@@ -161,6 +161,7 @@ async def _deviations(request: web.Request, key: str, contract: RouteContract) -
                 body = json.loads(raw)
             except ValueError:
                 return []  # the handler answers the JSON error itself
+            request[PARSED_BODY_KEY] = body
     content_type = request.headers.get("Content-Type")
     if content_type is not None:
         content_type = content_type.split(";", 1)[0].strip().lower()

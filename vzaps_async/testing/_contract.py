@@ -18,7 +18,7 @@ of a download, webhook log filters) are marked ``open``: only their listed field
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 import attrs
@@ -40,7 +40,7 @@ __all__ = [
 ACK_ROUTE = "WS /events/ws ack"
 
 #: JSON types a field may have: a name per type, ``|`` joins alternatives.
-_CHECKS = {
+_CHECKS: dict[str, Callable[[Any], bool]] = {
     "str": lambda v: isinstance(v, str),
     "bool": lambda v: isinstance(v, bool),
     "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
@@ -80,6 +80,12 @@ class Field:
 
     types: str
     required: bool = False
+    # The type checks, looked up once: `check` runs on every request the simulator serves.
+    _checks: tuple[Callable[[Any], bool], ...] = attrs.field(init=False, repr=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        checks = tuple(_CHECKS[name] for name in self.types.split("|"))
+        object.__setattr__(self, "_checks", checks)
 
     def accepts(self, value: Any) -> bool:
         """Whether ``value`` has one of the documented types.
@@ -87,7 +93,7 @@ class Field:
         Args:
             value: The decoded JSON value.
         """
-        return any(_CHECKS[name](value) for name in self.types.split("|"))
+        return any(accept(value) for accept in self._checks)
 
     def describe(self) -> str:
         """The documented type(s), in words."""
