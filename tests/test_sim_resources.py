@@ -18,6 +18,7 @@ from aiohttp import web
 from vzaps_async.testing import ManualClock, Simulator
 from vzaps_async.testing._app import build_app
 from vzaps_async.testing._events import get_bus
+from vzaps_async.testing._resources_common import RESOURCE_SETTINGS_KEY
 from vzaps_async.testing._resources_store import (
     QueueEntry,
     ResourceLimits,
@@ -25,7 +26,6 @@ from vzaps_async.testing._resources_store import (
     SentMessage,
     parse_target,
 )
-from vzaps_async.testing._routes_resources import RESOURCE_SETTINGS_KEY
 from vzaps_async.testing._state import SimState
 
 Auth = Literal["jwt", "instance", "none", "instance_only"]

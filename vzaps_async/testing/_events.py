@@ -57,14 +57,16 @@ from yarl import URL
 from ._auth import authorize_instance, get_state
 from ._contract import CONTRACT_KEY, ContractLog, ack_deviation
 from ._http import SimError, flat, ok, read_json
-from ._state import EVENT_NAMES, SimInstance, SimState
+from ._state import SimInstance, SimState
+from ._validate import event_names, invalid
 
 __all__ = [
     "BUS_KEY",
     "DeliveryLog",
     "EventBus",
     "get_bus",
-    "setup",
+    "install_bus",
+    "routes",
 ]
 
 _log = logging.getLogger("vzaps_async.testing")
@@ -614,24 +616,6 @@ def get_bus(state: SimState) -> EventBus:
 # ------------------------------------------------------------------ route handlers
 
 
-def _event_names(value: Any) -> list[str]:
-    if isinstance(value, str):
-        names = [part.strip() for part in value.split(",") if part.strip()]
-    elif isinstance(value, list) and all(isinstance(v, str) for v in value):
-        names = [v.strip() for v in value if v.strip()]
-    else:
-        raise SimError(400, "VALIDATION_ERROR", "events: must be a comma string or an array")
-    invalid = [n for n in names if n not in EVENT_NAMES]
-    if invalid:
-        raise SimError(
-            400,
-            "INVALID_EVENT",
-            f"invalid event name(s): {', '.join(invalid)}; valid names: "
-            + ", ".join(sorted(EVENT_NAMES)),
-        )
-    return list(dict.fromkeys(names))
-
-
 async def _get_webhook(request: web.Request) -> web.Response:
     state = get_state(request)
     instance = await authorize_instance(request, state, request.match_info["id"])
@@ -662,10 +646,10 @@ async def _set_webhook(request: web.Request) -> web.Response:
         raise SimError(400, "VALIDATION_ERROR", "webhookURL is required")
     if url is not None:
         if not isinstance(url, str):
-            raise SimError(400, "VALIDATION_ERROR", "webhookURL: must be a string")
+            raise invalid("webhookURL", "must be a string")
         if url and not url.startswith(("http://", "https://")):
-            raise SimError(400, "VALIDATION_ERROR", "webhookURL: must be an http(s) URL")
-    events = None if body.get("events") is None else _event_names(body["events"])
+            raise invalid("webhookURL", "must be an http(s) URL")
+    events = None if body.get("events") is None else event_names("events", body["events"])
     if url is not None:
         instance.webhook_url = url
     if events is not None:
@@ -677,7 +661,7 @@ async def _set_webhook(request: web.Request) -> web.Response:
 def _positive_int(body: dict[str, Any], key: str, default: int, maximum: int) -> int:
     value = body.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise SimError(400, "VALIDATION_ERROR", f"{key}: must be a positive integer")
+        raise invalid(key, "must be a positive integer")
     return min(value, maximum)
 
 
@@ -731,10 +715,10 @@ async def _control_inject(request: web.Request) -> web.Response:
     body = await read_json(request)
     event_type = body.get("type")
     if not isinstance(event_type, str) or not event_type:
-        raise SimError(400, "VALIDATION_ERROR", "type: an event type name is required")
+        raise invalid("type", "an event type name is required")
     event = body.get("event", {})
     if not isinstance(event, dict):
-        raise SimError(400, "VALIDATION_ERROR", "event: must be an object")
+        raise invalid("event", "must be an object")
     media_url = body.get("media_url")
     envelope = await get_bus(state).inject(
         request.match_info["id"],
@@ -779,8 +763,22 @@ async def _control_config(request: web.Request) -> web.Response:
     )
 
 
-def setup(app: web.Application, state: SimState) -> EventBus:
-    """Install the event bus on ``state`` and add the webhook, realtime and control routes.
+#: The webhook, realtime and event-control routes, added by `build_app`.
+routes = [
+    web.get("/instances/{id}/webhook", _get_webhook),
+    web.post("/instances/{id}/webhook", _set_webhook),
+    web.post("/instances/{id}/webhook/logs/search", _search_logs),
+    web.get("/instances/{id}/webhook/logs/{log_id}", _get_log),
+    web.post("/instances/{id}/webhook/logs/{log_id}/retry", _retry_log),
+    web.get("/events/ws", _serve_realtime),
+    web.post("/__sim/instances/{id}/events", _control_inject),
+    web.post("/__sim/instances/{id}/drop-realtime", _control_drop),
+    web.post("/__sim/events/config", _control_config),
+]
+
+
+def install_bus(app: web.Application, state: SimState) -> EventBus:
+    """Install the event bus on ``state`` and close it with the app.
 
     Args:
         app: The simulator application.
@@ -789,16 +787,6 @@ def setup(app: web.Application, state: SimState) -> EventBus:
     bus = EventBus(state)
     state.events = bus
     app[BUS_KEY] = bus
-    router = app.router
-    router.add_get("/instances/{id}/webhook", _get_webhook)
-    router.add_post("/instances/{id}/webhook", _set_webhook)
-    router.add_post("/instances/{id}/webhook/logs/search", _search_logs)
-    router.add_get("/instances/{id}/webhook/logs/{log_id}", _get_log)
-    router.add_post("/instances/{id}/webhook/logs/{log_id}/retry", _retry_log)
-    router.add_get("/events/ws", _serve_realtime)
-    router.add_post("/__sim/instances/{id}/events", _control_inject)
-    router.add_post("/__sim/instances/{id}/drop-realtime", _control_drop)
-    router.add_post("/__sim/events/config", _control_config)
 
     async def close_sockets(_: web.Application) -> None:
         await bus.close_connections()
