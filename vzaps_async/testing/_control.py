@@ -157,7 +157,7 @@ async def complete_checkout(request: web.Request) -> web.Response:
     """``POST /__sim/instances/{id}/complete-checkout``: the hosted checkout was paid."""
     state = get_state(request)
     instance = state.get_instance(request.match_info["id"])
-    if "checkout_session" not in instance.extras:
+    if instance.checkout_session is None:
         raise SimError(409, "NO_CHECKOUT", "no checkout session is open for this instance")
     activate_subscription(state, instance)
     return flat(instance_debug_json(state, instance))

@@ -21,8 +21,6 @@ from ._state import SimInstance, SimState
 
 __all__ = ["RESOURCE_SETTINGS_KEY", "Ctx", "ResourceSettings", "context", "store_of"]
 
-_STORE_KEY = "resources"
-
 
 @attrs.define
 class ResourceSettings:
@@ -53,10 +51,9 @@ def store_of(state: SimState, instance: SimInstance, limits: ResourceLimits) -> 
         instance: The instance.
         limits: Caps for a new store.
     """
-    store = instance.extras.get(_STORE_KEY)
-    if not isinstance(store, ResourceStore):
-        store = ResourceStore(limits, state.clock)
-        instance.extras[_STORE_KEY] = store
+    store = instance.resources
+    if store is None:
+        store = instance.resources = ResourceStore(limits, state.clock)
     return store
 
 

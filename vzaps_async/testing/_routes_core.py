@@ -333,7 +333,7 @@ async def subscribe(request: web.Request) -> web.Response:
         wants_checkout = True
     if wants_checkout:
         session_id = "cs_sim_" + secrets.token_hex(12)
-        instance.extras["checkout_session"] = session_id
+        instance.checkout_session = session_id
         return ok(
             {
                 "url": f"https://checkout.stripe.com/c/pay/{session_id}",
@@ -366,7 +366,7 @@ def activate_subscription(state: SimState, instance: SimInstance) -> str:
     instance.expired_at = None
     if instance.status == "stopped":
         instance.status = "created" if instance.connected is None else "disconnected"
-    instance.extras.pop("checkout_session", None)
+    instance.checkout_session = None
     instance.updated_at = now
     state.counters.subscribed(instance.id)
     return instance.subscription_id
