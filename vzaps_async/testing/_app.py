@@ -23,6 +23,7 @@ from aiohttp.typedefs import Handler, Middleware
 
 from . import (
     _control,
+    _event_routes,
     _events,
     _resources_chat,
     _resources_directory,
@@ -270,6 +271,6 @@ def build_app(state: SimState) -> web.Application:
     app.add_routes(_resources_chat.routes)
     app.add_routes(_resources_directory.routes)
     app.add_routes(_resources_integrations.routes)
-    app.add_routes(_events.routes)
+    app.add_routes(_event_routes.routes)
     _events.install_bus(app, state)
     return app
