@@ -263,6 +263,6 @@ async def test_every_send_takes_the_shared_send_options(wire: Wire, client: Clie
 async def test_an_unknown_send_option_is_a_type_error(wire: Wire, client: Client) -> None:
     """A misspelt send option fails like any unknown keyword argument, and nothing is sent."""
     messages = client.instance(IID).messages
-    with pytest.raises(TypeError, match="send_text.*'dealy'"):
+    with pytest.raises(TypeError, match=r"send_text.*'dealy'"):
         await messages.send_text(PHONE, "hi", dealy=1)  # type: ignore[call-arg]
     assert wire.calls == []
