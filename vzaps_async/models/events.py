@@ -25,7 +25,7 @@ from typing import Any, TypeAlias, cast
 
 import attrs
 
-from vzaps_async._convert import converter, open_enum
+from vzaps_async._convert import converter
 
 __all__ = [
     "BaseEvent",
@@ -69,19 +69,6 @@ class ReceiptState(enum.StrEnum):
     DELIVERED = "Delivered"
     READ = "Read"
     READ_SELF = "ReadSelf"
-
-
-open_enum(ReceiptState)
-
-
-def _structure_receipt_state(value: Any, _: Any) -> ReceiptState | str | None:
-    if value is None:
-        return None
-    known = {state.value: state for state in ReceiptState}
-    return known.get(str(value), str(value))
-
-
-converter.register_structure_hook(ReceiptState | str | None, _structure_receipt_state)
 
 
 def _dict_or_empty(value: Any) -> dict[str, Any]:
@@ -370,9 +357,6 @@ def _build(payload: Any, instance_id: str | None) -> Event:
 
 def _structure_event(value: Any, _: Any) -> Event:
     return _build(value, None)
-
-
-converter.register_structure_hook(Event, _structure_event)
 
 
 def parse_event(payload: Mapping[str, Any], *, instance_id: str | None = None) -> Event:

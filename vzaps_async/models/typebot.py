@@ -9,7 +9,7 @@ from typing import Any
 
 import attrs
 
-from vzaps_async._convert import EXTRA, open_enum, rename
+from vzaps_async._convert import EXTRA
 
 __all__ = [
     "TypebotConfig",
@@ -48,10 +48,6 @@ class TypebotSessionStatus(enum.StrEnum):
     OPENED = "opened"
     PAUSED = "paused"
     CLOSED = "closed"
-
-
-for _enum in (TypebotTriggerType, TypebotTriggerOperator, TypebotSessionStatus):
-    open_enum(_enum)
 
 
 @attrs.frozen(kw_only=True)
@@ -119,9 +115,6 @@ class TypebotConfig(TypebotSettings):
     updated_at: datetime | None = None
 
 
-rename(TypebotConfig, typebot_id=("typebot_id", "id"))
-
-
 @attrs.frozen
 class TypebotSession:
     """A TypeBot session with one contact. The fields besides ``status`` are undocumented and read
@@ -148,6 +141,3 @@ class TypebotSession:
     created_at: datetime | None = None
     updated_at: datetime | None = None
     extra: Mapping[str, Any] = attrs.field(default=EXTRA, repr=False)
-
-
-rename(TypebotSession, id=("id", "session_id"))
