@@ -354,22 +354,26 @@ async def test_duplicate_client_id_is_a_conflict(api: Api) -> None:
 # ------------------------------------------------------------------------------ queue model
 
 
-async def test_sends_stay_queued_until_the_instance_connects(api: Api) -> None:
+async def test_sends_stay_queued_until_the_instance_connects() -> None:
     """While disconnected a send is queued; connecting delivers it and publishes the event."""
-    sent = await api.data("POST", "chat/send/text", {"phone": PHONE, "message": "later"})
-    assert sent["details"] == "Queued"
-    queued = await api.data("GET", "queue/messages")
-    assert [entry["message_id"] for entry in queued["content"]] == [sent["message_id"]]
-    assert queued["content"][0]["status"] == "queued"
-    assert api.events("Message") == []
+    # A manual clock: on the wall clock, delivery compares the send's time with a later reading,
+    # and a clock stepped back in between (NTP on a loaded machine) leaves the message queued.
+    async with Simulator(clock=ManualClock()) as sim, aiohttp.ClientSession() as http:
+        api = await open_api(sim.base_url, http, sim.state)
+        sent = await api.data("POST", "chat/send/text", {"phone": PHONE, "message": "later"})
+        assert sent["details"] == "Queued"
+        queued = await api.data("GET", "queue/messages")
+        assert [entry["message_id"] for entry in queued["content"]] == [sent["message_id"]]
+        assert queued["content"][0]["status"] == "queued"
+        assert api.events("Message") == []
 
-    await api.connect()
-    assert (await api.data("GET", "queue/messages"))["total"] == 0
-    [event] = api.events("Message")
-    assert event["info"]["id"] == sent["message_id"]
-    assert event["info"]["is_from_me"] is True
-    assert event["info"]["chat"] == f"{PHONE}@s.whatsapp.net"
-    assert event["message"] == {"conversation": "later"}
+        await api.connect()
+        assert (await api.data("GET", "queue/messages"))["total"] == 0
+        [event] = api.events("Message")
+        assert event["info"]["id"] == sent["message_id"]
+        assert event["info"]["is_from_me"] is True
+        assert event["info"]["chat"] == f"{PHONE}@s.whatsapp.net"
+        assert event["message"] == {"conversation": "later"}
 
 
 async def test_connected_send_is_delivered_at_once(api: Api) -> None:
