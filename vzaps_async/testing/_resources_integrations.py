@@ -18,6 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
+from ._contract import TYPEBOT_REQUIRED
 from ._http import SimError, flat, ok, read_json
 from ._resources_common import Ctx, context
 from ._resources_store import new_uuid, rfc3339
@@ -29,15 +30,6 @@ _TRIGGER_TYPES = frozenset(
     {"all", "keyword", "contains", "starts_with", "regex", "advanced", "none"}
 )
 _TRIGGER_OPERATORS = frozenset({"equals", "contains", "starts_with", "regex"})
-_TYPEBOT_REQUIRED = (
-    "enabled",
-    "description",
-    "typebot_url",
-    "public_id",
-    "trigger_type",
-    "priority",
-    "expire_in_minutes",
-)
 _TYPEBOT_STR_FIELDS = ("keyword_finish", "unknown_message", "trigger_value", "trigger_operator")
 _TYPEBOT_BOOL_FIELDS = (
     "transcribe_audio",
@@ -55,7 +47,7 @@ _IMPORT_SCOPES = frozenset({"contacts", "messages", "all"})
 
 def _validate_typebot(config: dict[str, Any]) -> dict[str, Any]:
     """Check a complete config (after merging an update) and return its stored form."""
-    for name in _TYPEBOT_REQUIRED:
+    for name in TYPEBOT_REQUIRED:
         if config.get(name) is None:
             raise invalid(name, "is required")
     if opt_bool(config, "enabled") is None:
@@ -97,7 +89,7 @@ def _validate_typebot(config: dict[str, Any]) -> dict[str, Any]:
 
 
 _TYPEBOT_FIELDS = frozenset(
-    _TYPEBOT_REQUIRED + _TYPEBOT_STR_FIELDS + _TYPEBOT_BOOL_FIELDS + _TYPEBOT_INT_FIELDS
+    TYPEBOT_REQUIRED + _TYPEBOT_STR_FIELDS + _TYPEBOT_BOOL_FIELDS + _TYPEBOT_INT_FIELDS
 )
 
 
