@@ -15,7 +15,7 @@ from aiohttp import web
 from ._auth import authorize_instance, get_state
 from ._events import get_bus
 from ._http import SimError, flat, ok, read_json
-from ._validate import event_names, invalid
+from ._validate import event_names, invalid, req_str
 
 __all__ = ["routes"]
 
@@ -117,9 +117,7 @@ async def _serve_realtime(request: web.Request) -> web.StreamResponse:
 async def _control_inject(request: web.Request) -> web.Response:
     state = get_state(request)
     body = await read_json(request)
-    event_type = body.get("type")
-    if not isinstance(event_type, str) or not event_type:
-        raise invalid("type", "an event type name is required")
+    event_type = req_str(body, "type")
     event = body.get("event", {})
     if not isinstance(event, dict):
         raise invalid("event", "must be an object")

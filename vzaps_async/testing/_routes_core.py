@@ -18,7 +18,7 @@ from ._auth import authorize_account, authorize_instance, get_state
 from ._http import SimError, flat, no_content, ok, read_json
 from ._qr import qr_data_url
 from ._state import Account, SimInstance, SimState, rfc3339
-from ._validate import event_names, invalid
+from ._validate import event_names, invalid, req_str
 
 __all__ = ["instance_json", "routes"]
 
@@ -244,9 +244,7 @@ async def get_instance_by_body(request: web.Request) -> web.Response:
     """``POST /instances/get``: one instance by ``{"id"}`` (flat)."""
     state = get_state(request)
     body = await read_json(request)
-    instance_id = body.get("id")
-    if not isinstance(instance_id, str) or not instance_id:
-        raise invalid("id", "is required")
+    instance_id = req_str(body, "id")
     instance = await authorize_instance(request, state, instance_id)
     return flat(instance_json(state, instance, include_token=state.config.expose_token_in_list))
 
