@@ -50,6 +50,9 @@ from .onboarding import (
     Onboarding,
     OnboardingOptions,
     SQLiteJournal,
+    Supervisor,
+    SupervisorOptions,
+    SupervisorReport,
 )
 from .realtime import RealtimeStream
 from .webhooks import Router, webhook_app
@@ -103,6 +106,9 @@ __all__ = [
     "SessionStatus",
     "Subscription",
     "SubscriptionMode",
+    "Supervisor",
+    "SupervisorOptions",
+    "SupervisorReport",
     "Timeouts",
     "TransportError",
     "UnknownEvent",

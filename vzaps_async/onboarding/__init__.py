@@ -3,6 +3,7 @@
 - `State`, the events and `transition`: the pure state machine (see ``docs/onboarding.md``);
 - `Onboarding`: the async driver for one instance;
 - `Fleet`: many onboardings with shared limits, a 429 cool-down, events and a `FleetReport`;
+- `Supervisor`: keeps a journal's connected instances connected (drops, logouts, zombies);
 - `MemoryJournal`, `SQLiteJournal`: where snapshots survive crashes;
 - presenters: show QR codes and pair codes to whoever holds the phones.
 """
@@ -45,6 +46,7 @@ from ._state import (
     transition,
 )
 from ._store import Journal, MemoryJournal, SQLiteJournal
+from ._supervisor import Supervisor, SupervisorOptions, SupervisorReport
 
 __all__ = [
     "TERMINAL_STATES",
@@ -82,6 +84,9 @@ __all__ = [
     "State",
     "SubscribeIntended",
     "Subscribed",
+    "Supervisor",
+    "SupervisorOptions",
+    "SupervisorReport",
     "TerminalPresenter",
     "Transition",
     "WebPresenter",
