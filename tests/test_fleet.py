@@ -241,6 +241,7 @@ class RoutingClient:
         self._declined = declined
         self._owner: dict[str, Client] = {}
         self.instances = self
+        self.transport = main.transport
 
     def _by_name(self, name: str) -> Client:
         return self._declined if name.startswith("declined") else self._main

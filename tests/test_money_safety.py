@@ -184,11 +184,11 @@ class FailingJournal(MemoryJournal):
         super().__init__()
         self.left = saves
 
-    async def save(self, snapshot: Snapshot) -> None:
+    async def save(self, snapshot: Snapshot, *, durable: bool = True) -> None:
         if self.left <= 0:
             raise JournalError("test.db", "the disk is full")
         self.left -= 1
-        await super().save(snapshot)
+        await super().save(snapshot, durable=durable)
 
 
 async def test_a_journal_failure_stops_the_fleet_with_the_journals_error(

@@ -9,6 +9,7 @@ import anyio
 import attrs
 import pytest
 
+from vzaps_async._limits import CoolDown
 from vzaps_async._secret import Secret
 from vzaps_async.errors import (
     AuthenticationError,
@@ -58,11 +59,22 @@ class FakeHandle:
         self.session = FakeSession()
 
 
+class FakeTransport:
+    """A cool-down of its own, and anyio's timeout for a call's deadline."""
+
+    def __init__(self) -> None:
+        self.cooldown = CoolDown()
+
+    def deadline(self, seconds: float) -> Any:
+        return anyio.fail_after(seconds)
+
+
 class FakeClient:
     """Scripted instances API: each method pops the next scripted outcome (or succeeds)."""
 
     def __init__(self) -> None:
         self.instances = self
+        self.transport = FakeTransport()
         self.script: dict[str, list[BaseException | Any]] = {}
         self.calls: list[tuple[str, float]] = []
         self.billing_status = "TRIALING"
@@ -296,11 +308,11 @@ async def test_created_token_is_journaled_even_when_cancelled_mid_save() -> None
     release = anyio.Event()
 
     class SlowJournal(MemoryJournal):
-        async def save(self, snapshot: Snapshot) -> None:
+        async def save(self, snapshot: Snapshot, *, durable: bool = True) -> None:
             if snapshot.token is not None and not release.is_set():
                 entered.set()
                 await release.wait()
-            await super().save(snapshot)
+            await super().save(snapshot, durable=durable)
 
     journal = SlowJournal()
     async with anyio.create_task_group() as tg:
