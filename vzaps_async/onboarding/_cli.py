@@ -26,6 +26,12 @@ import anyio
 
 from vzaps_async.errors import InputError, JournalError
 
+from ._cli_supervise import (
+    add_supervision_arguments,
+    print_summary,
+    supervise_until_stopped,
+    supervisor_options,
+)
 from ._driver import OnboardingOptions
 from ._fleet import Fleet, FleetOptions, FleetReport, InstanceSpec
 from ._presenters import (
@@ -37,6 +43,7 @@ from ._presenters import (
 )
 from ._state import Snapshot, State
 from ._store import Journal, MemoryJournal, SQLiteJournal
+from ._supervisor import Supervisor
 
 __all__ = ["build_parser", "load_specs", "main"]
 
@@ -92,6 +99,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--include-tokens", action="store_true", help="put instance tokens in --output"
     )
     parser.add_argument("--plain", action="store_true", help="log lines instead of a live display")
+    parser.add_argument(
+        "--supervise",
+        action="store_true",
+        help="then keep the journal's instances connected (see 'vzaps-async supervise')",
+    )
+    add_supervision_arguments(parser)
     return parser
 
 
@@ -317,8 +330,15 @@ async def _run(args: argparse.Namespace, specs: list[InstanceSpec], simulate: bo
             finals = [s for s in await journal.load_all() if s.name in names]
             finals.sort(key=lambda s: s.name)
             write_results(args.output, finals, args.include_tokens)
-    assert report is not None
-    _summary(report, out)
+        assert report is not None
+        _summary(report, out)
+        if args.supervise:
+            supervisor = Supervisor(
+                client, journal, options=supervisor_options(args), presenter=presenter
+            )
+            supervision = await supervise_until_stopped(supervisor, args.duration)
+            print_summary(supervision, out)
+            return 0 if supervision.all_connected else 1
     return 0 if report.all_connected else 1
 
 
@@ -349,6 +369,9 @@ def main(argv: list[str] | None = None) -> int:
             specs = load_specs(args.input, args.method)
         if args.concurrency < 1:
             raise InputError("--concurrency", "must be at least 1")
+        if args.duration is not None and not args.supervise:
+            raise InputError("--duration", "bounds supervision: use it with --supervise")
+        supervisor_options(args)  # bad supervision options stop the run before any request
     except (InputError, OSError, ValueError) as exc:
         print(f"vzaps-async onboard: {exc}", file=sys.stderr)
         return 2

@@ -22,7 +22,6 @@ import anyio
 
 from vzaps_async.errors import InputError, JournalError
 
-from ._cli import _presenter
 from ._driver import OnboardingOptions
 from ._state import State
 from ._store import SQLiteJournal
@@ -185,6 +184,8 @@ async def supervise_until_stopped(
 
 async def _run(args: argparse.Namespace, options: SupervisorOptions) -> int:
     from vzaps_async._client import Client
+
+    from ._cli import _presenter  # here: the onboard CLI imports this module
 
     base_url = args.base_url or os.environ.get("VZAPS_BASE_URL") or None
     async with (

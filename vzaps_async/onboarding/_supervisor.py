@@ -334,7 +334,7 @@ class Supervisor:
         if gates.cooldown.until:
             await gates.cooldown.wait()
         async with gates.poll:
-            async with asyncio.timeout(self._options.step_timeout):
+            with self._client.transport.deadline(self._options.step_timeout):
                 return await fn(*args)
 
     async def _check(self, watch: _Watch) -> None:
