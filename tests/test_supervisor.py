@@ -162,7 +162,7 @@ async def test_a_logout_event_skips_the_grace_period(sim: Simulator, client: Cli
         await anyio.sleep(0.1)
         await sim.logout(ids[name])
         event = {"type": "Disconnected", "instance_id": ids[name], "data": {"reason": "logout"}}
-        supervisor.feed(parse_event(event))
+        await supervisor.feed(parse_event(event))
         await wait_for(lambda: supervisor.snapshots[name].repairs == 1, seconds=5)
         await wait_for(lambda: supervisor.snapshots[name].state is State.CONNECTED, seconds=5)
         supervisor.stop()

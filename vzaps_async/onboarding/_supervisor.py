@@ -222,12 +222,14 @@ class Supervisor:
         """The latest snapshot of every supervised instance, by name."""
         return {name: watch.snap for name, watch in self._watches.items()}
 
-    def feed(self, event: WireEvent) -> None:
+    async def feed(self, event: WireEvent) -> None:
         """Hand the supervisor a webhook or realtime event (others than Connected and
         Disconnected, and events of instances it does not watch, are ignored).
 
         A ``Disconnected`` starts the grace period at once (or, when its reason says the session
-        logged out, skips it); either event makes the instance's next probe happen now.
+        logged out, skips it); either event makes the instance's next probe happen now. It is
+        an async handler, so it plugs into a webhook `Router`:
+        ``router.add(supervisor.feed, "Connected", "Disconnected")``.
 
         Args:
             event: A parsed event (`vzaps_async.parse_event`, a `Router` handler's argument).
