@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 
+import aiohttp
 import anyio
 import pytest
 
@@ -11,6 +12,8 @@ from vzaps_async._client import Client
 from vzaps_async.errors import InputError
 from vzaps_async.models.events import parse_event
 from vzaps_async.onboarding import (
+    Connected,
+    Disconnected,
     Fleet,
     FleetOptions,
     InstanceSpec,
@@ -21,7 +24,10 @@ from vzaps_async.onboarding import (
     Supervisor,
     SupervisorOptions,
     SupervisorReport,
+    Transition,
+    transition,
 )
+from vzaps_async.onboarding._metrics import Metrics, route_template
 from vzaps_async.testing import PhonePolicy, Simulator, SimulatorConfig
 
 FAST = OnboardingOptions(poll_interval=0.02, deadline=30, backoff_base=0.01, backoff_max=0.2)
@@ -62,22 +68,32 @@ async def sim() -> AsyncIterator[Simulator]:
 
 
 @pytest.fixture
-async def client(sim: Simulator) -> AsyncIterator[Client]:
-    async with Client(sim.client_token, sim.client_secret, base_url=sim.base_url) as c:
+def metrics() -> Metrics:
+    return Metrics()
+
+
+@pytest.fixture
+async def client(sim: Simulator, metrics: Metrics) -> AsyncIterator[Client]:
+    async with Client(
+        sim.client_token, sim.client_secret, base_url=sim.base_url, on_response=metrics.on_response
+    ) as c:
+        metrics.cooldown = c.transport.cooldown
         yield c
 
 
 async def test_a_fleet_of_100_heals_drops_logouts_and_zombies(
-    sim: Simulator, client: Client
+    sim: Simulator, client: Client, metrics: Metrics
 ) -> None:
     """10 short drops are left alone, 5 logouts re-paired once, 5 zombies restarted (the 2 a
-    restart does not cure re-paired), all 100 end connected, and nothing is created or billed."""
+    restart does not cure re-paired), all 100 end connected, nothing is created or billed, and
+    /metrics shows it while it runs."""
     journal = MemoryJournal()
     ids = await onboarded(sim, client, journal, 100)
     names = sorted(ids)
     drops, logouts, cured, stubborn = names[:10], names[10:15], names[15:18], names[18:20]
     created, subscribed = dict(sim.counters.instances_created), dict(sim.counters.subscriptions)
-    supervisor = Supervisor(client, journal, options=WATCHFUL)
+    supervisor = Supervisor(client, journal, options=WATCHFUL, observer=metrics.observe)
+    metrics.states = lambda: supervisor.counts
 
     def healed() -> bool:
         snaps = supervisor.snapshots
@@ -105,6 +121,12 @@ async def test_a_fleet_of_100_heals_drops_logouts_and_zombies(
         await client.instance(ids[names[-1]]).messages.send_text("5511988887777", "fine")
         await anyio.sleep(1.0)  # every drop has come back by itself
         await wait_for(healed)
+        async with (
+            metrics.serve() as url,
+            aiohttp.ClientSession() as http,
+            http.get(url) as response,
+        ):
+            scraped = await response.text()
         supervisor.stop()
     snaps = {s.name: s for s in await journal.load_all()}
     assert all(s.state is State.CONNECTED for s in snaps.values())
@@ -128,6 +150,13 @@ async def test_a_fleet_of_100_heals_drops_logouts_and_zombies(
     assert (report.supervised, report.repairs, report.stalls) == (100, 7, 5)
     assert report.all_connected
     assert report.short_drops <= 10
+    lines = set(scraped.splitlines())
+    assert 'vzaps_instances{state="CONNECTED"} 100.0' in lines
+    assert "vzaps_repairs_total 7.0" in lines
+    assert "vzaps_restarts_total 5.0" in lines
+    assert "vzaps_rate_limit_cooldowns_total 0.0" in lines
+    status_route = 'route="/instances/{id}/session/status",status="200"'
+    assert any(status_route in line for line in lines if line.startswith("vzaps_requests_total"))
 
 
 async def test_a_drop_within_the_grace_period_changes_nothing(
@@ -213,3 +242,34 @@ def test_bad_options_name_the_field(field: str, value: float) -> None:
     """Invalid supervisor options raise InputError naming the option."""
     with pytest.raises(InputError, match=field):
         SupervisorOptions(**{field: value})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("path", "template"),
+    [
+        ("/instances/VZ0123ABC/session/status", "/instances/{id}/session/status"),
+        (
+            "/instances/VZ9/session/paircode/5511999999999",
+            "/instances/{id}/session/paircode/{param}",
+        ),
+        ("/instances/create", "/instances/create"),
+        ("/instances/VZ9/queue/messages/3EB0A1", "/instances/{id}/queue/messages/{param}"),
+        ("/token", "/token"),
+    ],
+)
+def test_metrics_use_route_templates(path: str, template: str) -> None:
+    """Request metrics are labelled by route template, never by instance id or phone."""
+    assert route_template(path) == template
+
+
+async def test_metrics_count_first_connections_only() -> None:
+    """Time to connected is observed on the first connection, not on a reconnect or re-pair."""
+    metrics = Metrics()
+    snap = Snapshot(name="shop-1", state=State.PAIRING, subscribed=True, planned_at=0.0)
+    for event in (Connected(at=12.0), Disconnected("x", at=20.0), Connected(at=25.0)):
+        new = transition(snap, event)
+        await metrics.observe(Transition(new.name, snap.state, new, event))
+        snap = new
+    text = metrics.render().decode()
+    assert "vzaps_time_to_connected_seconds_count 1.0" in text
+    assert "vzaps_time_to_connected_seconds_sum 12.0" in text

@@ -28,12 +28,16 @@ from vzaps_async.errors import InputError, JournalError
 
 from ._cli_supervise import (
     add_supervision_arguments,
+    check_metrics_port,
+    feed_metrics,
     print_summary,
+    serving_metrics,
     supervise_until_stopped,
     supervisor_options,
 )
 from ._driver import OnboardingOptions
 from ._fleet import Fleet, FleetOptions, FleetReport, InstanceSpec
+from ._metrics import Metrics
 from ._presenters import (
     NullPresenter,
     PngFolderPresenter,
@@ -99,6 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--include-tokens", action="store_true", help="put instance tokens in --output"
     )
     parser.add_argument("--plain", action="store_true", help="log lines instead of a live display")
+    parser.add_argument(
+        "--metrics-port",
+        type=int,
+        help="serve Prometheus metrics at http://127.0.0.1:PORT/metrics (0 = any free port)",
+    )
     parser.add_argument(
         "--supervise",
         action="store_true",
@@ -274,7 +283,9 @@ async def _journal(args: argparse.Namespace, simulate: bool) -> AsyncIterator[Jo
 
 
 @contextlib.asynccontextmanager
-async def _client(args: argparse.Namespace, simulate: bool) -> AsyncIterator[Any]:
+async def _client(
+    args: argparse.Namespace, simulate: bool, metrics: Metrics | None = None
+) -> AsyncIterator[Any]:
     from vzaps_async._client import Client
 
     if not simulate:
@@ -283,6 +294,7 @@ async def _client(args: argparse.Namespace, simulate: bool) -> AsyncIterator[Any
             os.environ["VZAPS_CLIENT_TOKEN"],
             os.environ["VZAPS_CLIENT_SECRET"],
             base_url=base_url,
+            on_response=metrics.on_response if metrics is not None else None,
         ) as client:
             yield client
         return
@@ -292,7 +304,12 @@ async def _client(args: argparse.Namespace, simulate: bool) -> AsyncIterator[Any
     config = SimulatorConfig(first_qr_seconds=5.0, qr_seconds=5.0)
     async with (
         Simulator(phones=PhonePolicy.scan_after(1.0), config=config) as sim,
-        Client(sim.client_token, sim.client_secret, base_url=sim.base_url) as client,
+        Client(
+            sim.client_token,
+            sim.client_secret,
+            base_url=sim.base_url,
+            on_response=metrics.on_response if metrics is not None else None,
+        ) as client,
     ):
         yield client
 
@@ -309,8 +326,9 @@ async def _run(args: argparse.Namespace, specs: list[InstanceSpec], simulate: bo
     )
     # The journal first: a journal held by another run, or unusable, stops before any request.
     async with (
+        serving_metrics(args.metrics_port) as metrics,
         _journal(args, simulate) as journal,
-        _client(args, simulate) as client,
+        _client(args, simulate, metrics) as client,
         _presenter(args, simulate) as presenter,
     ):
         if simulate and args.journal is not None and await journal.load_all():
@@ -321,9 +339,14 @@ async def _run(args: argparse.Namespace, specs: list[InstanceSpec], simulate: bo
                 file=sys.stderr,
             )
         fleet = Fleet(client, journal, specs, options=options, presenter=presenter)
+        if metrics is not None:
+            metrics.cooldown = client.transport.cooldown
+            metrics.states = lambda: fleet.counts
         report: FleetReport | None = None
         async with anyio.create_task_group() as tg:
             tg.start_soon(_progress, fleet, live, out)
+            if metrics is not None:
+                tg.start_soon(feed_metrics, fleet, metrics)
             report = await fleet.run()
         if args.output is not None:
             names = {s.name for s in specs}
@@ -334,8 +357,14 @@ async def _run(args: argparse.Namespace, specs: list[InstanceSpec], simulate: bo
         _summary(report, out)
         if args.supervise:
             supervisor = Supervisor(
-                client, journal, options=supervisor_options(args), presenter=presenter
+                client,
+                journal,
+                options=supervisor_options(args),
+                presenter=presenter,
+                observer=metrics.observe if metrics is not None else None,
             )
+            if metrics is not None:
+                metrics.states = lambda: supervisor.counts
             supervision = await supervise_until_stopped(supervisor, args.duration)
             print_summary(supervision, out)
             return 0 if supervision.all_connected else 1
@@ -372,6 +401,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.duration is not None and not args.supervise:
             raise InputError("--duration", "bounds supervision: use it with --supervise")
         supervisor_options(args)  # bad supervision options stop the run before any request
+        check_metrics_port(args.metrics_port)
     except (InputError, OSError, ValueError) as exc:
         print(f"vzaps-async onboard: {exc}", file=sys.stderr)
         return 2

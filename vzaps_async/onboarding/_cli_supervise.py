@@ -12,9 +12,11 @@ missing credentials or a journal that cannot be used (missing, held by another r
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TextIO
 
@@ -23,6 +25,8 @@ import anyio
 from vzaps_async.errors import InputError, JournalError
 
 from ._driver import OnboardingOptions
+from ._fleet import Fleet
+from ._metrics import Metrics
 from ._state import State
 from ._store import SQLiteJournal
 from ._supervisor import Supervisor, SupervisorOptions, SupervisorReport
@@ -125,6 +129,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--poll-interval", type=float, default=1.0, help="seconds between pairing polls (1)"
     )
     parser.add_argument(
+        "--metrics-port",
+        type=int,
+        help="serve Prometheus metrics at http://127.0.0.1:PORT/metrics (0 = any free port)",
+    )
+    parser.add_argument(
         "--deadline", type=float, default=900.0, help="seconds allowed per re-pair (900)"
     )
     add_supervision_arguments(parser)
@@ -182,6 +191,54 @@ async def supervise_until_stopped(
     return report
 
 
+def check_metrics_port(port: int | None) -> None:
+    """Refuse a ``--metrics-port`` that cannot be served, before anything runs.
+
+    Args:
+        port: The option's value (None: not given).
+
+    Raises:
+        InputError: Out of range, or prometheus-client is not installed.
+    """
+    if port is None:
+        return
+    if not 0 <= port <= 65535:
+        raise InputError("--metrics-port", f"must be a port number 0-65535, got {port}")
+    try:
+        import prometheus_client  # noqa: F401
+    except ImportError:
+        raise InputError(
+            "--metrics-port", "needs prometheus-client: pip install 'vzaps-async[metrics]'"
+        ) from None
+
+
+@contextlib.asynccontextmanager
+async def serving_metrics(port: int | None) -> AsyncIterator[Metrics | None]:
+    """Serve Prometheus metrics on ``port`` while the block runs (None: no metrics).
+
+    Args:
+        port: The ``--metrics-port`` value.
+    """
+    if port is None:
+        yield None
+        return
+    metrics = Metrics()
+    async with metrics.serve(port) as url:
+        print(f"metrics: {url}", file=sys.stderr, flush=True)
+        yield metrics
+
+
+async def feed_metrics(fleet: Fleet, metrics: Metrics) -> None:
+    """Count every transition of a fleet's run.
+
+    Args:
+        fleet: The fleet (call before its `run` starts).
+        metrics: Where to count.
+    """
+    async for item in fleet.events():
+        await metrics.observe(item)
+
+
 async def _run(args: argparse.Namespace, options: SupervisorOptions) -> int:
     from vzaps_async._client import Client
 
@@ -189,13 +246,26 @@ async def _run(args: argparse.Namespace, options: SupervisorOptions) -> int:
 
     base_url = args.base_url or os.environ.get("VZAPS_BASE_URL") or None
     async with (
+        serving_metrics(args.metrics_port) as metrics,
         SQLiteJournal(args.journal) as journal,
         Client(
-            os.environ["VZAPS_CLIENT_TOKEN"], os.environ["VZAPS_CLIENT_SECRET"], base_url=base_url
+            os.environ["VZAPS_CLIENT_TOKEN"],
+            os.environ["VZAPS_CLIENT_SECRET"],
+            base_url=base_url,
+            on_response=metrics.on_response if metrics is not None else None,
         ) as client,
         _presenter(args, simulate=False) as presenter,
     ):
-        supervisor = Supervisor(client, journal, options=options, presenter=presenter)
+        supervisor = Supervisor(
+            client,
+            journal,
+            options=options,
+            presenter=presenter,
+            observer=metrics.observe if metrics is not None else None,
+        )
+        if metrics is not None:
+            metrics.cooldown = client.transport.cooldown
+            metrics.states = lambda: supervisor.counts
         report = await supervise_until_stopped(supervisor, args.duration)
     print_summary(report, sys.stdout)
     return 0 if report.all_connected else 1
@@ -210,6 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         options = supervisor_options(args)
+        check_metrics_port(args.metrics_port)
         if not args.journal.is_file():
             raise InputError("--journal", f"{args.journal} does not exist; onboard first")
         if not (os.environ.get("VZAPS_CLIENT_TOKEN") and os.environ.get("VZAPS_CLIENT_SECRET")):

@@ -43,7 +43,7 @@ from vzaps_async.models.events import Connected as ConnectedEvent
 from vzaps_async.models.events import Disconnected as DisconnectedEvent
 from vzaps_async.models.events import Event as WireEvent
 
-from ._driver import Gates, Onboarding, OnboardingOptions
+from ._driver import Gates, Observer, Onboarding, OnboardingOptions, Transition
 from ._fleet import Failure
 from ._presenters_base import NullPresenter, Presenter
 from ._state import (
@@ -187,6 +187,8 @@ class Supervisor:
             it that has connected once is supervised, and every decision is saved to it.
         options: Intervals, grace period, ladder and caps.
         presenter: Shows the QR codes or pair codes of re-pairs to whoever holds the phones.
+        observer: Awaited with every `Transition` the supervisor or its re-pairs apply (metrics,
+            logs).
 
     Example::
 
@@ -201,8 +203,10 @@ class Supervisor:
         *,
         options: SupervisorOptions | None = None,
         presenter: Presenter | None = None,
+        observer: Observer | None = None,
     ) -> None:
         self._client = client
+        self._observer = observer
         self._journal = journal
         self._options = options or SupervisorOptions()
         self._presenter: Presenter = presenter or NullPresenter()
@@ -221,6 +225,11 @@ class Supervisor:
     def snapshots(self) -> Mapping[str, Snapshot]:
         """The latest snapshot of every supervised instance, by name."""
         return {name: watch.snap for name, watch in self._watches.items()}
+
+    @property
+    def counts(self) -> Mapping[State, int]:
+        """Live number of supervised instances per state."""
+        return dict(Counter(watch.snap.state for watch in self._watches.values()))
 
     async def feed(self, event: WireEvent) -> None:
         """Hand the supervisor a webhook or realtime event (others than Connected and
@@ -286,7 +295,6 @@ class Supervisor:
             self._scope.cancel()
 
     def _report(self, elapsed: float) -> SupervisorReport:
-        counts = Counter(watch.snap.state for watch in self._watches.values())
         failures = tuple(
             Failure(w.snap.name, w.snap.state, w.snap.failure or w.snap.incident or "")
             for w in self._watches.values()
@@ -295,7 +303,7 @@ class Supervisor:
         tally = self._tally
         return SupervisorReport(
             supervised=len(self._watches),
-            counts=dict(counts),
+            counts=self.counts,
             short_drops=tally["short_drops"],
             disconnects=tally["disconnects"],
             stalls=tally["stalls"],
@@ -325,9 +333,12 @@ class Supervisor:
             delay = interval * random.uniform(1 - opts.jitter, 1 + opts.jitter)
 
     async def _apply(self, watch: _Watch, event: Event) -> Snapshot:
-        new = transition(watch.snap, event)
+        old = watch.snap
+        new = transition(old, event)
         await self._journal.save(new)
         watch.snap = new
+        if self._observer is not None:
+            await self._observer(Transition(new.name, old.state, new, event))
         return new
 
     async def _request(self, fn: Any, *args: Any) -> Any:
@@ -481,6 +492,7 @@ class Supervisor:
                 options=opts.onboarding,
                 gates=self._gates,
                 presenter=self._presenter,
+                observer=self._observer,
             )
             watch.snap = await onboarding.run(watch.snap)
         watch.down_since = None
