@@ -9,6 +9,7 @@ import anyio
 import pytest
 
 from vzaps_async._client import Client
+from vzaps_async._routes import route_template
 from vzaps_async.errors import InputError
 from vzaps_async.models.events import parse_event
 from vzaps_async.onboarding import (
@@ -27,7 +28,7 @@ from vzaps_async.onboarding import (
     Transition,
     transition,
 )
-from vzaps_async.onboarding._metrics import Metrics, route_template
+from vzaps_async.onboarding._metrics import Metrics
 from vzaps_async.testing import PhonePolicy, Simulator, SimulatorConfig
 
 FAST = OnboardingOptions(poll_interval=0.02, deadline=30, backoff_base=0.01, backoff_max=0.2)

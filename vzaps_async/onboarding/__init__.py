@@ -5,6 +5,7 @@
 - `Fleet`: many onboardings with shared limits, a 429 cool-down, events and a `FleetReport`;
 - `Supervisor`: keeps a journal's connected instances connected (drops, logouts, zombies);
 - `MemoryJournal`, `SQLiteJournal`: where snapshots survive crashes;
+- `Metrics` (Prometheus) and `Tracing` (OpenTelemetry), optional extras;
 - presenters: show QR codes and pair codes to whoever holds the phones.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from ._driver import Gates, Onboarding, OnboardingOptions, Transition
 from ._fleet import Failure, Fleet, FleetOptions, FleetReport, InstanceSpec
+from ._metrics import Metrics
 from ._presenters import (
     NullPresenter,
     PngFolderPresenter,
@@ -47,6 +49,7 @@ from ._state import (
 )
 from ._store import Journal, MemoryJournal, SQLiteJournal
 from ._supervisor import Supervisor, SupervisorOptions, SupervisorReport
+from ._tracing import Tracing
 
 __all__ = [
     "TERMINAL_STATES",
@@ -68,6 +71,7 @@ __all__ = [
     "IntentCleared",
     "Journal",
     "MemoryJournal",
+    "Metrics",
     "NullPresenter",
     "Onboarding",
     "OnboardingOptions",
@@ -88,6 +92,7 @@ __all__ = [
     "SupervisorOptions",
     "SupervisorReport",
     "TerminalPresenter",
+    "Tracing",
     "Transition",
     "WebPresenter",
     "render_ascii",

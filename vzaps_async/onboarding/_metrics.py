@@ -9,14 +9,12 @@ shown, re-pairs, restarts), and a function that counts instances by state at scr
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
-from aiohttp import web
-
 from vzaps_async._limits import CoolDown
+from vzaps_async._routes import route_template
 from vzaps_async._transport import ResponseInfo
 
 from ._driver import Transition
@@ -25,32 +23,7 @@ from ._state import Connected, PairCodeShown, PairingStarted, QRShown, Restarted
 if TYPE_CHECKING:
     from prometheus_client.registry import Collector
 
-__all__ = ["Metrics", "route_template"]
-
-# A path segment that is data rather than a route name: anything but lower-case words.
-_DATA_SEGMENT = re.compile(r"[^a-z_-]")
-
-
-def route_template(path: str) -> str:
-    """Turn a request path into its route template, so metrics have one series per route.
-
-    ``/instances/VZ123/session/paircode/5511999999999`` becomes
-    ``/instances/{id}/session/paircode/{param}``.
-
-    Args:
-        path: The request path.
-    """
-    parts = path.split("/")
-    for index, part in enumerate(parts):
-        if index > 1 and parts[index - 1] == "instances" and part not in _INSTANCE_ROUTES:
-            parts[index] = "{id}"
-        elif part and _DATA_SEGMENT.search(part):
-            parts[index] = "{param}"
-    return "/".join(parts)
-
-
-# Account-level routes under /instances/ whose second segment is a name, not an id.
-_INSTANCE_ROUTES = frozenset({"create", "list", "get", "provision", "search"})
+__all__ = ["Metrics"]
 
 
 class _Live:
@@ -178,6 +151,7 @@ class Metrics:
             port: Port to bind (0 picks a free one).
             host: Interface to bind.
         """
+        from aiohttp import web
         from prometheus_client import CONTENT_TYPE_LATEST
 
         async def metrics(request: web.Request) -> web.Response:
