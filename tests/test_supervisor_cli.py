@@ -180,3 +180,15 @@ def test_onboard_then_supervise_prints_both_summaries(capsys: pytest.CaptureFixt
     assert code == 0, out
     assert "Onboarding summary" in out
     assert "Supervision summary" in out
+
+
+def test_onboard_serves_metrics_on_the_port_asked(capsys: pytest.CaptureFixture[str]) -> None:
+    """--metrics-port serves /metrics on 127.0.0.1 for the run and says where."""
+    assert onboard_main(["--count", "2", "--simulate", "--plain", "--metrics-port", "0"]) == 0
+    assert "metrics: http://127.0.0.1:" in capsys.readouterr().err
+
+
+def test_a_bad_metrics_port_is_refused_by_name(capsys: pytest.CaptureFixture[str]) -> None:
+    """A port out of range is refused (exit 2) before anything runs."""
+    assert onboard_main(["--count", "2", "--simulate", "--metrics-port", "70000"]) == 2
+    assert "--metrics-port" in capsys.readouterr().err
