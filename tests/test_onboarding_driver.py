@@ -308,11 +308,11 @@ async def test_created_token_is_journaled_even_when_cancelled_mid_save() -> None
     release = anyio.Event()
 
     class SlowJournal(MemoryJournal):
-        async def save(self, snapshot: Snapshot, *, durable: bool = True) -> None:
+        async def save(self, snapshot: Snapshot) -> None:
             if snapshot.token is not None and not release.is_set():
                 entered.set()
                 await release.wait()
-            await super().save(snapshot, durable=durable)
+            await super().save(snapshot)
 
     journal = SlowJournal()
     async with anyio.create_task_group() as tg:

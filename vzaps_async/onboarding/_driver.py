@@ -162,12 +162,6 @@ class Transition:
 
 Observer = Callable[[Transition], Awaitable[None]]
 
-# Saves that must be on disk before the driver acts on them: what a call that costs money is
-# about to do (the intents), the token (it exists only in the create answer), and final or
-# billing outcomes. Every other save may ride on the next commit: losing one in a crash only
-# makes the next run ask the server again (billing status, QR or status), at no cost.
-_DURABLE_EVENTS: Final = (CreateIntended, Created, SubscribeIntended, Failed, Cancelled, Resumed)
-
 
 class _Abort(Exception):
     """Internal: stop the flow (a Failed event was applied, or an intent is left to reconcile)."""
@@ -259,15 +253,21 @@ class Onboarding:
 
     # ------------------------------------------------------------------ public operations
 
+    def plan(self) -> Snapshot:
+        """A fresh PLANNED snapshot of this instance: where an instance the journal has never
+        seen starts (nothing is saved until the create intent)."""
+        return Snapshot(name=self.name, method=self._method, phone=self._phone)
+
     async def load(self, snapshot: Snapshot | None = None) -> Snapshot:
         """Load the journaled snapshot (or use ``snapshot``), or plan a fresh one.
 
         Args:
-            snapshot: A snapshot already read from the journal, to save a lookup.
+            snapshot: A snapshot already read from the journal, or a `plan` when the caller
+                knows the journal has none (a fleet does: it read every record at start).
         """
         if self._snap is None:
             found = snapshot or await self._journal.get(self.name)
-            self._snap = found or Snapshot(name=self.name, method=self._method, phone=self._phone)
+            self._snap = found or self.plan()
         return self._snap
 
     async def run(self, snapshot: Snapshot | None = None) -> Snapshot:
@@ -387,7 +387,7 @@ class Onboarding:
                 # A cancellation held off by the shield takes effect now, once the token is safe.
                 await anyio.lowlevel.checkpoint_if_cancelled()
             else:
-                await self._journal.save(new, durable=isinstance(event, _DURABLE_EVENTS))
+                await self._journal.save(new)
         self._snap = new
         if self._presenter is not None:
             await self._show(self._presenter, new, event)

@@ -357,7 +357,8 @@ class Fleet:
             snapshot = known.pop(spec.name, None)
             counted = snapshot.state if snapshot is not None else State.PLANNED
             self._live[onboarding] = counted
-            final = await onboarding.run(snapshot)
+            # The journal's records were all read at the start: no lookup per new instance.
+            final = await onboarding.run(snapshot if snapshot is not None else onboarding.plan())
             del self._live[onboarding]
             self._counts[counted] -= 1
             self._counts[final.state] += 1
