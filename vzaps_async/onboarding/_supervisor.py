@@ -31,14 +31,15 @@ import logging
 import random
 import time
 from collections import Counter
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
 
 import anyio
 import attrs
 
 from vzaps_async._client import Client
 from vzaps_async.errors import ConflictError, InputError, RateLimitedError, VZapsError
+from vzaps_async.models.common import RawPage
 from vzaps_async.models.events import Connected as ConnectedEvent
 from vzaps_async.models.events import Disconnected as DisconnectedEvent
 from vzaps_async.models.events import Event as WireEvent
@@ -63,6 +64,8 @@ from ._store import Journal
 __all__ = ["Supervisor", "SupervisorOptions", "SupervisorReport"]
 
 log = logging.getLogger("vzaps_async.onboarding.supervisor")
+
+T = TypeVar("T")
 
 #: The states of an instance that has connected once and that the supervisor looks after.
 SUPERVISED_STATES = frozenset({State.CONNECTED, State.DISCONNECTED, State.STALLED, State.PAIRING})
@@ -341,7 +344,7 @@ class Supervisor:
             await self._observer(Transition(new.name, old.state, new, event))
         return new
 
-    async def _request(self, fn: Any, *args: Any) -> Any:
+    async def _request(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
         """One probe or restart: behind the fleet's 429 gate and probe slots, bounded in time."""
         gates = self._gates
         if gates.cooldown.until:
@@ -359,7 +362,7 @@ class Supervisor:
         handle = self._client.instance(snap.instance_id, snap.token)
         try:
             status = await self._request(handle.session.status)
-            queued = None
+            queued: RawPage | None = None
             if status.connected and self._options.watch_queue:
                 queued = await self._request(handle.queues.messages)
         except (VZapsError, TimeoutError, OSError) as exc:
@@ -390,7 +393,9 @@ class Supervisor:
             self._tally["disconnects"] += 1
         await self._repair(watch)
 
-    async def _connected(self, watch: _Watch, queued: Any, now: float, phone: str | None) -> None:
+    async def _connected(
+        self, watch: _Watch, queued: RawPage | None, now: float, phone: str | None
+    ) -> None:
         opts = self._options
         if watch.down_since is not None and watch.snap.state is State.CONNECTED:
             self._tally["short_drops"] += 1
@@ -401,7 +406,7 @@ class Supervisor:
         moving, stuck_for = self._queue_moving(watch, queued, now)
         snap = watch.snap
         if snap.state is State.CONNECTED:
-            if stuck_for >= opts.stuck_after:
+            if queued is not None and stuck_for >= opts.stuck_after:
                 depth = queued.total if queued.total is not None else len(queued.items)
                 await self._apply(
                     watch,
@@ -437,7 +442,9 @@ class Supervisor:
                 return
             await self._repair(watch)
 
-    def _queue_moving(self, watch: _Watch, queued: Any, now: float) -> tuple[bool, float]:
+    def _queue_moving(
+        self, watch: _Watch, queued: RawPage | None, now: float
+    ) -> tuple[bool, float]:
         """(whether the queue moved since the last probe, seconds its head has been stuck)."""
         if queued is None or not queued.items:
             watch.oldest = None
