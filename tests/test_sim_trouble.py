@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -183,3 +184,37 @@ async def test_a_drop_fires_its_connected_event_on_time() -> None:
                     break
                 await asyncio.sleep(0.02)
     assert [kind for (_, kind, _) in sink.events] == ["Connected", "Disconnected", "Connected"]
+
+
+async def test_fleet_wide_trouble_rates_make_connected_phones_misbehave(
+    sim: Simulator, client: Client, clock: ManualClock
+) -> None:
+    """A phone policy with a logout rate logs connected sessions out on its own, counted."""
+    handle = await connected(sim, client, clock)
+    sim.state.phones = PhonePolicy.scan_after(1.0).with_trouble(logout_rate=1e9)
+    assert (await handle.session.status()).connected  # the first look starts the clock
+    clock.advance(1.0)
+    assert not (await handle.session.status()).connected
+    assert sim.counters.misbehaviour["logouts"] == {handle.id: 1}
+    await handle.session.qr()  # the phone pairs again as before
+    clock.advance(1.5)
+    sim.state.phones = PhonePolicy.scan_after(1.0)
+    assert (await handle.session.status()).connected
+
+
+def test_trouble_rates_parse_from_the_cli_form() -> None:
+    """The --phones form takes trouble rates after the scan behaviour, and refuses unknown keys."""
+    policy = PhonePolicy.parse("scan-after=2,drop-rate=6,drop-seconds=5,zombie-rate=1")
+    assert (policy.seconds, policy.drop_rate, policy.drop_seconds) == (2.0, 6.0, 5.0)
+    assert (policy.zombie_rate, policy.logout_rate, policy.troubled) == (1.0, 0.0, True)
+    assert PhonePolicy.parse("manual,logout-rate=1").logout_rate == 1.0
+    assert not PhonePolicy.parse("manual").troubled
+    with pytest.raises(ValueError, match="drop-rate"):
+        PhonePolicy.parse("scan-after=2,flood=1")
+    with pytest.raises(ValueError, match="logout_rate"):
+        PhonePolicy.manual().with_trouble(logout_rate=-1)
+
+
+def test_no_trouble_is_drawn_without_rates() -> None:
+    """Without rates a phone never misbehaves, whatever the interval."""
+    assert PhonePolicy.scan_after(1.0).trouble(1e9, random.Random(1)) is None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import random
 import re
 import secrets
 import string
@@ -255,6 +256,8 @@ class SimInstance:
     #: ``"restart"`` or ``"repair"``: the session says connected but delivers nothing until
     #: that cures it (`SimState.make_zombie`).
     zombie: Literal["restart", "repair"] | None = None
+    #: When the phone policy's random trouble was last drawn for this connected instance.
+    trouble_checked_at: float | None = None
     extras: dict[str, Any] = attrs.field(factory=dict)
 
     @property
@@ -289,6 +292,8 @@ class SimState:
     faults: Faults = attrs.field(factory=Faults)
     clock: Callable[[], float] = time.time
     counters: Counters = attrs.field(factory=Counters)
+    #: Random source of the phones' fleet-wide trouble.
+    rng: random.Random = attrs.field(factory=random.Random)
     accounts: dict[str, Account] = attrs.field(factory=dict)
     instances: dict[str, SimInstance] = attrs.field(factory=dict)
     #: JWT -> (account, expires_at)
@@ -519,8 +524,9 @@ class SimState:
     def refresh(self, instance: SimInstance) -> None:
         """Apply everything that became due since the instance was last looked at.
 
-        Scheduled cancellations take effect, simulated phones scan or type codes that are due,
-        and a pairing whose last QR expired is given up.
+        Scheduled cancellations take effect, dropped sessions come back, simulated phones
+        misbehave (the policy's trouble rates), scan or type codes that are due, and a pairing
+        whose last QR expired is given up.
 
         Args:
             instance: The instance.
@@ -532,6 +538,11 @@ class SimState:
             instance.drop_until = None
             if not instance.connected and instance.pairing is None:
                 self._reconnect(instance, now)
+        if self.phones.troubled:
+            if instance.connected and instance.zombie is None:
+                self._random_trouble(instance, now)
+            else:
+                instance.trouble_checked_at = None  # only connected time counts
         pairing = instance.pairing
         if pairing is None or instance.connected:
             return
@@ -735,6 +746,20 @@ class SimState:
         if instance.zombie == "restart":
             instance.zombie = None
             self._announce_connected(instance)
+
+    def _random_trouble(self, instance: SimInstance, now: float) -> None:
+        """Apply the phone policy's fleet-wide trouble drawn for the time since the last look."""
+        since, instance.trouble_checked_at = instance.trouble_checked_at, now
+        if since is None or now <= since:
+            return
+        kind = self.phones.trouble(now - since, self.rng)
+        if kind == "logout":
+            self.counters.misbehaved("logouts", instance.id)
+            self.disconnect(instance, reason="logout")
+        elif kind == "zombie":
+            self.make_zombie(instance, "restart")
+        elif kind == "drop":
+            self.drop(instance, self.phones.drop_seconds)
 
     def _require_connected(self, instance: SimInstance) -> None:
         self.refresh(instance)
