@@ -7,7 +7,9 @@ from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
 
-from ._config import ClientConfig
+import attrs
+
+from ._config import ClientConfig, _realtime_for
 from ._handle import Instance
 from ._secret import Secret, as_secret
 from ._transport import AuthKind, ParamValue, RequestHook, ResponseHook, Transport
@@ -54,9 +56,12 @@ class Client:
     ) -> None:
         config = config or ClientConfig()
         if base_url is not None:
-            import attrs
-
+            # A realtime URL derived from the old base URL follows the new one (else a stream
+            # against a simulator or staging host would go to production); an explicit one stays.
+            follows = config.realtime_url == _realtime_for(config.base_url)
             config = attrs.evolve(config, base_url=base_url)
+            if follows:
+                config = attrs.evolve(config, realtime_url=_realtime_for(config.base_url))
         self._transport = Transport(
             config,
             as_secret(client_token, field="client_token"),
@@ -72,10 +77,11 @@ class Client:
         cls, *, config: ClientConfig | None = None, env: Mapping[str, str] | None = None
     ) -> Client:
         """Build a client from ``VZAPS_CLIENT_TOKEN``, ``VZAPS_CLIENT_SECRET`` and, optionally,
-        ``VZAPS_BASE_URL``.
+        ``VZAPS_BASE_URL`` and ``VZAPS_REALTIME_URL`` (what a standalone simulator prints).
 
         Args:
-            config: Settings; ``VZAPS_BASE_URL`` overrides its base URL when set.
+            config: Settings; ``VZAPS_BASE_URL`` overrides its base URL when set (and the
+                realtime URL follows it unless ``VZAPS_REALTIME_URL`` or the config sets one).
             env: The environment to read (default ``os.environ``).
         """
         env = os.environ if env is None else env
@@ -86,6 +92,9 @@ class Client:
                 "not set; export the credentials from the VZaps app (Security), or use the "
                 "simulator (vzaps_async.testing.Simulator)",
             )
+        realtime_url = env.get("VZAPS_REALTIME_URL")
+        if realtime_url:
+            config = attrs.evolve(config or ClientConfig(), realtime_url=realtime_url)
         return cls(
             env["VZAPS_CLIENT_TOKEN"],
             env["VZAPS_CLIENT_SECRET"],

@@ -57,15 +57,19 @@ class Timeouts:
 
 @attrs.frozen
 class Limits:
-    """Connection pool size; the client never has more requests in flight than connections.
+    """Connection pool size and response size; the client never has more requests in flight
+    than connections.
 
     Args:
         max_connections: Open connections at most (and so requests in flight at most).
         keepalive_timeout: Seconds an idle connection is kept for reuse.
+        max_response_bytes: Largest response body read (after decompression); a longer one
+            raises `ResponseError` instead of filling memory.
     """
 
     max_connections: int = attrs.field(default=100, validator=_positive)
     keepalive_timeout: float = attrs.field(default=30.0, validator=_positive)
+    max_response_bytes: int = attrs.field(default=32 * 1024 * 1024, validator=_positive)
 
 
 @attrs.frozen

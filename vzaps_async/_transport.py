@@ -429,6 +429,18 @@ class Transport:
         deadline: float | None,
     ) -> Any:
         if self._cooldown.until:
+            if (
+                deadline is not None
+                and self._config.retry.sleep
+                and asyncio.get_running_loop().time() + self._cooldown.remaining >= deadline
+            ):
+                # Waiting out the 429 cool-down would outlast this caller's budget: fail now.
+                raise RequestTimeout(
+                    f"the client is paused by a 429 for {self._cooldown.remaining:.1f}s more, "
+                    "longer than the time left for this request",
+                    method=method,
+                    path=path,
+                )
             await self._cooldown.wait()
         if self._rate is not None:
             await self._rate.acquire()
@@ -464,7 +476,7 @@ class Transport:
                 ) as resp,
             ):
                 status = resp.status
-                raw = await resp.read()
+                raw = await _read_capped(resp, self._config.limits.max_response_bytes)
                 resp_headers = resp.headers
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
             # The connection was never made, so the server never saw the request.
@@ -490,6 +502,14 @@ class Transport:
                 path=path,
             ) from exc
         self._after(method, path, attempt, status, started, None)
+        if raw is None:
+            raise ResponseError(
+                f"the response body is over Limits.max_response_bytes "
+                f"({self._config.limits.max_response_bytes} bytes); not read",
+                status=status,
+                method=method,
+                path=path,
+            )
         if status < 300:
             return _decode_success(raw, status, method, path)
         error = _error_from_response(status, raw, resp_headers, method, path)
@@ -548,6 +568,24 @@ class Transport:
                 )
 
 
+async def _read_capped(resp: aiohttp.ClientResponse, cap: int) -> bytes | None:
+    """The whole body, or None (the rest unread) once it is known to be longer than ``cap``."""
+    length = resp.content_length
+    if length is not None and length > cap:
+        return None
+    if length is not None and "Content-Encoding" not in resp.headers:
+        return await resp.read()  # the fast path: a plain body of a known, allowed length
+    # Chunked or compressed: the decoded size is only known by reading it.
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in resp.content.iter_chunked(65536):
+        size += len(chunk)
+        if size > cap:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def _encode_params(params: Mapping[str, ParamValue]) -> dict[str, str]:
     out: dict[str, str] = {}
     for key, value in params.items():
@@ -567,6 +605,8 @@ def _decode_success(raw: bytes, status: int, method: str, path: str) -> Any:
         body = _json.loads(raw)
     except ValueError:
         _bad_body("response is not JSON", raw, status, method, path)
+    except RecursionError:
+        _bad_body("response JSON is nested too deeply", raw, status, method, path)
     if type(body) is dict and "success" in body and "data" in body:
         if body["success"] is False:
             # An error wrapped in a 2xx: trust the envelope's own code.
@@ -588,7 +628,7 @@ def _error_from_response(
     body: Any
     try:
         body = _json.loads(raw) if raw else None
-    except ValueError:
+    except (ValueError, RecursionError):
         # An HTML 502 page from a proxy, say: keep a preview of the text.
         body = raw[:_BODY_PREVIEW].decode("utf-8", "replace")
     return _build_error(status, body, headers, method, path)

@@ -27,38 +27,6 @@ __all__ = ["InstancesAPI"]
 _MAX_PAGE_SIZE = 1000
 
 
-def _name(value: object, field: str = "name") -> str:
-    name = validate.non_empty(value, field)
-    if not 3 <= len(name) <= 255:
-        raise InputError(field, f"must be 3 to 255 characters long, got {len(name)}")
-    return name
-
-
-def _settings(
-    *,
-    webhook: str | None,
-    events: Iterable[EventType | str] | str | None,
-    reject_calls: bool | None,
-    auto_read_messages: bool | None,
-    labels: Mapping[str, Any] | None,
-) -> dict[str, Any]:
-    body: dict[str, Any] = {}
-    if webhook is not None:
-        body["webhook"] = validate.web_url(webhook, "webhook")
-    if events is not None:
-        # The create/update body takes a JSON array; responses give the names comma-joined.
-        body["events_subscribe"] = validate.event_names(events)
-    if reject_calls is not None:
-        body["reject_calls"] = validate.boolean(reject_calls, "reject_calls")
-    if auto_read_messages is not None:
-        body["auto_read_messages"] = validate.boolean(auto_read_messages, "auto_read_messages")
-    if labels is not None:
-        if not isinstance(labels, Mapping):
-            raise InputError("labels", f"must be a mapping, not {type(labels).__name__}")
-        body["labels"] = dict(labels)
-    return body
-
-
 def _page_size(value: object, field: str) -> int:
     size = validate.integer(value, field, minimum=1)
     if size > _MAX_PAGE_SIZE:
@@ -96,9 +64,9 @@ class InstancesAPI:
         labels: Mapping[str, Any] | None,
     ) -> InstanceInfo:
         # create and provision: same body, and neither is replayed after an unknown outcome.
-        body = {"name": _name(name)}
+        body = {"name": validate.instance_name(name)}
         body.update(
-            _settings(
+            validate.instance_settings(
                 webhook=webhook,
                 events=events,
                 reject_calls=reject_calls,
@@ -314,9 +282,9 @@ class InstancesAPI:
         path = instance_path(validate.instance_id(instance_id))
         body: dict[str, Any] = {}
         if name is not None:
-            body["name"] = _name(name)
+            body["name"] = validate.instance_name(name)
         body.update(
-            _settings(
+            validate.instance_settings(
                 webhook=webhook,
                 events=events,
                 reject_calls=reject_calls,

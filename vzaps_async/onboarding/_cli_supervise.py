@@ -22,6 +22,7 @@ from typing import TextIO
 
 import anyio
 
+from vzaps_async._extras import MissingExtraError, require
 from vzaps_async.errors import InputError, JournalError
 
 from ._driver import OnboardingOptions
@@ -198,18 +199,14 @@ def check_metrics_port(port: int | None) -> None:
         port: The option's value (None: not given).
 
     Raises:
-        InputError: Out of range, or prometheus-client is not installed.
+        InputError: Out of range.
+        MissingExtraError: prometheus-client is not installed.
     """
     if port is None:
         return
     if not 0 <= port <= 65535:
         raise InputError("--metrics-port", f"must be a port number 0-65535, got {port}")
-    try:
-        import prometheus_client  # noqa: F401
-    except ImportError:
-        raise InputError(
-            "--metrics-port", "needs prometheus-client: pip install 'vzaps-async[metrics]'"
-        ) from None
+    require("--metrics-port", "metrics", "prometheus_client")
 
 
 @contextlib.asynccontextmanager
@@ -279,13 +276,15 @@ def main(argv: list[str] | None = None) -> int:
     """
     args = build_parser().parse_args(argv)
     try:
+        # The summary table and the SQLite journal.
+        require("vzaps-async supervise", "cli", "rich", "aiosqlite")
         options = supervisor_options(args)
         check_metrics_port(args.metrics_port)
         if not args.journal.is_file():
             raise InputError("--journal", f"{args.journal} does not exist; onboard first")
         if not (os.environ.get("VZAPS_CLIENT_TOKEN") and os.environ.get("VZAPS_CLIENT_SECRET")):
             raise InputError("VZAPS_CLIENT_TOKEN", "set VZAPS_CLIENT_TOKEN and VZAPS_CLIENT_SECRET")
-    except InputError as exc:
+    except (InputError, MissingExtraError) as exc:
         print(f"vzaps-async supervise: {exc}", file=sys.stderr)
         return 2
     try:

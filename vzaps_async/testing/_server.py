@@ -9,6 +9,8 @@ from typing import Literal
 
 from aiohttp import web
 
+from vzaps_async._extras import require
+
 from ._app import build_app
 from ._counters import Counters
 from ._events import EventBus, get_bus
@@ -183,9 +185,16 @@ class Simulator:
         self.state.make_zombie(self.state.get_instance(instance_id), cured_by)
 
     async def start(self) -> None:
-        """Bind the port and start serving."""
+        """Bind the port and start serving.
+
+        Raises:
+            MissingExtraError: segno (which draws the QR codes) is not installed; the message
+                names ``pip install 'vzaps-async[testing]'``.
+        """
         if self._runner is not None:
             return
+        # Refuse at start rather than answer HTTP 500 on the first session/qr.
+        require("the VZaps simulator", "testing", "segno")
         runner = web.AppRunner(build_app(self.state), access_log=None, shutdown_timeout=2.0)
         await runner.setup()
         try:
