@@ -192,3 +192,19 @@ def test_a_bad_metrics_port_is_refused_by_name(capsys: pytest.CaptureFixture[str
     """A port out of range is refused (exit 2) before anything runs."""
     assert onboard_main(["--count", "2", "--simulate", "--metrics-port", "70000"]) == 2
     assert "--metrics-port" in capsys.readouterr().err
+
+
+def test_metrics_without_the_extra_name_the_install(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--metrics-port without prometheus-client exits 2 naming pip install 'vzaps-async[metrics]'."""
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "prometheus_client" else real(name, *a),
+    )
+    assert onboard_main(["--count", "1", "--simulate", "--metrics-port", "0"]) == 2
+    assert "pip install 'vzaps-async[metrics]'" in capsys.readouterr().err

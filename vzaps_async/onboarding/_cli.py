@@ -458,8 +458,13 @@ async def _client(
 
     # Lively demo: phones scan the first QR a second after it appears, QR codes rotate quickly.
     config = SimulatorConfig(first_qr_seconds=5.0, qr_seconds=5.0)
+    phones = PhonePolicy.scan_after(1.0)
+    if args.supervise:
+        # Something for the supervisor to heal: short drops now and then, and a rare logout
+        # (whose new QR the phone scans like the first).
+        phones = phones.with_trouble(drop_rate=12.0, drop_seconds=5.0, logout_rate=2.0)
     async with (
-        Simulator(phones=PhonePolicy.scan_after(1.0), config=config) as sim,
+        Simulator(phones=phones, config=config) as sim,
         Client(
             sim.client_token,
             sim.client_secret,
