@@ -197,7 +197,7 @@ def test_a_bad_metrics_port_is_refused_by_name(capsys: pytest.CaptureFixture[str
 def test_metrics_without_the_extra_name_the_install(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """--metrics-port without prometheus-client exits 2 naming pip install 'vzaps-async[metrics]'."""
+    """--metrics-port without prometheus-client exits 2 naming the [metrics] extra to install."""
     import importlib.util
 
     real = importlib.util.find_spec
