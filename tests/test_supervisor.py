@@ -10,7 +10,7 @@ import pytest
 
 from vzaps_async._client import Client
 from vzaps_async._routes import route_template
-from vzaps_async.errors import InputError
+from vzaps_async.errors import InputError, JournalError
 from vzaps_async.models.events import parse_event
 from vzaps_async.onboarding import (
     Connected,
@@ -274,3 +274,28 @@ async def test_metrics_count_first_connections_only() -> None:
     text = metrics.render().decode()
     assert "vzaps_time_to_connected_seconds_count 1.0" in text
     assert "vzaps_time_to_connected_seconds_sum 12.0" in text
+
+
+class RefusingJournal(MemoryJournal):
+    """A journal that can be read but refuses every write (a full disk, say)."""
+
+    async def save(self, snapshot: Snapshot) -> None:
+        raise JournalError("journal.db", "the disk is full")
+
+
+async def test_a_journal_that_refuses_a_write_stops_the_supervisor(
+    sim: Simulator, client: Client
+) -> None:
+    """A decision that cannot be journaled is not acted on: the run stops with JournalError."""
+    journal = MemoryJournal()
+    ids = await onboarded(sim, client, journal, 2)
+    refusing = RefusingJournal()
+    for snap in await journal.load_all():
+        await MemoryJournal.save(refusing, snap)
+    await sim.logout(ids["shop-000"])
+    qr_polls = sim.counters.requests["GET /instances/{id}/session/qr"]
+    immediate = SupervisorOptions(probe_interval=0.05, grace_period=0, onboarding=FAST)
+    with pytest.raises(JournalError, match="disk is full"):
+        await Supervisor(client, refusing, options=immediate).run(duration=10)
+    # No re-pair began: its first step is a journaled decision.
+    assert sim.counters.requests["GET /instances/{id}/session/qr"] == qr_polls

@@ -38,14 +38,20 @@ import anyio
 import attrs
 
 from vzaps_async._client import Client
-from vzaps_async.errors import ConflictError, InputError, RateLimitedError, VZapsError
+from vzaps_async.errors import (
+    ConflictError,
+    InputError,
+    JournalError,
+    RateLimitedError,
+    VZapsError,
+)
 from vzaps_async.models.common import RawPage
 from vzaps_async.models.events import Connected as ConnectedEvent
 from vzaps_async.models.events import Disconnected as DisconnectedEvent
 from vzaps_async.models.events import Event as WireEvent
 
 from ._driver import Gates, Observer, Onboarding, OnboardingOptions, Transition
-from ._fleet import Failure
+from ._fleet import Failure, _first_leaf
 from ._presenters_base import NullPresenter, Presenter
 from ._state import (
     Connected,
@@ -284,9 +290,16 @@ class Supervisor:
             with anyio.move_on_after(
                 duration if duration is not None else float("inf")
             ) as self._scope:
-                async with anyio.create_task_group() as tg:
-                    for watch in self._watches.values():
-                        tg.start_soon(self._watch, watch)
+                try:
+                    async with anyio.create_task_group() as tg:
+                        for watch in self._watches.values():
+                            tg.start_soon(self._watch, watch)
+                except BaseExceptionGroup as group:
+                    # A journal that fails stops every watch: raise its own error, not a group.
+                    journal_errors = group.subgroup(JournalError)
+                    if journal_errors is None or group.split(JournalError)[1] is not None:
+                        raise
+                    raise _first_leaf(journal_errors) from group
         finally:
             self._running = False
             self._scope = None
