@@ -265,7 +265,7 @@ class RoutingClient:
     async def subscribe(self, instance_id: str) -> Any:
         return await self._owner[instance_id].instances.subscribe(instance_id)
 
-    async def cancel(self, instance_id: str) -> str:
+    async def cancel(self, instance_id: str) -> Any:
         return await self._owner[instance_id].instances.cancel(instance_id)
 
     async def resume(self, instance_id: str) -> None:

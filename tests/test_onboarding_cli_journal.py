@@ -27,11 +27,12 @@ def _get(url: str) -> Any:
 
 @pytest.fixture(scope="module")
 def simulator() -> Iterator[dict[str, str]]:
-    """A standalone simulator whose phones take 3 s to scan; yields the VZAPS_* variables."""
+    """A strict standalone simulator whose phones take 6 s to scan (so the first run is still
+    going when the second starts); yields the VZAPS_* variables."""
     process = subprocess.Popen(
         [
-            sys.executable, "-m", "vzaps_async.testing", "--port", "0",
-            "--phones", "scan-after=3", "--first-qr-seconds", "10", "--qr-seconds", "10",
+            sys.executable, "-m", "vzaps_async.testing", "--port", "0", "--strict",
+            "--phones", "scan-after=6", "--first-qr-seconds", "20", "--qr-seconds", "20",
             "--latency-ms", "20",
         ],
         stdout=subprocess.PIPE,

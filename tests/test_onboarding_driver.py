@@ -20,6 +20,7 @@ from vzaps_async.errors import (
     RateLimitedError,
 )
 from vzaps_async.models.billing import Subscription
+from vzaps_async.models.common import StatusResult
 from vzaps_async.models.instances import InstanceInfo
 from vzaps_async.models.session import PairCode, QRCode, SessionStatus
 from vzaps_async.onboarding import (
@@ -111,8 +112,8 @@ class FakeClient:
     async def subscribe(self, instance_id: str) -> Subscription:
         return self._next("subscribe") or Subscription(mode="direct")
 
-    async def cancel(self, instance_id: str) -> str:
-        return "ok"
+    async def cancel(self, instance_id: str) -> StatusResult:
+        return StatusResult(message="ok")
 
     async def resume(self, instance_id: str) -> None:
         return None
@@ -330,9 +331,9 @@ async def test_cancel_in_a_state_that_cannot_record_it_calls_nothing() -> None:
     """cancel() in FAILED raises before asking the server, so journal and server agree."""
 
     class CountingCancel(FakeClient):
-        async def cancel(self, instance_id: str) -> str:
+        async def cancel(self, instance_id: str) -> StatusResult:
             self._next("cancel")
-            return "ok"
+            return StatusResult(message="ok")
 
     client = CountingCancel()
     journal = MemoryJournal()

@@ -109,10 +109,10 @@ async def test_a_zombie_says_connected_keeps_sends_queued_until_restarted(
     clock.advance(60)
     assert (await handle.session.status()).connected
     queued = await handle.queues.messages()
-    assert [item["message_id"] for item in queued.items] == [sent.message_id]
+    assert [item.message_id for item in queued.content] == [sent.message_id]
     assert len(sink.events) == events_before
     await client.instances.restart(handle.id)
-    assert (await handle.queues.messages()).items == ()
+    assert (await handle.queues.messages()).content == ()
     assert sim.counters.totals["restarts"] == 1
     assert sim.counters.totals["zombies"] == 1
 
@@ -125,12 +125,12 @@ async def test_a_stubborn_zombie_survives_a_restart_and_a_repair_cures_it(
     await sim.zombie(handle.id, cured_by="repair")
     await handle.messages.send_text("5511988887777", "hello")
     await client.instances.restart(handle.id)
-    assert len((await handle.queues.messages()).items) == 1
+    assert len((await handle.queues.messages()).content) == 1
     await handle.session.disconnect()
     await handle.session.qr()
     clock.advance(1.5)
     assert (await handle.session.status()).connected
-    assert (await handle.queues.messages()).items == ()
+    assert (await handle.queues.messages()).content == ()
 
 
 async def test_control_routes_drop_logout_and_zombie(

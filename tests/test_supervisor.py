@@ -143,7 +143,7 @@ async def test_a_fleet_of_100_heals_drops_logouts_and_zombies(
         assert history[name][1:] == (1, 1), name
     assert sim.counters.misbehaviour["restarts"].keys() == {ids[n] for n in cured + stubborn}
     for name in cured + stubborn:
-        assert (await client.instance(ids[name]).queues.messages()).items == ()
+        assert (await client.instance(ids[name]).queues.messages()).content == ()
     # Money: not one create or subscribe more.
     assert dict(sim.counters.instances_created) == created
     assert dict(sim.counters.subscriptions) == subscribed

@@ -40,6 +40,7 @@ import attrs
 from ._auth import TokenManager
 from ._config import ClientConfig
 from ._limits import CoolDown, RateLimiter
+from ._raw import HTTPExchange, recording
 from ._retry import IDEMPOTENT_METHODS, backoff_delay, parse_retry_after
 from ._secret import Secret
 from .errors import (
@@ -185,10 +186,12 @@ class Transport:
         "_limiter",
         "_on_request",
         "_on_response",
+        "_parent",
         "_rate",
         "_rng",
         "_session",
         "_tokens",
+        "learned",
     )
 
     def __init__(
@@ -205,6 +208,7 @@ class Transport:
         self._client_token = client_token
         self._client_token_value = client_token.reveal()
         self._session: aiohttp.ClientSession | None = None
+        self._parent: Transport | None = None
         self._closed = False
         self._on_request = on_request
         self._on_response = on_response
@@ -219,6 +223,9 @@ class Transport:
             total=config.timeouts.total, connect=config.timeouts.connect
         )
         self._jwt_headers: tuple[str, dict[str, str]] | None = None
+        #: Wire forms verified against this server at runtime (e.g. ``{"webhook_set":
+        #: "webhook_url"}``), shared by every API object of the client.
+        self.learned: dict[str, str] = {}
 
         async def fetch_token() -> tuple[str, float]:
             return await self._fetch_token(client_secret)
@@ -245,11 +252,31 @@ class Transport:
 
     @property
     def closed(self) -> bool:
-        """True once `aclose` has run."""
-        return self._closed
+        """True once `aclose` has run (on the client, for a view)."""
+        return self._closed if self._parent is None else self._parent.closed
+
+    def view(self, config: ClientConfig) -> Transport:
+        """A transport that sends with other timeouts and retry policy and shares everything else:
+        the session and its pool, the JWT, the 429 cool-down, the rate limit, the hooks and the
+        wire forms learned. Closing a view does nothing; close the client.
+
+        Args:
+            config: This transport's config with other ``timeouts`` / ``retry``.
+        """
+        view = object.__new__(Transport)
+        for name in Transport.__slots__:
+            setattr(view, name, getattr(self, name))
+        view._config = config
+        view._attempt_timeout = aiohttp.ClientTimeout(
+            total=config.timeouts.total, connect=config.timeouts.connect
+        )
+        view._parent = self._parent or self
+        return view
 
     def session(self) -> aiohttp.ClientSession:
         """Return the aiohttp session, creating it (inside the running loop) on first use."""
+        if self._parent is not None:
+            return self._parent.session()
         session = self._session
         if session is not None:
             return session
@@ -278,7 +305,9 @@ class Transport:
         return session
 
     async def aclose(self) -> None:
-        """Close the aiohttp session and its connections. Safe to call twice."""
+        """Close the aiohttp session and its connections. Safe to call twice; no-op on a view."""
+        if self._parent is not None:
+            return
         self._closed = True
         session, self._session = self._session, None
         if session is not None:
@@ -502,6 +531,10 @@ class Transport:
                 path=path,
             ) from exc
         self._after(method, path, attempt, status, started, None)
+        exchanges = recording.get()
+        if exchanges is not None:
+            request_id = resp_headers.get("X-Request-Id")
+            exchanges.append(HTTPExchange(method, path, status, resp_headers, request_id))
         if raw is None:
             raise ResponseError(
                 f"the response body is over Limits.max_response_bytes "

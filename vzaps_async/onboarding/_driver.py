@@ -337,9 +337,10 @@ class Onboarding:
             # leave the two disagreeing.
             raise ValueError(f"{self.name}: cannot cancel in state {snap.state.value}")
         try:
-            message = await self._call(
+            result = await self._call(
                 self._gates.subscribe, self._client.instances.cancel, snap.instance_id, retry=True
             )
+            message = result.message or result.status or ""
         except ConflictError as exc:
             message = f"already cancelled ({exc.code or exc.status})"
         await self._apply(Cancelled(message))

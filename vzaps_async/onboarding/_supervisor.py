@@ -45,10 +45,10 @@ from vzaps_async.errors import (
     RateLimitedError,
     VZapsError,
 )
-from vzaps_async.models.common import RawPage
 from vzaps_async.models.events import Connected as ConnectedEvent
 from vzaps_async.models.events import Disconnected as DisconnectedEvent
 from vzaps_async.models.events import Event as WireEvent
+from vzaps_async.models.queues import QueuePage
 
 from ._driver import Gates, Observer, Onboarding, OnboardingOptions, Transition
 from ._fleet import Failure, _first_leaf
@@ -375,7 +375,7 @@ class Supervisor:
         handle = self._client.instance(snap.instance_id, snap.token)
         try:
             status = await self._request(handle.session.status)
-            queued: RawPage | None = None
+            queued: QueuePage | None = None
             if status.connected and self._options.watch_queue:
                 queued = await self._request(handle.queues.messages)
         except (VZapsError, TimeoutError, OSError) as exc:
@@ -407,7 +407,7 @@ class Supervisor:
         await self._repair(watch)
 
     async def _connected(
-        self, watch: _Watch, queued: RawPage | None, now: float, phone: str | None
+        self, watch: _Watch, queued: QueuePage | None, now: float, phone: str | None
     ) -> None:
         opts = self._options
         if watch.down_since is not None and watch.snap.state is State.CONNECTED:
@@ -420,7 +420,7 @@ class Supervisor:
         snap = watch.snap
         if snap.state is State.CONNECTED:
             if queued is not None and stuck_for >= opts.stuck_after:
-                depth = queued.total if queued.total is not None else len(queued.items)
+                depth = queued.total if queued.total is not None else len(queued.content)
                 await self._apply(
                     watch,
                     Stalled(
@@ -456,13 +456,13 @@ class Supervisor:
             await self._repair(watch)
 
     def _queue_moving(
-        self, watch: _Watch, queued: RawPage | None, now: float
+        self, watch: _Watch, queued: QueuePage | None, now: float
     ) -> tuple[bool, float]:
         """(whether the queue moved since the last probe, seconds its head has been stuck)."""
-        if queued is None or not queued.items:
+        if queued is None or not queued.content:
             watch.oldest = None
             return True, 0.0
-        head = str(queued.items[0].get("message_id") or queued.items[0].get("id") or "")
+        head = queued.content[0].message_id or ""
         previous = watch.oldest
         if previous is not None and previous[0] == head:
             return False, now - previous[1]

@@ -75,11 +75,26 @@ def build_parser(prog: str = "python -m vzaps_async.testing") -> argparse.Argume
         help="probability of applying a request and then dropping the connection",
     )
     parser.add_argument("--seed", type=int, help="seed of the fault random source")
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="accept only the documented form of each request (400 naming the field otherwise); "
+        "without it, other forms are read and recorded at GET /__sim/contract",
+    )
+    parser.add_argument(
+        "--webhook-reads",
+        choices=("any", "webhookURL", "webhook_url"),
+        default="any",
+        help="which webhook-set field the server reads (any)",
+    )
     return parser
 
 
 def _config(args: argparse.Namespace) -> SimulatorConfig:
-    overrides: dict[str, float | int] = {}
+    overrides: dict[str, float | int | bool | str] = {
+        "strict": args.strict,
+        "webhook_reads": args.webhook_reads,
+    }
     for option, field in (
         ("jwt_lifetime", "jwt_lifetime"),
         ("qr_seconds", "qr_seconds"),

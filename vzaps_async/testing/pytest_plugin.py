@@ -3,7 +3,9 @@
 Registered through the ``pytest11`` entry point, so installing ``vzaps-async[testing]`` makes the
 fixtures available everywhere:
 
-- ``vzaps_sim``: a started `Simulator` (phones scan only on command: ``await vzaps_sim.scan(id)``);
+- ``vzaps_sim``: a started `Simulator` (phones scan only on command: ``await vzaps_sim.scan(id)``),
+  lenient unless ``vzaps_sim_strict`` (override it to return True) says strict;
+- ``vzaps_sim_strict``: False: whether ``vzaps_sim`` refuses requests not in the documented form;
 - ``vzaps_client``: a ``vzaps_async.Client`` for the simulator's default account, with retry
   sleeps off.
 
@@ -20,12 +22,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
+import pytest
+
 if TYPE_CHECKING:
     from vzaps_async import Client
 
     from ._server import Simulator
 
-__all__ = ["vzaps_client", "vzaps_sim"]
+__all__ = ["vzaps_client", "vzaps_sim", "vzaps_sim_strict"]
 
 try:
     import pytest_asyncio
@@ -36,13 +40,19 @@ else:
 
 if _WITH_FIXTURES:
 
+    @pytest.fixture
+    def vzaps_sim_strict() -> bool:
+        """Whether ``vzaps_sim`` is strict; override this fixture to return True in your
+        conftest."""
+        return False
+
     @pytest_asyncio.fixture
-    async def vzaps_sim() -> AsyncIterator[Simulator]:
+    async def vzaps_sim(vzaps_sim_strict: bool) -> AsyncIterator[Simulator]:
         """A running VZaps API simulator with manual phones (stopped after the test)."""
         from ._phones import PhonePolicy
         from ._server import Simulator
 
-        async with Simulator(phones=PhonePolicy.manual()) as simulator:
+        async with Simulator(phones=PhonePolicy.manual(), strict=vzaps_sim_strict) as simulator:
             yield simulator
 
     @pytest_asyncio.fixture
