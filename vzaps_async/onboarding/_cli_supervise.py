@@ -35,8 +35,12 @@ from ._supervisor import Supervisor, SupervisorOptions, SupervisorReport
 __all__ = [
     "add_supervision_arguments",
     "build_parser",
+    "check_metrics_port",
+    "feed_metrics",
     "main",
     "print_summary",
+    "serving_metrics",
+    "supervise_until_stopped",
     "supervisor_options",
 ]
 
