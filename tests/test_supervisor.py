@@ -30,6 +30,7 @@ from vzaps_async.onboarding import (
 )
 from vzaps_async.onboarding._metrics import Metrics
 from vzaps_async.testing import PhonePolicy, Simulator, SimulatorConfig
+from vzaps_async.webhooks import Router
 
 FAST = OnboardingOptions(poll_interval=0.02, deadline=30, backoff_base=0.01, backoff_max=0.2)
 QUICK_QR = SimulatorConfig(first_qr_seconds=2.0, qr_seconds=2.0)
@@ -191,8 +192,11 @@ async def test_a_logout_event_skips_the_grace_period(sim: Simulator, client: Cli
         tg.start_soon(supervisor.run)
         await anyio.sleep(0.1)
         await sim.logout(ids[name])
+        # Through a webhook router, as the docs show.
+        router = Router()
+        router.add(supervisor.feed, "Connected", "Disconnected")
         event = {"type": "Disconnected", "instance_id": ids[name], "data": {"reason": "logout"}}
-        await supervisor.feed(parse_event(event))
+        assert await router.dispatch(parse_event(event))
         await wait_for(lambda: supervisor.snapshots[name].repairs == 1, seconds=5)
         await wait_for(lambda: supervisor.snapshots[name].state is State.CONNECTED, seconds=5)
         supervisor.stop()
