@@ -15,7 +15,8 @@ for another host, such as a standalone simulator).
 The command is installed by every variant; ``onboard`` needs the ``[cli]`` extra and
 ``simulator`` the ``[testing]`` one, and each says so (and exits 2) before doing any work.
 Exit status: 0 success (every instance connected), 1 a request or some instance failed, 2 bad
-input or usage, a missing extra or an unusable journal (nothing was sent), 130 interrupted.
+input or usage, a missing extra, an unusable journal or refused credentials (nothing was
+created), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -45,8 +46,9 @@ Run 'vzaps-async COMMAND --help' for a command's options; 'vzaps-async --version
 
 exit status:
   0    success (for onboard: every instance connected)
-  1    a request failed, or some instance did not connect
-  2    bad input or usage, a missing extra or an unusable journal; nothing was sent
+  1    a request failed, or some instance did not connect (the same command resumes)
+  2    bad input or usage, a missing extra, an unusable journal or refused credentials;
+       nothing was created
   130  interrupted (Ctrl-C)
 """
 

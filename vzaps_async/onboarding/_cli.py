@@ -30,7 +30,13 @@ from typing import Any, Final, TextIO
 import anyio
 
 from vzaps_async._extras import MissingExtraError, require
-from vzaps_async.errors import InputError, JournalError
+from vzaps_async.errors import (
+    AuthenticationError,
+    InputError,
+    JournalError,
+    PermissionDeniedError,
+    VZapsError,
+)
 
 from ._cli_supervise import (
     add_supervision_arguments,
@@ -61,8 +67,10 @@ DEFAULT_JOURNAL = "vzaps-fleet.db"
 
 _EXIT_CODES = """exit status:
   0    every instance ended connected
-  1    some instance did not (see the summary and --output)
-  2    bad input or usage, a missing extra or an unusable journal; nothing was sent
+  1    some instance did not (see the summary and --output), or the run stopped on an error
+       after it started (one line says which; the same command resumes)
+  2    bad input or usage, a missing extra, an unusable journal or refused credentials;
+       nothing was created
   130  interrupted (Ctrl-C); with a --journal, the same command resumes
 """
 
@@ -605,11 +613,11 @@ def _check_folder(option: str, folder: Path) -> None:
         raise InputError(option, f"folder {folder} is not writable; pick another")
 
 
-def _journal_error(exc: BaseException) -> JournalError | None:
-    """The journal's error when it alone stopped the run (the progress task wraps it in a group)."""
+def _stopped_by(exc: BaseException) -> VZapsError | None:
+    """The SDK error that alone stopped the run (the progress task wraps it in a group)."""
     while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
         exc = exc.exceptions[0]
-    return exc if isinstance(exc, JournalError) else None
+    return exc if isinstance(exc, VZapsError) else None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -648,12 +656,21 @@ def main(argv: list[str] | None = None) -> int:
         )
     try:
         return anyio.run(_run, args, specs, simulate)
-    except (JournalError, BaseExceptionGroup) as exc:
-        journal_error = _journal_error(exc)
-        if journal_error is None:
+    except (VZapsError, BaseExceptionGroup) as exc:
+        error = _stopped_by(exc)
+        if error is None:
             raise
-        print(f"vzaps-async onboard: {journal_error}", file=sys.stderr)
-        return 2
+        if isinstance(error, JournalError):
+            # Mid-run (an unusable journal at the start is refused in _run): work was done.
+            print(
+                f"vzaps-async onboard: {error}; instances created before it are adopted by name "
+                "when the same command runs again",
+                file=sys.stderr,
+            )
+            return 1
+        # The account's inventory, read before anything is created, could not be read.
+        print(f"vzaps-async onboard: reading the account's instances: {error}", file=sys.stderr)
+        return 2 if isinstance(error, AuthenticationError | PermissionDeniedError) else 1
     except KeyboardInterrupt:
         if simulate:
             where = (

@@ -239,6 +239,10 @@ def _explain(exc: BaseException) -> str:
     return f"cannot be used: {type(exc).__name__}: {text}"
 
 
+def _side_files(journal: Path) -> tuple[Path, Path]:
+    return (journal.with_name(journal.name + "-wal"), journal.with_name(journal.name + "-shm"))
+
+
 class _Hold:
     """The exclusive OS lock that makes one run at a time the journal's only writer.
 
@@ -350,9 +354,11 @@ class SQLiteJournal:
             await conn.execute(_SCHEMA)
             await conn.commit()
             if existed:
-                # Only a file that opened as a journal is tightened (SQLite gives its -wal and
-                # -shm files the database's mode).
-                os.chmod(self._path, 0o600)
+                # Only a file that opened as a journal is tightened, with the -wal and -shm files
+                # SQLite has just made beside it with the file's old mode (they hold records too).
+                for path in (self._path, *_side_files(self._path)):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.chmod(path, 0o600)
         except (sqlite3.Error, OSError) as exc:
             if conn is not None:
                 with anyio.CancelScope(shield=True):
