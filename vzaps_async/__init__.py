@@ -53,6 +53,9 @@ from .onboarding import (
     Onboarding,
     OnboardingOptions,
     SQLiteJournal,
+    Supervisor,
+    SupervisorOptions,
+    SupervisorReport,
 )
 from .realtime import RealtimeStream
 from .webhooks import Router, webhook_app
@@ -109,6 +112,9 @@ __all__ = [
     "StatusResult",
     "Subscription",
     "SubscriptionMode",
+    "Supervisor",
+    "SupervisorOptions",
+    "SupervisorReport",
     "Timeouts",
     "TransportError",
     "UnknownEvent",

@@ -3,6 +3,7 @@
 Subcommands:
 
 - ``onboard``: take a fleet of instances from nothing to connected (see ``onboard --help``).
+- ``supervise``: keep a journal's instances connected (see ``supervise --help``).
 - ``simulator``: run the local VZaps API simulator as its own process.
 - ``status``: list the account's instances, or show one instance's WhatsApp session.
 - ``send``: send one text message from an instance.
@@ -35,6 +36,7 @@ _USAGE = """usage: vzaps-async COMMAND [ARGS]
 
 commands:
   onboard          onboard a fleet of instances (QR or pair code) to connected
+  supervise        keep a journal's instances connected (drops, logouts, dead sessions)
   simulator        run the local VZaps API simulator
   status           list instances, or show one instance's session status
   send             send a text message from an instance
@@ -64,6 +66,12 @@ def _onboard(argv: list[str]) -> int:
     from .onboarding._cli import main as onboard_main
 
     return onboard_main(argv)
+
+
+def _supervise(argv: list[str]) -> int:
+    from .onboarding._cli_supervise import main as supervise_main
+
+    return supervise_main(argv)
 
 
 def _simulator(argv: list[str]) -> int:
@@ -139,6 +147,7 @@ _COMMANDS: dict[str, Callable[[list[str]], int]] = {
     "send": _send,
     "simulator": _simulator,
     "status": _status,
+    "supervise": _supervise,
     "webhook": _webhook,
 }
 
