@@ -291,8 +291,14 @@ def main(argv: list[str] | None = None) -> int:
     except (InputError, MissingExtraError) as exc:
         print(f"vzaps-async supervise: {exc}", file=sys.stderr)
         return 2
+    from ._cli import _stopped_by  # here: the onboard CLI imports this module
+
     try:
         return anyio.run(_run, args, options)
-    except JournalError as exc:
-        print(f"vzaps-async supervise: {exc}", file=sys.stderr)
+    except BaseException as exc:
+        # The signal task's group wraps the supervisor's error: unwrap it.
+        error = _stopped_by(exc)
+        if not isinstance(error, JournalError):
+            raise
+        print(f"vzaps-async supervise: {error}", file=sys.stderr)
         return 2
