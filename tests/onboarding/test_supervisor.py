@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Callable
 
 import aiohttp
 import anyio
+import attrs
 import pytest
 
 from vzaps_async._client import Client
@@ -19,8 +20,11 @@ from vzaps_async.onboarding import (
     FleetOptions,
     InstanceSpec,
     MemoryJournal,
+    NullPresenter,
     OnboardingOptions,
+    Restarted,
     Snapshot,
+    Stalled,
     State,
     Supervisor,
     SupervisorOptions,
@@ -222,6 +226,116 @@ async def test_repairs_are_capped_per_instance(sim: Simulator, client: Client) -
     assert snap.failure is not None
     assert "re-paired 0 time(s)" in snap.failure
     assert [f.name for f in report.failures] == [name]
+
+
+class FailureRecorder(NullPresenter):
+    """A presenter that remembers which instances it was told had failed."""
+
+    def __init__(self) -> None:
+        self.failed_names: list[str] = []
+
+    async def failed(self, snapshot: Snapshot) -> None:
+        self.failed_names.append(snapshot.name)
+
+
+async def test_a_zombie_at_the_repair_cap_keeps_its_session_and_the_presenter_is_told(
+    sim: Simulator, client: Client
+) -> None:
+    """At the cap a zombie a restart does not cure is journaled FAILED without being logged out
+    (logging it out would leave nobody a QR), and the presenter hears of the failure."""
+    journal = MemoryJournal()
+    ids = await onboarded(sim, client, journal, 1)
+    (name,) = ids
+    capped = attrs.evolve(WATCHFUL, max_repairs=0)
+    presenter = FailureRecorder()
+    supervisor = Supervisor(client, journal, options=capped, presenter=presenter)
+    await sim.zombie(ids[name], cured_by="repair")
+    await client.instance(ids[name]).messages.send_text("5511988887777", "stuck?")
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(supervisor.run)
+        await wait_for(
+            lambda: (
+                name in supervisor.snapshots and supervisor.snapshots[name].state is State.FAILED
+            ),
+            seconds=10,
+        )
+        supervisor.stop()
+    assert presenter.failed_names == [name]
+    assert sim.counters.requests["POST /instances/{id}/session/disconnect"] == 0
+    assert (await client.instance(ids[name]).session.status()).connected
+
+
+async def test_a_restarted_session_is_not_logged_out_before_its_queue_is_stuck_for_stuck_after(
+    sim: Simulator, client: Client
+) -> None:
+    """After a restart, one look at a queue that has not moved yet is no reason to log the
+    session out: its head must stay stuck for ``stuck_after`` first."""
+    journal = MemoryJournal()
+    ids = await onboarded(sim, client, journal, 1)
+    (name,) = ids
+    await sim.zombie(ids[name], cured_by="repair")
+    await client.instance(ids[name]).messages.send_text("5511988887777", "stuck?")
+    snap = await journal.get(name)
+    assert snap is not None
+    stalled = transition(snap, Stalled("stuck"))
+    await journal.save(transition(stalled, Restarted(at=stalled.trouble_since or 0)))
+    patient = attrs.evolve(WATCHFUL, probe_interval=0.05, stuck_after=60, restart_wait=0)
+    report = await Supervisor(client, journal, options=patient).run(duration=1.0)
+    assert report.repairs == 0
+    assert sim.counters.requests["POST /instances/{id}/session/disconnect"] == 0
+
+
+class SlowJournal(MemoryJournal):
+    """A journal whose reads, once ``hold`` is set, wait until the test lets them go."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hold = False
+        self.reading = anyio.Event()
+        self.release = anyio.Event()
+
+    async def load_all(self) -> list[Snapshot]:
+        if self.hold:
+            self.reading.set()
+            await self.release.wait()
+        return await super().load_all()
+
+
+async def test_a_stop_while_the_journal_is_read_is_not_lost(sim: Simulator, client: Client) -> None:
+    """stop() called before supervision has started (the journal is still being read) makes
+    run return once the read ends, instead of running forever."""
+    journal = SlowJournal()
+    await onboarded(sim, client, journal, 1)
+    journal.hold = True
+    supervisor = Supervisor(client, journal, options=WATCHFUL)
+    reports: list[SupervisorReport] = []
+
+    async def supervise() -> None:
+        reports.append(await supervisor.run())
+
+    with anyio.fail_after(10):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(supervise)
+            await journal.reading.wait()
+            supervisor.stop()
+            journal.release.set()
+    assert reports[0].supervised == 1
+
+
+async def test_a_probe_429_does_not_pause_the_client_beyond_max_retry_after(
+    sim: Simulator, client: Client, metrics: Metrics
+) -> None:
+    """A probe answered 429 with a Retry-After of an hour pauses the client only as long as
+    the transport allows (max_retry_after), and counts one cool-down, not two."""
+    journal = MemoryJournal()
+    await onboarded(sim, client, journal, 1)
+    sim.faults.force("GET /instances/{id}/session/status", "rate_limited", retry_after=3600)
+    eager = attrs.evolve(WATCHFUL, probe_interval=0.05)
+    report = await Supervisor(client, journal, options=eager).run(duration=0.5)
+    assert report.probe_errors == 1
+    cooldown = client.transport.cooldown
+    assert 0 < cooldown.remaining <= client.transport.config.retry.max_retry_after
+    assert "vzaps_rate_limit_cooldowns_total 1.0" in metrics.render().decode().splitlines()
 
 
 async def test_only_instances_that_connected_once_are_supervised(

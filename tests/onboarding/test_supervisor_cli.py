@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -19,6 +20,7 @@ from vzaps_async.onboarding import (
     FleetOptions,
     InstanceSpec,
     OnboardingOptions,
+    Snapshot,
     SQLiteJournal,
     State,
 )
@@ -153,6 +155,29 @@ def test_supervise_refuses_a_missing_journal(
     """A journal that does not exist is refused (exit 2) with the option named."""
     assert supervise_main(["--journal", str(tmp_path / "none.db")]) == 2
     assert "--journal" in capsys.readouterr().err
+
+
+def test_a_journal_record_that_does_not_decode_exits_2_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A journal error raised inside the run is reported in one line with exit 2, not a
+    traceback of an exception group."""
+    journal = tmp_path / "j.db"
+
+    async def write() -> None:
+        async with SQLiteJournal(journal) as j:
+            await j.save(Snapshot(name="shop-01"))
+
+    anyio.run(write)
+    with sqlite3.connect(journal) as conn:
+        conn.execute("UPDATE onboarding SET record = '{not json' WHERE name = 'shop-01'")
+    monkeypatch.setenv("VZAPS_CLIENT_TOKEN", "token")
+    monkeypatch.setenv("VZAPS_CLIENT_SECRET", "secret")
+    monkeypatch.setenv("VZAPS_BASE_URL", "http://127.0.0.1:9")
+    assert supervise_main(["--journal", str(journal), "--duration", "5"]) == 2
+    err = capsys.readouterr().err
+    assert "the record of 'shop-01'" in err
+    assert "Traceback" not in err
 
 
 def test_supervise_refuses_bad_options_by_name(

@@ -42,7 +42,6 @@ from vzaps_async.errors import (
     ConflictError,
     InputError,
     JournalError,
-    RateLimitedError,
     VZapsError,
 )
 from vzaps_async.models.events import Connected as ConnectedEvent
@@ -229,6 +228,7 @@ class Supervisor:
         self._tally: Counter[str] = Counter()
         self._running = False
         self._scope: anyio.CancelScope | None = None
+        self._stop_requested = False
 
     @property
     def snapshots(self) -> Mapping[str, Snapshot]:
@@ -290,6 +290,8 @@ class Supervisor:
             with anyio.move_on_after(
                 duration if duration is not None else float("inf")
             ) as self._scope:
+                if self._stop_requested:
+                    self._scope.cancel()  # stop() came while the journal was being read
                 try:
                     async with anyio.create_task_group() as tg:
                         for watch in self._watches.values():
@@ -303,10 +305,17 @@ class Supervisor:
         finally:
             self._running = False
             self._scope = None
+            self._stop_requested = False
         return self._report(time.monotonic() - started)
 
     def stop(self) -> None:
-        """Make a running `run` return its report now (what ``duration`` does when it ends)."""
+        """Make a running `run` return its report now (what ``duration`` does when it ends).
+
+        A stop that arrives while `run` is still reading the journal is kept: `run` returns
+        as soon as it has read it.
+        """
+        if self._running:
+            self._stop_requested = True
         if self._scope is not None:
             self._scope.cancel()
 
@@ -355,6 +364,12 @@ class Supervisor:
         watch.snap = new
         if self._observer is not None:
             await self._observer(Transition(new.name, old.state, new, event))
+        if isinstance(event, Failed):
+            # Whoever holds the phones hears of it the way onboarding's failures reach them.
+            try:
+                await self._presenter.failed(new)
+            except Exception:
+                log.exception("presenter failed for %s (supervision goes on)", new.name)
         return new
 
     async def _request(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
@@ -380,9 +395,10 @@ class Supervisor:
                 queued = await self._request(handle.queues.messages)
         except (VZapsError, TimeoutError, OSError) as exc:
             # No answer proves nothing about the session: look again soon.
+            # A 429 has already paused the client (capped at the retry policy's
+            # max_retry_after): pausing again here would freeze every request for the full
+            # Retry-After, hours at worst.
             self._tally["probe_errors"] += 1
-            if isinstance(exc, RateLimitedError):
-                self._gates.cooldown.pause(exc.retry_after or self._options.trouble_interval)
             log.debug("%s: probe failed: %s", snap.name, type(exc).__name__)
             return
         now = time.time()
@@ -441,7 +457,13 @@ class Supervisor:
         restarted_at = snap.restarted_at
         if restarted_at is None or snap.trouble_since is None or restarted_at < snap.trouble_since:
             await self._restart(watch)
-        elif now - restarted_at >= opts.restart_wait and stuck_for > 0:
+        elif now - restarted_at >= opts.restart_wait and stuck_for >= opts.stuck_after:
+            # The queue's head must have been stuck a full stuck_after since the restart
+            # (watch.oldest is reset by it): one look proves nothing.
+            # Cap and backoff first: logging a session out that will not be re-paired would
+            # leave it with no session and nobody shown a QR.
+            if not await self._may_repair(watch):
+                return
             assert snap.instance_id is not None
             try:
                 # A zombie session still says connected: log it out, or no QR would be shown.
@@ -482,22 +504,28 @@ class Supervisor:
         self._tally["restarts"] += 1
         watch.oldest = None  # judge the queue afresh after the restart
 
+    async def _may_repair(self, watch: _Watch) -> bool:
+        """Whether a re-pair may start now; at the cap the instance is journaled FAILED."""
+        snap = watch.snap
+        if watch.repairs >= self._options.max_repairs:
+            await self._apply(
+                watch,
+                Failed(
+                    f"re-paired {watch.repairs} time(s) in this run and still not "
+                    f"connected ({snap.incident or 'disconnected'})"
+                ),
+            )
+            return False
+        # Backing off: the next probe looks again.
+        return time.monotonic() >= watch.next_repair_at
+
     async def _repair(self, watch: _Watch) -> None:
         """Pair the instance again (or continue a journaled re-pair) through the driver."""
         opts = self._options
         snap = watch.snap
         if snap.state is not State.PAIRING:
-            if watch.repairs >= opts.max_repairs:
-                await self._apply(
-                    watch,
-                    Failed(
-                        f"re-paired {watch.repairs} time(s) in this run and still not "
-                        f"connected ({snap.incident or 'disconnected'})"
-                    ),
-                )
+            if not await self._may_repair(watch):
                 return
-            if time.monotonic() < watch.next_repair_at:
-                return  # backing off; the next probe looks again
             await self._apply(watch, PairingStarted(snap.method, snap.phone))
             watch.repairs += 1
             self._tally["repairs"] += 1
