@@ -283,6 +283,17 @@ def test_a_logout_goes_back_to_pairing_as_a_repair() -> None:
     assert (snap.repairs, snap.disconnects, snap.connected_at) == (1, 1, 7.0)
 
 
+@pytest.mark.parametrize("trouble", [Disconnected("logout", at=10.0), Stalled("stuck", at=10.0)])
+def test_a_repair_gets_the_whole_pairing_budget_again(trouble: Event) -> None:
+    """Pairing restarts used up during onboarding are forgotten when a re-pair starts, so the
+    driver's max_pairing_restarts counts from zero for it."""
+    used = attrs.evolve(connected_snapshot(), pairing_restarts=3)
+    snap = transition(transition(used, trouble), PairingStarted("qr", at=11.0))
+    assert (snap.state, snap.pairing_restarts) == (State.PAIRING, 0)
+    again = transition(snap, PairingStarted("qr", at=12.0))
+    assert again.pairing_restarts == 1
+
+
 def test_a_stalled_session_is_restarted_then_repaired() -> None:
     """The zombie ladder: STALLED counts restarts, then a re-pair leaves for PAIRING."""
     snap = transition(connected_snapshot(), Stalled("queue stuck", last_seen=8.0, at=10.0))

@@ -506,7 +506,9 @@ def transition(snapshot: Snapshot, event: Event) -> Snapshot:
                 "method": event.method,
                 "phone": event.phone if event.phone is not None else snapshot.phone,
                 "qr_rotations": 0,
-                "pairing_restarts": snapshot.pairing_restarts + (1 if restarted else 0),
+                # A re-pair gets the whole pairing budget again: the restarts onboarding used
+                # long ago must not make its first unscanned codes fatal.
+                "pairing_restarts": snapshot.pairing_restarts + 1 if restarted else 0,
                 "qr_code": None,
                 "pair_code": None,
                 "code_expires_at": None,
