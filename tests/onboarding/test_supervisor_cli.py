@@ -138,11 +138,14 @@ async def test_a_supervisor_killed_mid_repair_continues_without_repeating_a_repa
         assert snaps[name].repairs == 1, name
     for name in drops + names[20:]:
         assert (snaps[name].disconnects, snaps[name].repairs) == (0, 0), name
+    for name in cured + stubborn:
+        # Restarted once by the run that journaled it; a restart the kill caught before it was
+        # journaled is in the simulator's count only (restarts are free, so they are journaled
+        # after the call), hence at most two sent.
+        assert 1 <= sim.counters.misbehaviour["restarts"][ids[name]] <= 2, name
+        assert snaps[name].restarts == 1, name
     for name in cured:
-        # Restarted, not re-paired (a restart the kill caught before it was journaled is in
-        # the simulator's count only: restarts are free, so they are journaled after the call).
-        assert sim.counters.misbehaviour["restarts"][ids[name]] >= 1, name
-        assert (snaps[name].restarts <= 1, snaps[name].repairs) == (True, 0), name
+        assert snaps[name].repairs == 0, name
     for name in logouts:
         assert sim.counters.pairings[ids[name]] == 2, name  # onboarding, then one re-pair
     assert dict(sim.counters.instances_created) == created
