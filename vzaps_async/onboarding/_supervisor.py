@@ -17,9 +17,10 @@ What it does about them, per instance, through the same pure table as onboarding
 - a stalled session (``Stalled``) is restarted once (``POST /instances/{id}/restart``); if its
   queue still does not move ``restart_wait`` seconds later, it is logged out and re-paired.
 
-Re-pairs of one instance back off exponentially and are capped per run. The supervisor never
-creates or subscribes anything: the only driver steps it runs are pairing steps. Everything it
-decides is journaled before it acts on it, so a supervisor killed at any moment and started again
+Re-pairs of one instance back off exponentially and are capped per run (in memory). The
+supervisor never creates or subscribes anything: the only driver steps it runs are pairing steps.
+Every re-pair is journaled before it starts (restarts and the logout of a stubborn zombie, both
+free and repeatable, are not), so a supervisor killed at any moment and started again
 continues: an instance journaled PAIRING is polled (and counted connected, without a second
 re-pair, if its phone scanned in between), a STALLED one remembers its restart.
 """
