@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -50,3 +51,18 @@ async def sim(clock: ManualClock, config: SimulatorConfig) -> AsyncIterator[Simu
     """A started in-process simulator using `clock` and `config`."""
     async with Simulator(config, clock=clock) as simulator:
         yield simulator
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn() -> Iterator[str]:
+    """The DSN of a PostgreSQL server for this test session (see tests/_postgres.py)."""
+    from _postgres import throwaway_cluster
+
+    with throwaway_cluster() as dsn:
+        yield dsn
+
+
+@pytest.fixture
+def job_name(request: pytest.FixtureRequest) -> str:
+    """A job name of this test's own, so tests sharing one database never meet."""
+    return f"{request.node.name[:80]}-{uuid.uuid4().hex[:8]}"

@@ -4,6 +4,7 @@
 - `Onboarding`: the async driver for one instance;
 - `Fleet`: many onboardings with shared limits, a 429 cool-down, events and a `FleetReport`;
 - `MemoryJournal`, `SQLiteJournal`: where snapshots survive crashes;
+- `PostgresJournal`: one job shared by many workers on many machines (see docs/distributed.md);
 - presenters: show QR codes and pair codes to whoever holds the phones.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from ._driver import Gates, Onboarding, OnboardingOptions, Transition
 from ._fleet import Failure, Fleet, FleetOptions, FleetReport, InstanceSpec
+from ._postgres import JobStatus, PostgresJournal, WorkerStatus
 from ._presenters import (
     NullPresenter,
     PngFolderPresenter,
@@ -60,6 +62,7 @@ __all__ = [
     "IllegalTransition",
     "InstanceSpec",
     "IntentCleared",
+    "JobStatus",
     "Journal",
     "MemoryJournal",
     "NullPresenter",
@@ -68,6 +71,7 @@ __all__ = [
     "PairCodeShown",
     "PairingStarted",
     "PngFolderPresenter",
+    "PostgresJournal",
     "Presenter",
     "QRShown",
     "Resumed",
@@ -79,6 +83,7 @@ __all__ = [
     "TerminalPresenter",
     "Transition",
     "WebPresenter",
+    "WorkerStatus",
     "render_ascii",
     "render_mermaid",
     "transition",

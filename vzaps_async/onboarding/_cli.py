@@ -3,7 +3,8 @@
 Without ``VZAPS_CLIENT_TOKEN`` / ``VZAPS_CLIENT_SECRET`` (or with ``--simulate``) it runs against
 the in-process simulator, whose phones scan on their own, so the whole flow can be watched
 offline. With a ``--journal`` file an interrupted run (Ctrl-C, a crash, a kill) continues where
-it stopped when started again with the same arguments.
+it stopped when started again with the same arguments. ``--journal postgresql://... --job NAME``
+starts or joins a job shared by workers on several machines (see ``_cli_job``).
 
 Exit status: 0 when every instance ended CONNECTED, 1 otherwise, 2 for bad arguments, 130 when
 interrupted.
@@ -26,8 +27,10 @@ import anyio
 
 from vzaps_async.errors import InputError
 
+from ._cli_job import is_dsn, open_job
 from ._driver import OnboardingOptions
 from ._fleet import Fleet, FleetOptions, FleetReport, InstanceSpec
+from ._postgres import PostgresJournal
 from ._presenters import (
     NullPresenter,
     PngFolderPresenter,
@@ -49,7 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="vzaps-async onboard",
         description="Take many WhatsApp instances from nothing to connected (QR or pair code).",
     )
-    what = parser.add_mutually_exclusive_group(required=True)
+    # Neither: join an existing shared job (--journal postgresql://... --job NAME).
+    what = parser.add_mutually_exclusive_group()
     what.add_argument("--count", type=int, help="onboard N instances named PREFIX-0001...")
     what.add_argument(
         "--input",
@@ -65,8 +69,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--base-url", help="API base URL (default $VZAPS_BASE_URL or the API)")
     parser.add_argument(
         "--journal",
-        type=Path,
-        help=f"SQLite journal for resuming (default ./{DEFAULT_JOURNAL}; memory with --simulate)",
+        help=f"SQLite journal file for resuming (default ./{DEFAULT_JOURNAL}; memory with "
+        "--simulate), or postgresql://user@host:port/db for a job shared by several workers",
+    )
+    parser.add_argument("--job", help="the shared job's name (with a postgresql:// --journal)")
+    parser.add_argument(
+        "--lease",
+        type=float,
+        default=30.0,
+        help="shared job: seconds a dead worker's instances wait before others take them (30)",
     )
     parser.add_argument(
         "--concurrency", type=int, default=200, help="onboardings in flight at most (200)"
@@ -195,6 +206,9 @@ def _summary(report: FleetReport, out: TextIO) -> None:
     if report.cooldowns:
         timing += f"; 429 cool-downs {report.cooldowns}"
     console.print(timing)
+    if report.job is not None:
+        job = ", ".join(f"{state.value} {n}" for state, n in sorted(report.job.items()))
+        console.print(f"job ({sum(report.job.values())} instances): {job}")
     if report.failures:
         failures = Table(title="Not connected")
         failures.add_column("name")
@@ -252,6 +266,10 @@ async def _presenter(args: argparse.Namespace, simulate: bool) -> AsyncIterator[
 
 @contextlib.asynccontextmanager
 async def _journal(args: argparse.Namespace, simulate: bool) -> AsyncIterator[Journal]:
+    if is_dsn(args.journal):
+        async with open_job(args.journal, args.job, args.lease) as job:
+            yield job
+        return
     path = args.journal if args.journal is not None else (None if simulate else DEFAULT_JOURNAL)
     if path is None:
         yield MemoryJournal()
@@ -306,6 +324,13 @@ async def _run(args: argparse.Namespace, specs: list[InstanceSpec], simulate: bo
                 "(vzaps-async simulator) and pass --base-url",
                 file=sys.stderr,
             )
+        if not specs and isinstance(journal, PostgresJournal) and not await journal.exists():
+            print(
+                f"vzaps-async onboard: the job {args.job!r} has no instances; start it with "
+                "--count or --input",
+                file=sys.stderr,
+            )
+            return 2
         fleet = Fleet(client, journal, specs, options=options, presenter=presenter)
         report: FleetReport | None = None
         async with anyio.create_task_group() as tg:
@@ -330,6 +355,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if args.job and not is_dsn(args.journal):
+            raise InputError("--job", "needs a postgresql://... --journal")
+        if args.count is None and args.input is None and not is_dsn(args.journal):
+            raise InputError(
+                "--count/--input", "one is required (only a shared job can be joined without)"
+            )
+        if is_dsn(args.journal):
+            open_job(args.journal, args.job, args.lease)  # checks the options before any run
         if args.count is not None:
             if args.count < 1:
                 raise InputError("--count", "must be at least 1")
@@ -337,8 +370,10 @@ def main(argv: list[str] | None = None) -> int:
                 InstanceSpec(f"{args.prefix}-{i:04d}", method="qr")
                 for i in range(1, args.count + 1)
             ]
-        else:
+        elif args.input is not None:
             specs = load_specs(args.input, args.method)
+        else:
+            specs = []
         if args.concurrency < 1:
             raise InputError("--concurrency", "must be at least 1")
     except (InputError, OSError, ValueError) as exc:

@@ -35,6 +35,7 @@ from vzaps_async.errors import (
     ConflictError,
     ConnectError,
     InputError,
+    LeaseLostError,
     NotFoundError,
     PaymentRequiredError,
     PermissionDeniedError,
@@ -298,6 +299,10 @@ class Onboarding:
                     snap = self._current
             except _Abort:
                 pass
+            except LeaseLostError:
+                # A shared job's journal refused a write: another worker holds the instance now,
+                # so nothing more may be done or written for it here.
+                raise
             except Exception as exc:
                 # A bug or an unexpected answer: record it rather than lose the whole fleet.
                 log.exception("onboarding %s stopped by an unexpected error", self.name)

@@ -12,21 +12,32 @@ returning before its own record is on disk.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+from collections import Counter
+from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import anyio
+import attrs
 
 from vzaps_async._secret import Secret
 
 from ._state import Snapshot, State
 
+if TYPE_CHECKING:
+    from ._driver import Gates
+    from ._fleet import InstanceSpec
+
 __all__ = [
+    "Claim",
     "Journal",
+    "LocalWork",
     "MemoryJournal",
     "SQLiteJournal",
+    "Work",
     "snapshot_from_record",
     "snapshot_to_record",
 ]
@@ -83,6 +94,108 @@ def snapshot_from_record(record: dict[str, Any]) -> Snapshot:
     )
 
 
+@attrs.frozen
+class Claim:
+    """One instance a journal hands to a fleet to onboard.
+
+    Args:
+        spec: What to onboard.
+        snapshot: Its journaled snapshot, or None when nothing was saved yet.
+        lease: None when the instance is the fleet's for the whole run (a local journal); for a
+            shared job, the cancel scope to run it in: the journal cancels it the moment the
+            lease on the instance is lost, which stops every call for it at once.
+    """
+
+    spec: InstanceSpec
+    snapshot: Snapshot | None
+    lease: anyio.CancelScope | None = None
+
+
+class Work(Protocol):
+    """What a fleet onboards in one run: the journal hands out instances and takes them back."""
+
+    #: Instances handed out (or about to be) and not running, per state; the fleet updates it.
+    counts: Counter[State]
+
+    @property
+    def size(self) -> int:
+        """Instances this run may be handed at most (how many onboardings to run at once)."""
+        ...
+
+    async def claim(self) -> Claim | None:
+        """The next instance to onboard, or None when there is nothing left this run can do."""
+        ...
+
+    async def release(self, claim: Claim, final: Snapshot | None) -> None:
+        """Give back an instance the fleet is done with.
+
+        Args:
+            claim: What `claim` handed out.
+            final: Its last snapshot, or None when its lease was lost.
+        """
+        ...
+
+    async def job_counts(self) -> Mapping[State, int] | None:
+        """Instances per state in the whole shared job, or None for a journal one run owns."""
+        ...
+
+
+class LocalWork:
+    """The work of a journal that one fleet owns: every spec, resumed from its snapshot.
+
+    Args:
+        specs: The fleet's instances.
+        known: Journaled snapshots by name (entries are removed as they are handed out).
+    """
+
+    __slots__ = ("_known", "_pending", "_size", "counts")
+
+    def __init__(self, specs: Sequence[InstanceSpec], known: dict[str, Snapshot]) -> None:
+        self._known = known
+        self._pending = iter(specs)
+        self._size = len(specs)
+        self.counts: Counter[State] = Counter(
+            known[s.name].state if s.name in known else State.PLANNED for s in specs
+        )
+
+    @property
+    def size(self) -> int:
+        """The number of specs."""
+        return self._size
+
+    async def claim(self) -> Claim | None:
+        """The next spec with its snapshot, or None after the last."""
+        # Safe to share between the fleet's tasks: nothing here yields to the event loop.
+        spec = next(self._pending, None)
+        if spec is None:
+            return None
+        return Claim(spec, self._known.pop(spec.name, None))
+
+    async def release(self, claim: Claim, final: Snapshot | None) -> None:
+        """Nothing to give back: the journal already holds the final snapshot.
+
+        Args:
+            claim: What `claim` handed out.
+            final: Its last snapshot.
+        """
+
+    async def job_counts(self) -> Mapping[State, int] | None:
+        """None: the run is the whole job."""
+        return None
+
+
+@contextlib.asynccontextmanager
+async def local_work(journal: Journal, specs: Sequence[InstanceSpec]) -> AsyncIterator[LocalWork]:
+    """The `Journal.work` of a journal one run owns: load every snapshot once, then the specs.
+
+    Args:
+        journal: The journal.
+        specs: The fleet's instances.
+    """
+    known = {snap.name: snap for snap in await journal.load_all()}
+    yield LocalWork(specs, known)
+
+
 @runtime_checkable
 class Journal(Protocol):
     """Durable storage of snapshots, keyed by instance name."""
@@ -109,6 +222,17 @@ class Journal(Protocol):
 
     async def aclose(self) -> None:
         """Release the storage; later calls are errors."""
+        ...
+
+    def work(
+        self, specs: Sequence[InstanceSpec], gates: Gates
+    ) -> contextlib.AbstractAsyncContextManager[Work]:
+        """What a fleet with these specs onboards, for the length of one run.
+
+        Args:
+            specs: The fleet's instances (a shared job adds them to the job).
+            gates: The fleet's limits (a shared job shares its 429 cool-down and rate budget).
+        """
         ...
 
 
@@ -142,6 +266,17 @@ class MemoryJournal:
 
     async def aclose(self) -> None:
         """Nothing to release."""
+
+    def work(
+        self, specs: Sequence[InstanceSpec], gates: Gates
+    ) -> contextlib.AbstractAsyncContextManager[Work]:
+        """Every spec, resumed from its snapshot (see `LocalWork`).
+
+        Args:
+            specs: The fleet's instances.
+            gates: The fleet's limits (a journal one run owns leaves them alone).
+        """
+        return local_work(self, specs)
 
     async def __aenter__(self) -> MemoryJournal:
         return self
@@ -264,6 +399,17 @@ class SQLiteJournal:
                         self._pending.setdefault(row[0], row)
                     raise
             self._flushed = generation
+
+    def work(
+        self, specs: Sequence[InstanceSpec], gates: Gates
+    ) -> contextlib.AbstractAsyncContextManager[Work]:
+        """Every spec, resumed from its snapshot (see `LocalWork`).
+
+        Args:
+            specs: The fleet's instances.
+            gates: The fleet's limits (a journal one run owns leaves them alone).
+        """
+        return local_work(self, specs)
 
     async def aclose(self) -> None:
         """Close the database."""
