@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from types import SimpleNamespace
+from typing import Any
 
+import anyio
+import asyncpg
+import attrs
 import pytest
 
 from vzaps_async._client import Client
+from vzaps_async._limits import CoolDown
+from vzaps_async.errors import InputError, LeaseLostError
 from vzaps_async.onboarding import (
     Fleet,
     FleetOptions,
+    Gates,
     InstanceSpec,
     OnboardingOptions,
     PostgresJournal,
+    Snapshot,
     State,
 )
 from vzaps_async.testing import PhonePolicy, Simulator, SimulatorConfig
@@ -52,3 +61,235 @@ async def test_one_worker_onboards_the_job_and_reports_the_whole_job(
     assert {s.name for s in snapshots} == {s.name for s in specs(30)}
     assert all(n == 1 for n in sim.counters.instances_created.values())
     assert all(n == 1 for n in sim.counters.subscriptions.values())
+
+
+async def _fresh_database(dsn: str, name: str) -> str:
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return dsn.rsplit("/", 1)[0] + f"/{name}"
+
+
+async def test_the_schema_is_created_once_by_workers_opening_together(postgres_dsn: str) -> None:
+    """Three journals opened at once on an empty database create the schema once (version 1),
+    and a later open migrates nothing."""
+    dsn = await _fresh_database(postgres_dsn, f"schema_{id(object()):x}")
+    journals = [PostgresJournal(dsn, job=f"job-{i}") for i in range(3)]
+    async with anyio.create_task_group() as tg:
+        for journal in journals:
+            tg.start_soon(journal.open)
+    for journal in journals:
+        await journal.aclose()
+    async with PostgresJournal(dsn, job="job-0"):
+        pass
+    conn = await asyncpg.connect(dsn)
+    try:
+        assert [r[0] for r in await conn.fetch("SELECT version FROM vzaps_schema")] == [1]
+    finally:
+        await conn.close()
+
+
+async def test_specs_are_added_once_and_a_changed_spec_is_refused(
+    postgres_dsn: str, job_name: str
+) -> None:
+    """Workers adding the same specs add nothing twice; a known name with other fields is
+    refused naming the instance, and nothing of that input is added."""
+    async with (
+        PostgresJournal(postgres_dsn, job=job_name) as a,
+        PostgresJournal(postgres_dsn, job=job_name) as b,
+    ):
+        async with a.work(specs(5), Gates()):
+            pass
+        async with b.work(specs(5), Gates()):
+            pass
+        assert (await a.status()).states == {State.PLANNED: 5}
+        changed = [*specs(4), InstanceSpec("pg-0004", phone="5511999999999"), InstanceSpec("new")]
+        with pytest.raises(InputError, match="pg-0004") as caught:
+            async with b.work(changed, Gates()):
+                pass
+        assert "already has an instance of this name with other fields" in str(caught.value)
+        assert (await a.status()).total == 5
+
+
+async def test_a_write_after_a_takeover_is_refused_and_stops_the_instance(
+    postgres_dsn: str, job_name: str
+) -> None:
+    """Once another worker took an expired lease over, the old holder's write is refused with
+    LeaseLostError and its lease scope is cancelled; the new holder writes."""
+    async with (
+        PostgresJournal(postgres_dsn, job=job_name) as a,
+        PostgresJournal(postgres_dsn, job=job_name) as b,
+    ):
+        async with a.work(specs(1), Gates()) as work_a:
+            claim_a = await work_a.claim()
+            assert claim_a is not None
+            assert claim_a.lease is not None
+            await a.save(Snapshot("pg-0000", state=State.PLANNED, intent="create"))
+            # A's lease runs out (as if its heartbeat had stopped): B may take the instance.
+            conn = await asyncpg.connect(postgres_dsn)
+            await conn.execute(
+                "UPDATE vzaps_workers SET expires_at = now() WHERE id = $1", a.worker_id
+            )
+            await conn.close()
+            async with b.work([], Gates()) as work_b:
+                claim_b = await work_b.claim()
+                assert claim_b is not None
+                assert claim_b.snapshot is not None
+                assert claim_b.snapshot.intent == "create"  # B reconciles it, like a resume
+                with pytest.raises(LeaseLostError, match="pg-0000"):
+                    await a.save(Snapshot("pg-0000", state=State.FAILED, failure="stale"))
+                assert claim_a.lease.cancel_called
+                await b.save(attrs.evolve(claim_b.snapshot, state=State.FAILED, failure="b"))
+        got = await b.get("pg-0000")
+    assert got is not None
+    assert got.failure == "b"
+
+
+async def test_a_429_on_one_worker_pauses_every_worker_of_the_job(
+    postgres_dsn: str, job_name: str
+) -> None:
+    """A pause of one worker's cool-down reaches another worker's gate through the database."""
+    gates_a, gates_b = Gates(cooldown=CoolDown()), Gates(cooldown=CoolDown())
+    async with (
+        PostgresJournal(postgres_dsn, job=job_name) as a,
+        PostgresJournal(postgres_dsn, job=job_name) as b,
+        a.work(specs(2), gates_a),
+        b.work([], gates_b),
+    ):
+        gates_a.cooldown.pause(5.0)
+        with anyio.fail_after(5):
+            while not gates_b.cooldown.remaining:  # noqa: ASYNC110 - set by a listener
+                await anyio.sleep(0.01)
+        assert gates_b.cooldown.remaining > 3
+        # The pause heard from the job is not sent back to it.
+        assert gates_b.cooldown.pauses == 1
+        status = await b.status()
+    assert status.cooldown > 3
+
+
+async def test_the_job_request_budget_is_shared_by_the_live_workers(
+    postgres_dsn: str, job_name: str
+) -> None:
+    """With a job-wide budget, each live worker's rate limit is its equal share."""
+    gates_a, gates_b = Gates(), Gates()
+    async with (
+        PostgresJournal(postgres_dsn, job=job_name, requests_per_second=40) as a,
+        PostgresJournal(postgres_dsn, job=job_name, requests_per_second=40) as b,
+        a.work(specs(2), gates_a),
+    ):
+        assert gates_a.rate is not None
+        assert gates_a.rate.rate == 40
+        async with b.work([], gates_b):
+            assert gates_b.rate is not None
+            assert gates_b.rate.rate == 20
+
+
+async def test_a_worker_cut_from_the_database_stops_its_instances_and_another_finishes(
+    postgres_dsn: str, job_name: str, sim: Simulator
+) -> None:
+    """A worker whose connections are cut (pg_terminate_backend) until its lease ends makes no
+    call for an instance once the other worker has taken it over; the job ends connected."""
+    sim.phones = PhonePolicy.scan_after(0.6)
+    calls: list[tuple[str, str, float, float]] = []  # worker, instance name or id, start, end
+    async with (
+        Client(sim.client_token, sim.client_secret, base_url=sim.base_url) as raw_a,
+        Client(sim.client_token, sim.client_secret, base_url=sim.base_url) as raw_b,
+        PostgresJournal(postgres_dsn, job=job_name, lease_seconds=1.5) as a,
+        PostgresJournal(postgres_dsn, job=job_name, lease_seconds=1.5) as b,
+    ):
+        options = FleetOptions(max_in_flight=10, onboarding=FAST)
+        fleet_a = Fleet(_Recording(raw_a, "a", calls), a, specs(30), options=options)
+        fleet_b = Fleet(_Recording(raw_b, "b", calls), b, specs(30), options=options)
+        first_id = a.worker_id
+        reports = {}
+
+        async def run(key: str, fleet: Fleet) -> None:
+            reports[key] = await fleet.run()
+
+        async def cut_a() -> None:
+            # Once A holds instances in flight, cut its connections until it gives up its lease.
+            while not any(c[0] == "a" for c in calls):  # noqa: ASYNC110 - no event to wait on
+                await anyio.sleep(0.01)
+            conn = await asyncpg.connect(postgres_dsn)
+            try:
+                with anyio.fail_after(10):
+                    while a.worker_id == first_id:
+                        await conn.execute(
+                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                            "WHERE application_name = $1",
+                            a.application_name,
+                        )
+                        await anyio.sleep(0.02)
+            finally:
+                await conn.close()
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(run, "a", fleet_a)
+            tg.start_soon(run, "b", fleet_b)
+            tg.start_soon(cut_a)
+        status = await b.status()
+    assert status.states == {State.CONNECTED: 30}
+    assert reports["a"].lost > 0
+    assert reports["b"].job == {State.CONNECTED: 30}
+    # Every instance A lost and B took over: all of A's calls for it ended before B's first.
+    ids = {s.name: s.instance_id for s in await _snapshots(postgres_dsn, job_name)}
+    by_key: dict[str, dict[str, list[tuple[float, float]]]] = {"a": {}, "b": {}}
+    for worker, key, start, end in calls:
+        name = next((n for n, i in ids.items() if key in (n, i)), key)
+        by_key[worker].setdefault(name, []).append((start, end))
+    shared = set(by_key["a"]) & set(by_key["b"])
+    assert shared, "no instance changed hands"
+    for name in shared:
+        a_calls, b_calls = by_key["a"][name], by_key["b"][name]
+        a_first, b_first = min(s for s, _ in a_calls), min(s for s, _ in b_calls)
+        if a_first < b_first:
+            assert max(e for _, e in a_calls) <= b_first, name
+    assert all(n == 1 for n in sim.counters.instances_created.values())
+    assert all(n == 1 for n in sim.counters.subscriptions.values())
+
+
+async def _snapshots(dsn: str, job: str) -> list[Snapshot]:
+    async with PostgresJournal(dsn, job=job) as journal:
+        return await journal.load_all()
+
+
+class _Recording:
+    """A client that records every call of the onboarding path: worker, instance, start, end."""
+
+    def __init__(self, client: Client, worker: str, calls: list[tuple[str, str, float, float]]):
+        self._client = client
+        self._worker = worker
+        self._calls = calls
+        self.instances = _Recorded(client.instances, worker, calls)
+
+    def instance(self, instance_id: str, token: Any = None) -> Any:
+        handle = self._client.instance(instance_id, token)
+        return SimpleNamespace(
+            session=_Recorded(handle.session, self._worker, self._calls, key=instance_id)
+        )
+
+
+class _Recorded:
+    def __init__(
+        self,
+        target: Any,
+        worker: str,
+        calls: list[tuple[str, str, float, float]],
+        key: str | None = None,
+    ) -> None:
+        self._target, self._worker, self._calls, self._key = target, worker, calls, key
+
+    def __getattr__(self, attr: str) -> Any:
+        method = getattr(self._target, attr)
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            key = self._key or str(args[0])
+            start = anyio.current_time()
+            try:
+                return await method(*args, **kwargs)
+            finally:
+                self._calls.append((self._worker, key, start, anyio.current_time()))
+
+        return call

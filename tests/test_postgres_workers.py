@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import anyio
+import asyncpg
 import pytest
 from _standalone import get, post, standalone_simulator
 
@@ -145,12 +146,16 @@ def test_sigkilled_workers_under_faults_never_duplicate_or_lose_anything(
     kills = 0
     try:
         while kills < 12:
-            time.sleep(rng.uniform(0.3, 1.2))
-            victim = rng.randrange(len(slots))
-            if slots[victim].poll() is None:
-                slots[victim].send_signal(signal.SIGKILL)
-                slots[victim].wait()
-                kills += 1
+            time.sleep(rng.uniform(0.2, 0.8))
+            # Only a worker in the middle of onboarding (holding unfinished instances) is killed.
+            holders = anyio.run(_holders, postgres_dsn, job_name)
+            victims = [i for i, slot in enumerate(slots) if slot.pid in holders]
+            if not victims:
+                continue
+            victim = rng.choice(victims)
+            slots[victim].send_signal(signal.SIGKILL)
+            slots[victim].wait()
+            kills += 1
             slots[victim] = _worker(postgres_dsn, job_name, simulator, *args)
         # No more kills: let the workers finish; one that ended early is started again.
         deadline = time.monotonic() + 150
@@ -196,6 +201,23 @@ def test_sigkilled_workers_under_faults_never_duplicate_or_lose_anything(
             },
         )
         assert answer["data"]["connected"] is True
+
+
+async def _holders(dsn: str, job: str) -> set[int]:
+    """Pids of the workers holding unfinished instances of the job."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        if await conn.fetchval("SELECT to_regclass('vzaps_instances')") is None:
+            return set()  # no worker has created the schema yet
+        rows = await conn.fetch(
+            "SELECT DISTINCT w.pid FROM vzaps_instances i "
+            "JOIN vzaps_workers w ON w.job = i.job AND w.id = i.owner "
+            "WHERE i.job = $1 AND i.state NOT IN ('CONNECTED', 'FAILED', 'CANCELLED')",
+            job,
+        )
+    finally:
+        await conn.close()
+    return {int(row[0]) for row in rows}
 
 
 async def _load_all(dsn: str, job: str) -> list[Any]:

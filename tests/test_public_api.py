@@ -31,6 +31,8 @@ EXPECTED = {
     "InputError",
     "JournalError",
     "JournalLockedError",
+    "LeaseLostError",
+    "PostgresJournal",
     "Instance",
     "InstanceInfo",
     "InstancePage",
@@ -77,7 +79,7 @@ def test_import_stays_light() -> None:
     """Importing the client pulls in neither the simulator, the CLI extras nor the journal."""
     code = (
         "import sys, vzaps_async; "
-        "heavy = ['vzaps_async.testing', 'aiosqlite', 'segno', 'rich']; "
+        "heavy = ['vzaps_async.testing', 'aiosqlite', 'asyncpg', 'segno', 'rich']; "
         "print(','.join(m for m in heavy if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -16,6 +16,7 @@ from .errors import (
     InputError,
     JournalError,
     JournalLockedError,
+    LeaseLostError,
     NotFoundError,
     OutcomeUnknownError,
     PaymentRequiredError,
@@ -49,6 +50,7 @@ from .onboarding import (
     MemoryJournal,
     Onboarding,
     OnboardingOptions,
+    PostgresJournal,
     SQLiteJournal,
 )
 from .realtime import RealtimeStream
@@ -77,6 +79,7 @@ __all__ = [
     "InstanceSpec",
     "JournalError",
     "JournalLockedError",
+    "LeaseLostError",
     "Limits",
     "MemoryJournal",
     "NotFoundError",
@@ -86,6 +89,7 @@ __all__ = [
     "PairCode",
     "PaymentRequiredError",
     "PermissionDeniedError",
+    "PostgresJournal",
     "QRCode",
     "RateLimitedError",
     "RealtimeStream",

@@ -205,6 +205,7 @@ def _db_errors() -> tuple[type[BaseException], ...]:
         TimeoutError,
         asyncpg.PostgresConnectionError,
         asyncpg.InterfaceError,
+        asyncpg.InternalClientError,
         asyncpg.exceptions.AdminShutdownError,
         asyncpg.exceptions.CannotConnectNowError,
     )
@@ -701,13 +702,15 @@ class PostgresJournal:
         while True:
             await anyio.sleep(self._lease / 6)
             sent = anyio.current_time()
-            renewed = None
-            with anyio.move_on_at(self._valid_until):
-                try:
-                    renewed = bool(await self._fetch(_RENEW, self._job, self._worker, self._lease))
-                except errors as exc:
-                    log.warning("%s: heartbeat failed (%s)", self.location, type(exc).__name__)
+            # Not cancelled at the lease's end (asyncpg does not take a cancelled query well):
+            # the claims' own cancel scopes stop the instances on time; this only notices.
+            try:
+                renewed = bool(await self._fetch(_RENEW, self._job, self._worker, self._lease))
+            except errors as exc:
+                log.warning("%s: heartbeat failed (%s)", self.location, type(exc).__name__)
+                if anyio.current_time() < self._valid_until:
                     continue
+                renewed = False
             if renewed:
                 self._extend(sent)
                 if self._rate is not None:
