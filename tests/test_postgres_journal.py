@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from types import SimpleNamespace
 from typing import Any
@@ -113,38 +114,73 @@ async def test_specs_are_added_once_and_a_changed_spec_is_refused(
         assert (await a.status()).total == 5
 
 
-async def test_a_write_after_a_takeover_is_refused_and_stops_the_instance(
+async def test_a_write_after_the_lease_expired_is_refused_and_stops_the_instance(
     postgres_dsn: str, job_name: str
 ) -> None:
-    """Once another worker took an expired lease over, the old holder's write is refused with
-    LeaseLostError and its lease scope is cancelled; the new holder writes."""
+    """Once a worker's lease expired in the database, its write is refused with LeaseLostError
+    and its lease scope cancelled; the worker that takes the instance over gets the snapshot
+    (pending intent included, to reconcile like a resume) and writes."""
     async with (
         PostgresJournal(postgres_dsn, job=job_name) as a,
         PostgresJournal(postgres_dsn, job=job_name) as b,
+        a.work(specs(1), Gates()) as work_a,
     ):
-        async with a.work(specs(1), Gates()) as work_a:
-            claim_a = await work_a.claim()
-            assert claim_a is not None
-            assert claim_a.lease is not None
-            await a.save(Snapshot("pg-0000", state=State.PLANNED, intent="create"))
-            # A's lease runs out (as if its heartbeat had stopped): B may take the instance.
-            conn = await asyncpg.connect(postgres_dsn)
-            await conn.execute(
-                "UPDATE vzaps_workers SET expires_at = now() WHERE id = $1", a.worker_id
-            )
-            await conn.close()
-            async with b.work([], Gates()) as work_b:
-                claim_b = await work_b.claim()
-                assert claim_b is not None
-                assert claim_b.snapshot is not None
-                assert claim_b.snapshot.intent == "create"  # B reconciles it, like a resume
-                with pytest.raises(LeaseLostError, match="pg-0000"):
-                    await a.save(Snapshot("pg-0000", state=State.FAILED, failure="stale"))
-                assert claim_a.lease.cancel_called
-                await b.save(attrs.evolve(claim_b.snapshot, state=State.FAILED, failure="b"))
+        claim_a = await work_a.claim()
+        assert claim_a is not None
+        assert claim_a.lease is not None
+        await a.save(Snapshot("pg-0000", state=State.PLANNED, intent="create"))
+        await _execute(postgres_dsn, "UPDATE vzaps_workers SET expires_at = now() WHERE id = $1",
+                       a.worker_id)  # fmt: skip
+        with pytest.raises(LeaseLostError, match="pg-0000"):
+            await a.save(Snapshot("pg-0000", state=State.FAILED, failure="stale"))
+        assert claim_a.lease.cancel_called
+        async with b.work([], Gates()) as work_b:
+            claim_b = await work_b.claim()
+            assert claim_b is not None
+            assert claim_b.snapshot is not None
+            assert claim_b.snapshot.intent == "create"
+            await b.save(attrs.evolve(claim_b.snapshot, state=State.FAILED, failure="b"))
         got = await b.get("pg-0000")
     assert got is not None
     assert got.failure == "b"
+
+
+async def test_the_database_refuses_a_write_with_a_stale_epoch_even_from_a_live_worker(
+    postgres_dsn: str, job_name: str
+) -> None:
+    """The fencing is in the write itself: a write carrying the epoch of an earlier claim is
+    not applied once the instance was claimed again, whoever sends it."""
+    async with (
+        PostgresJournal(postgres_dsn, job=job_name) as a,
+        PostgresJournal(postgres_dsn, job=job_name) as b,
+        a.work(specs(1), Gates()) as work_a,
+    ):
+        claim = await work_a.claim()
+        assert claim is not None
+        old_epoch = a._held["pg-0000"].epoch
+        await _execute(postgres_dsn, "UPDATE vzaps_workers SET expires_at = now() WHERE id = $1",
+                       a.worker_id)  # fmt: skip
+        async with b.work([], Gates()) as work_b:
+            assert await work_b.claim() is not None
+            # A's lease is made live again (a heartbeat racing the takeover, say).
+            await _execute(
+                postgres_dsn,
+                "UPDATE vzaps_workers SET expires_at = now() + interval '1 minute' WHERE id = $1",
+                a.worker_id,
+            )
+            row = ("pg-0000", old_epoch, "FAILED", '{"name": "pg-0000"}', "stale")
+            assert await a._write([row]) == set()
+            b_epoch = b._held["pg-0000"].epoch
+            assert await b._write([("pg-0000", b_epoch - 1, "FAILED", "{}", "stale")]) == set()
+        assert await b.get("pg-0000") is None  # nothing was written
+
+
+async def _execute(dsn: str, sql: str, *args: Any) -> None:
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(sql, *args)
+    finally:
+        await conn.close()
 
 
 async def test_a_429_on_one_worker_pauses_every_worker_of_the_job(
@@ -187,53 +223,87 @@ async def test_the_job_request_budget_is_shared_by_the_live_workers(
 
 
 async def test_a_worker_cut_from_the_database_stops_its_instances_and_another_finishes(
-    postgres_dsn: str, job_name: str, sim: Simulator
+    postgres_dsn: str, job_name: str
 ) -> None:
-    """A worker whose connections are cut (pg_terminate_backend) until its lease ends makes no
-    call for an instance once the other worker has taken it over; the job ends connected."""
-    sim.phones = PhonePolicy.scan_after(0.6)
+    """A worker whose connections are cut (pg_terminate_backend, reconnecting refused) until
+    its lease ends makes no call for an instance once the other worker has taken it over; the
+    job ends connected with nothing created or subscribed twice."""
+    # Worker A logs in as its own role, so that its reconnections can be refused during the cut.
+    role = f"worker_{uuid.uuid4().hex[:8]}"
+    await _execute(postgres_dsn, f'CREATE ROLE "{role}" LOGIN SUPERUSER')
+    dsn_a = postgres_dsn.replace("postgres@", f"{role}@", 1)
     calls: list[tuple[str, str, float, float]] = []  # worker, instance name or id, start, end
     async with (
+        # Pairing outlasts the lease: a worker that lost its lease would go on polling for codes
+        # (no journal write on the way to stop it) unless the lease's cancel scope stops it.
+        Simulator(
+            phones=PhonePolicy.scan_after(3.0),
+            config=SimulatorConfig(first_qr_seconds=5, qr_seconds=5),
+        ) as sim,
         Client(sim.client_token, sim.client_secret, base_url=sim.base_url) as raw_a,
         Client(sim.client_token, sim.client_secret, base_url=sim.base_url) as raw_b,
-        PostgresJournal(postgres_dsn, job=job_name, lease_seconds=1.5) as a,
+        PostgresJournal(dsn_a, job=job_name, lease_seconds=1.5) as a,
         PostgresJournal(postgres_dsn, job=job_name, lease_seconds=1.5) as b,
     ):
-        options = FleetOptions(max_in_flight=10, onboarding=FAST)
-        fleet_a = Fleet(_Recording(raw_a, "a", calls), a, specs(30), options=options)
-        fleet_b = Fleet(_Recording(raw_b, "b", calls), b, specs(30), options=options)
+        fleet_a = Fleet(
+            _Recording(raw_a, "a", calls),
+            a,
+            specs(30),
+            options=FleetOptions(max_in_flight=10, onboarding=FAST),
+        )
+        # B has room to spare: it takes A's instances over as soon as the database allows.
+        fleet_b = Fleet(
+            _Recording(raw_b, "b", calls),
+            b,
+            specs(30),
+            options=FleetOptions(max_in_flight=30, onboarding=FAST),
+        )
         first_id = a.worker_id
         reports = {}
 
         async def run(key: str, fleet: Fleet) -> None:
             reports[key] = await fleet.run()
 
-        async def cut_a() -> None:
-            # Once A holds instances in flight, cut its connections until it gives up its lease.
-            while not any(c[0] == "a" for c in calls):  # noqa: ASYNC110 - no event to wait on
-                await anyio.sleep(0.01)
-            conn = await asyncpg.connect(postgres_dsn)
-            try:
-                with anyio.fail_after(10):
-                    while a.worker_id == first_id:
-                        await conn.execute(
-                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                            "WHERE application_name = $1",
-                            a.application_name,
-                        )
-                        await anyio.sleep(0.02)
-            finally:
-                await conn.close()
+        async def taken_over(conn: Any, held: list[str]) -> bool:
+            return a.worker_id != first_id and bool(
+                await conn.fetchval(
+                    "SELECT count(*) FROM vzaps_instances "
+                    "WHERE job = $1 AND owner = $2 AND name = ANY($3)",
+                    job_name,
+                    b.worker_id,
+                    held,
+                )
+            )
 
         async with anyio.create_task_group() as tg:
             tg.start_soon(run, "a", fleet_a)
+            # Once A has instances pairing, start B and cut A off until it has given up its
+            # lease and B has taken over some of what A held.
+            with anyio.fail_after(20):
+                while fleet_a.counts.get(State.PAIRING, 0) < 5:  # noqa: ASYNC110 - no event
+                    await anyio.sleep(0.01)
+            held = list(a._held)
             tg.start_soon(run, "b", fleet_b)
-            tg.start_soon(cut_a)
+            conn = await asyncpg.connect(postgres_dsn)
+            try:
+                await conn.execute(f'ALTER ROLE "{role}" NOLOGIN')
+                await conn.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1",
+                    role,
+                )
+                with anyio.fail_after(20):
+                    while not await taken_over(conn, held):  # noqa: ASYNC110 - polling
+                        await anyio.sleep(0.02)
+            finally:
+                await conn.execute(f'ALTER ROLE "{role}" LOGIN')
+                await conn.close()
         status = await b.status()
+        created = dict(sim.counters.instances_created)
+        subscriptions = dict(sim.counters.subscriptions)
     assert status.states == {State.CONNECTED: 30}
     assert reports["a"].lost > 0
     assert reports["b"].job == {State.CONNECTED: 30}
-    # Every instance A lost and B took over: all of A's calls for it ended before B's first.
+    # Every instance that changed hands: all of A's calls for it ended before B's first.
     ids = {s.name: s.instance_id for s in await _snapshots(postgres_dsn, job_name)}
     by_key: dict[str, dict[str, list[tuple[float, float]]]] = {"a": {}, "b": {}}
     for worker, key, start, end in calls:
@@ -246,8 +316,8 @@ async def test_a_worker_cut_from_the_database_stops_its_instances_and_another_fi
         a_first, b_first = min(s for s, _ in a_calls), min(s for s, _ in b_calls)
         if a_first < b_first:
             assert max(e for _, e in a_calls) <= b_first, name
-    assert all(n == 1 for n in sim.counters.instances_created.values())
-    assert all(n == 1 for n in sim.counters.subscriptions.values())
+    assert set(created.values()) == {1}
+    assert set(subscriptions.values()) == {1}
 
 
 async def _snapshots(dsn: str, job: str) -> list[Snapshot]:

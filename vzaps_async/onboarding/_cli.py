@@ -25,7 +25,7 @@ from typing import Any, TextIO
 
 import anyio
 
-from vzaps_async.errors import InputError
+from vzaps_async.errors import InputError, JournalError
 
 from ._cli_job import is_dsn, open_job
 from ._driver import OnboardingOptions
@@ -333,9 +333,14 @@ async def _run(args: argparse.Namespace, specs: list[InstanceSpec], simulate: bo
             return 2
         fleet = Fleet(client, journal, specs, options=options, presenter=presenter)
         report: FleetReport | None = None
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(_progress, fleet, live, out)
-            report = await fleet.run()
+        try:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(_progress, fleet, live, out)
+                report = await fleet.run()
+        except* (InputError, JournalError) as group:
+            # One line for the user (a refused spec of a shared job, a journal that failed),
+            # not the task group's traceback.
+            raise group.exceptions[0] from None
         if args.output is not None:
             names = {s.name for s in specs}
             finals = [s for s in await journal.load_all() if s.name in names]
@@ -398,6 +403,9 @@ def main(argv: list[str] | None = None) -> int:
         )
     try:
         return anyio.run(_run, args, specs, simulate)
+    except (InputError, JournalError) as exc:
+        print(f"vzaps-async onboard: {exc}", file=sys.stderr)
+        return 2 if isinstance(exc, InputError) else 1
     except KeyboardInterrupt:
         where = "the journal" if (args.journal or not simulate) else "nothing (memory journal)"
         print(f"\ninterrupted; progress is kept in {where}; run again to resume", file=sys.stderr)

@@ -208,6 +208,10 @@ def _db_errors() -> tuple[type[BaseException], ...]:
         asyncpg.InternalClientError,
         asyncpg.exceptions.AdminShutdownError,
         asyncpg.exceptions.CannotConnectNowError,
+        # A reconnection refused (the database restarting, a login briefly disabled) is the
+        # database being away too, not a bug to stop for.
+        asyncpg.exceptions.InvalidAuthorizationSpecificationError,
+        asyncpg.exceptions.TooManyConnectionsError,
     )
 
 
@@ -500,11 +504,27 @@ class PostgresJournal:
         self.round_trips += 1
         return list(await self._connections().fetch(sql, *args))
 
+    async def _read(self, sql: str, *args: Any) -> list[Any]:
+        """A read (safe to repeat): a lost connection is retried for up to one lease."""
+        errors = _db_errors()
+        give_up = anyio.current_time() + self._lease
+        delay = 0.05
+        while True:
+            try:
+                return await self._fetch(sql, *args)
+            except errors as exc:
+                if anyio.current_time() + delay > give_up:
+                    raise JournalError(
+                        self.location, f"the database is unreachable: {type(exc).__name__}: {exc}"
+                    ) from exc
+                await anyio.sleep(delay)
+                delay = min(1.0, delay * 2)
+
     # ------------------------------------------------------------------ the journal protocol
 
     async def load_all(self) -> list[Snapshot]:
         """Return every snapshot saved in the job."""
-        rows = await self._fetch(
+        rows = await self._read(
             "SELECT record FROM vzaps_instances WHERE job = $1 AND record IS NOT NULL ORDER BY seq",
             self._job,
         )
@@ -518,7 +538,7 @@ class PostgresJournal:
         """
         if name in self._fresh:
             return None  # claimed a moment ago with no snapshot: no need to ask again
-        rows = await self._fetch(
+        rows = await self._read(
             "SELECT record FROM vzaps_instances WHERE job = $1 AND name = $2", self._job, name
         )
         if not rows or rows[0][0] is None:
@@ -689,7 +709,7 @@ class PostgresJournal:
                 )
 
     async def _open_count(self) -> int:
-        rows = await self._fetch(
+        rows = await self._read(
             "SELECT count(*) FROM vzaps_instances WHERE job = $1 AND state <> ALL($2::text[])",
             self._job,
             _TERMINAL,
@@ -729,7 +749,7 @@ class PostgresJournal:
         """This worker's equal share of the job's request budget, among the live workers."""
         assert self._budget is not None
         assert self._rate is not None
-        rows = await self._fetch(
+        rows = await self._read(
             "SELECT count(*) FROM vzaps_workers WHERE job = $1 AND expires_at > now()", self._job
         )
         self._rate.rate = self._budget / max(1, int(rows[0][0]))
@@ -775,7 +795,7 @@ class PostgresJournal:
 
     async def job_counts(self) -> dict[State, int]:
         """Instances per state in the whole job."""
-        rows = await self._fetch(
+        rows = await self._read(
             "SELECT state, count(*) FROM vzaps_instances WHERE job = $1 GROUP BY state", self._job
         )
         return {State(state): int(n) for state, n in rows}
@@ -783,19 +803,19 @@ class PostgresJournal:
     async def status(self) -> JobStatus:
         """The job as a whole: states, workers and failures (what ``fleet status`` prints)."""
         states = await self.job_counts()
-        workers = await self._fetch(
+        workers = await self._read(
             "SELECT w.id, w.host, w.pid, extract(epoch FROM w.started_at), "
             "extract(epoch FROM w.heartbeat_at), w.expires_at > now(), "
             "(SELECT count(*) FROM vzaps_instances i WHERE i.job = w.job AND i.done_by = w.id) "
             "FROM vzaps_workers w WHERE w.job = $1 ORDER BY w.started_at, w.id",
             self._job,
         )
-        failures = await self._fetch(
+        failures = await self._read(
             "SELECT name, coalesce(failure, '') FROM vzaps_instances "
             "WHERE job = $1 AND state = 'FAILED' ORDER BY seq",
             self._job,
         )
-        cooldown = await self._fetch(
+        cooldown = await self._read(
             "SELECT greatest(0, extract(epoch FROM cooldown_until - now()))::float8 "
             "FROM vzaps_jobs WHERE name = $1",
             self._job,
@@ -821,7 +841,7 @@ class PostgresJournal:
 
     async def exists(self) -> bool:
         """Whether the job has any instance (a worker joining without specs needs one)."""
-        rows = await self._fetch(
+        rows = await self._read(
             "SELECT EXISTS (SELECT 1 FROM vzaps_instances WHERE job = $1)", self._job
         )
         return bool(rows[0][0])
@@ -835,7 +855,7 @@ class PostgresJournal:
             self._listener = await self._connections().acquire()
             await self._listener.add_listener(_CHANNEL, self._heard)
         # A pause set by a worker before this one joined still holds.
-        rows = await self._fetch(
+        rows = await self._read(
             "SELECT greatest(0, extract(epoch FROM cooldown_until - now()))::float8 "
             "FROM vzaps_jobs WHERE name = $1",
             self._job,
