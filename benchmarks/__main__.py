@@ -25,6 +25,7 @@ from ._report import (
     summarise,
     write_chart,
 )
+from ._requests import CLIENTS as REQUEST_CLIENTS
 from ._sim import SimulatorError, SimulatorProcess, prepare_connected_instance
 from ._variant import RESULT_PREFIX
 
@@ -262,6 +263,8 @@ def run_requests(settings: dict[str, Any], command: list[str], logs: Path) -> li
             )
             for concurrency in settings["concurrency"]:
                 for client in settings["clients"]:
+                    if client not in REQUEST_CLIENTS:
+                        continue  # a fleet-only variant (a journal), no request-path figures
                     spec = {
                         "scenario": "requests",
                         "client": client,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from ._measure import ConnectionCountingLoop, CpuClock, current_rss_kib, peak_rss_kib
@@ -53,12 +54,31 @@ def _pause(data: Any, poll_interval: float) -> float:
 async def _vzaps_async_fleet(spec: dict[str, Any], names: list[str], tracker: _Tracker) -> int:
     """`vzaps_async.onboarding.Fleet` with an in-memory journal (phase limits: its defaults or
     ``spec["phase_concurrency"]``)."""
+    from vzaps_async.onboarding import MemoryJournal
+
+    return await _fleet_on(MemoryJournal(), spec, names, tracker)
+
+
+async def _vzaps_async_sqlite_fleet(
+    spec: dict[str, Any], names: list[str], tracker: _Tracker
+) -> int:
+    """The same `Fleet` on the journal a real job uses: a `SQLiteJournal` file (fsync on every
+    durable commit), in a temporary folder."""
+    import tempfile
+
+    from vzaps_async.onboarding import SQLiteJournal
+
+    with tempfile.TemporaryDirectory(prefix="vzaps-bench-") as folder:
+        async with SQLiteJournal(Path(folder) / "fleet.db") as journal:
+            return await _fleet_on(journal, spec, names, tracker)
+
+
+async def _fleet_on(journal: Any, spec: dict[str, Any], names: list[str], tracker: _Tracker) -> int:
     from vzaps_async import Client, ClientConfig, Limits
     from vzaps_async.onboarding import (
         Fleet,
         FleetOptions,
         InstanceSpec,
-        MemoryJournal,
         OnboardingOptions,
         State,
     )
@@ -86,9 +106,7 @@ async def _vzaps_async_fleet(spec: dict[str, Any], names: list[str], tracker: _T
             base_url=spec["base_url"], limits=Limits(max_connections=int(spec["connections"]))
         ),
     ) as client:
-        fleet = Fleet(
-            client, MemoryJournal(), [InstanceSpec(name) for name in names], options=options
-        )
+        fleet = Fleet(client, journal, [InstanceSpec(name) for name in names], options=options)
         report = await fleet.run()
     tracker.max_in_flight = min(concurrency, len(names))
     if report.failures:
@@ -199,6 +217,7 @@ async def _vzaps_official_fleet(spec: dict[str, Any], names: list[str], tracker:
 
 CLIENTS: dict[str, Runner] = {
     "vzaps_async": _vzaps_async_fleet,
+    "vzaps_async_sqlite": _vzaps_async_sqlite_fleet,
     "raw_aiohttp": _raw_aiohttp_fleet,
     "vzaps_official": _vzaps_official_fleet,
 }
@@ -211,7 +230,9 @@ async def _fleet(
     names = [f"{spec.get('name_prefix', 'bench')}-{index:06d}" for index in range(count)]
     tracker = _Tracker()
     # Import the client's modules before the baseline so that only the fleet's memory is counted.
-    if spec["client"] == "vzaps_async":
+    if spec["client"].startswith("vzaps_async"):
+        import aiosqlite  # noqa: F401
+
         import vzaps_async.onboarding  # noqa: F401
     elif spec["client"] == "vzaps_official":
         import vzaps  # noqa: F401

@@ -26,6 +26,7 @@ REFERENCE = "raw_aiohttp"
 
 CLIENT_LABELS = {
     "vzaps_async": "(a) vzaps_async",
+    "vzaps_async_sqlite": "(a') vzaps_async, SQLite journal",
     "raw_aiohttp": "(b) raw aiohttp",
     "vzaps_official": "(c) vzaps (official)",
 }

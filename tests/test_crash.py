@@ -181,6 +181,40 @@ def test_sigkill_at_random_points_never_duplicates_or_loses_anything(
         assert status["data"]["connected"] is True
 
 
+def test_a_journal_that_lost_its_wal_after_a_kill_creates_nothing_again(
+    simulator: dict[str, str], tmp_path: Path
+) -> None:
+    """Killed mid-fleet, then its -wal and -shm deleted: the rerun adopts every instance it
+    created (0 names created twice, 0 second subscriptions) and ends all connected."""
+    base = simulator["VZAPS_BASE_URL"]
+    _post(f"{base}/__sim/faults", {"rules": [FAULTS]})
+    prefix = "lostwal"
+    journal = tmp_path / "lostwal.db"
+    process = _cli(prefix, journal, simulator)
+    deadline = time.monotonic() + 30
+    names = {f"{prefix}-{i:04d}" for i in range(1, FLEET + 1)}
+    while time.monotonic() < deadline:
+        created = _get(f"{base}/__sim/counters")["instances_created"]
+        if sum(1 for n in created if n in names) >= FLEET // 2:
+            break
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    for side in ("-wal", "-shm"):
+        journal.with_name(journal.name + side).unlink(missing_ok=True)
+    for _ in range(5):
+        final = _cli(prefix, journal, simulator)
+        if final.wait(timeout=120) == 0:
+            break
+    assert final.returncode == 0
+    counters = _get(f"{base}/__sim/counters")
+    created = {n: c for n, c in counters["instances_created"].items() if n in names}
+    assert created == dict.fromkeys(names, 1)
+    (snapshots,) = [anyio.run(_load_all, [journal])]
+    ids = {s.instance_id for s in snapshots}
+    assert {i: n for i, n in counters["subscriptions"].items() if i in ids} == dict.fromkeys(ids, 1)
+
+
 async def _load_all(paths: list[Path]) -> list[Any]:
     snapshots = []
     for path in paths:

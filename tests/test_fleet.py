@@ -241,6 +241,7 @@ class RoutingClient:
         self._declined = declined
         self._owner: dict[str, Client] = {}
         self.instances = self
+        self.transport = main.transport
 
     def _by_name(self, name: str) -> Client:
         return self._declined if name.startswith("declined") else self._main
@@ -252,6 +253,11 @@ class RoutingClient:
 
     async def find_by_name(self, name: str) -> Any:
         return await self._by_name(name).instances.find_by_name(name)
+
+    async def iter(self, *, page_size: int = 100) -> AsyncIterator[Any]:
+        for client in (self._main, self._declined):
+            async for info in client.instances.iter(page_size=page_size):
+                yield info
 
     async def get(self, instance_id: str) -> Any:
         return await self._owner[instance_id].instances.get(instance_id)

@@ -1,16 +1,24 @@
-"""Journals: round trips, durability across reopen, private file mode, concurrent saves."""
+"""The SQLite journal's own promises: private file, no QR data, one writer, clear failures."""
 
 from __future__ import annotations
 
+import json
+import logging
 import os
+import signal
+import sqlite3
 import stat
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
-import anyio
+import attrs
 import pytest
 
+from vzaps_async import JournalError, JournalLockedError
 from vzaps_async._secret import Secret
-from vzaps_async.onboarding import Journal, MemoryJournal, Snapshot, SQLiteJournal, State
+from vzaps_async.onboarding import Snapshot, SQLiteJournal, State
 
 TOKEN = Secret("inst_0123456789abcdef")
 
@@ -21,61 +29,23 @@ def sample(name: str = "shop-01", **changes: object) -> Snapshot:
         state=State.PAIRING,
         instance_id="VZ123",
         token=TOKEN,
-        method="pair_code",
-        phone="5511999999999",
-        intent=None,
-        create_attempts=2,
-        subscribe_attempts=1,
-        qr_rotations=3,
-        pairing_restarts=1,
         qr_code="data:image/png;base64,AAAA",
-        pair_code="ABCD-EFGH",
-        code_expires_at=123.5,
         subscribed=True,
         planned_at=1.0,
-        created_at=2.0,
-        updated_at=3.0,
     )
-    import attrs
-
     return attrs.evolve(base, **changes)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("kind", ["memory", "sqlite"])
-async def test_save_then_get_round_trips_everything_but_the_qr(kind: str, tmp_path: Path) -> None:
-    """A saved snapshot comes back equal (token included), except the QR data, never journaled."""
-    journal: Journal = (
-        MemoryJournal() if kind == "memory" else await SQLiteJournal(tmp_path / "j.db").open()
-    )
-    snap = sample()
-    await journal.save(snap)
-    got = await journal.get("shop-01")
-    assert got is not None
-    expected = snap if kind == "memory" else sample(qr_code=None)
-    assert got == expected
-    assert got.token is not None
-    assert got.token.reveal() == TOKEN.reveal()
-    assert await journal.get("missing") is None
-    assert [s.name for s in await journal.load_all()] == ["shop-01"]
-    await journal.aclose()
-
-
-async def test_sqlite_journal_survives_reopen_and_keeps_latest(tmp_path: Path) -> None:
-    """Records saved before closing are all there after reopening, latest version per name."""
-    path = tmp_path / "fleet.db"
-    async with SQLiteJournal(path) as journal:
-        await journal.save(sample("a-1", state=State.CREATED))
-        await journal.save(sample("a-1", state=State.SUBSCRIBED))
-        await journal.save(sample("b-2", state=State.PLANNED, instance_id=None, token=None))
-    async with SQLiteJournal(path) as journal:
-        by_name = {s.name: s for s in await journal.load_all()}
-    assert by_name["a-1"].state is State.SUBSCRIBED
-    assert by_name["b-2"].token is None
-    assert by_name["b-2"].instance_id is None
+async def test_the_qr_data_is_not_kept(tmp_path: Path) -> None:
+    """The QR data URL (only useful on screen, and the largest field) is not journaled."""
+    async with SQLiteJournal(tmp_path / "j.db") as journal:
+        await journal.save(sample())
+        got = await journal.get("shop-01")
+    assert got == sample(qr_code=None)
 
 
 async def test_sqlite_file_is_private(tmp_path: Path) -> None:
-    """The journal (it holds tokens) is created with mode 0600, and a looser file is tightened."""
+    """The journal (it holds tokens) is created with mode 0600; a looser journal is tightened."""
     fresh = tmp_path / "fresh.db"
     async with SQLiteJournal(fresh) as journal:
         await journal.save(sample())
@@ -88,19 +58,223 @@ async def test_sqlite_file_is_private(tmp_path: Path) -> None:
     assert stat.S_IMODE(loose.stat().st_mode) == 0o600
 
 
-async def test_concurrent_saves_are_all_durable(tmp_path: Path) -> None:
-    """Hundreds of concurrent saves (grouped into shared commits) are all stored."""
-    path = tmp_path / "many.db"
-    async with SQLiteJournal(path) as journal, anyio.create_task_group() as tg:
-        for i in range(300):
-            tg.start_soon(journal.save, sample(f"inst-{i:04}", create_attempts=i))
-    async with SQLiteJournal(path) as journal:
-        stored = {s.name: s.create_attempts for s in await journal.load_all()}
-    assert stored == {f"inst-{i:04}": i for i in range(300)}
-
-
 async def test_closed_sqlite_journal_refuses_use(tmp_path: Path) -> None:
     """Using a journal that is not open fails with a message saying how to open it."""
     journal = SQLiteJournal(tmp_path / "x.db")
     with pytest.raises(RuntimeError, match="not open"):
         await journal.save(sample())
+
+
+async def test_a_file_that_is_not_a_database_is_refused_and_left_as_it_was(
+    tmp_path: Path,
+) -> None:
+    """A garbage file is a JournalError naming the file; its bytes and mode are untouched."""
+    path = tmp_path / "fleet.db"
+    path.write_bytes(b"this is not a database at all, just some text" * 100)
+    os.chmod(path, 0o644)
+    before = path.read_bytes()
+    with pytest.raises(JournalError, match="is not an SQLite database") as caught:
+        await SQLiteJournal(path).open()
+    assert caught.value.location == str(path)
+    assert str(path) in str(caught.value)
+    assert path.read_bytes() == before
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    # The lock was released with the failure: a later open gets the same clear error, not a hold.
+    with pytest.raises(JournalError, match="is not an SQLite database"):
+        await SQLiteJournal(path).open()
+
+
+async def test_a_truncated_database_is_refused(tmp_path: Path) -> None:
+    """A journal cut short (a bad copy, a full disk) is refused at open as damaged."""
+    path = tmp_path / "fleet.db"
+    async with SQLiteJournal(path) as journal:
+        for i in range(400):
+            await journal.save(sample(f"inst-{i:04}", failure="x" * 200))
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(JournalError, match=r"damaged|not an SQLite database"):
+        await SQLiteJournal(path).open()
+
+
+def _corrupt_record(path: Path, name: str, record: str) -> None:
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE onboarding SET record = ? WHERE name = ?", (record, name))
+
+
+@pytest.mark.parametrize(
+    ("record", "field"),
+    [
+        ("{not json", "cannot be read"),
+        (json.dumps({"name": "shop-01", "state": "LOST"}), "state: unknown state 'LOST'"),
+        (json.dumps({"state": "PLANNED"}), "name: must be a non-empty string"),
+        (json.dumps(["a list"]), "must be a JSON object"),
+    ],
+)
+async def test_a_bad_record_is_named(tmp_path: Path, record: str, field: str) -> None:
+    """A record that does not decode is a JournalError naming the record and what is wrong."""
+    path = tmp_path / "fleet.db"
+    async with SQLiteJournal(path) as journal:
+        await journal.save(sample())
+    _corrupt_record(path, "shop-01", record)
+    async with SQLiteJournal(path) as journal:
+        with pytest.raises(JournalError, match="the record of 'shop-01'") as caught:
+            await journal.load_all()
+        assert field in str(caught.value)
+        with pytest.raises(JournalError, match="the record of 'shop-01'"):
+            await journal.get("shop-01")
+
+
+@pytest.mark.parametrize("where", ["missing-folder", "folder-is-a-file"])
+async def test_an_unreachable_path_is_a_clear_error(tmp_path: Path, where: str) -> None:
+    """A journal path whose folder is missing (or is a file) says so and what to check."""
+    parent = tmp_path / "nowhere"
+    if where == "folder-is-a-file":
+        parent.write_text("a file")
+    with pytest.raises(JournalError, match="cannot be opened") as caught:
+        await SQLiteJournal(parent / "fleet.db").open()
+    assert "check that the folder exists" in str(caught.value)
+
+
+async def test_a_full_disk_mid_run_is_a_journal_error_and_keeps_what_was_saved(
+    tmp_path: Path,
+) -> None:
+    """A save that cannot be written raises JournalError; earlier records stay intact."""
+    path = tmp_path / "fleet.db"
+    journal = await SQLiteJournal(path).open()
+    await journal.save(sample("kept"))
+    # Cap the database at its current size: SQLite then answers SQLITE_FULL, as a full disk does.
+    await journal._conn.execute("PRAGMA max_page_count = 2")
+    saved = 0
+    with pytest.raises(JournalError, match="the disk is full"):  # noqa: PT012
+        for saved in range(200):
+            await journal.save(sample(f"inst-{saved:04}", failure="x" * 2000))
+    assert saved < 199
+    # Closing tries the unwritten records once more, says so, and closes all the same.
+    with pytest.raises(JournalError, match="the disk is full"):
+        await journal.aclose()
+    async with SQLiteJournal(path) as journal:
+        assert await journal.get("kept") == sample("kept", qr_code=None)
+
+
+async def test_the_holder_is_named_when_the_journal_is_held(tmp_path: Path) -> None:
+    """A second open names the holder's pid and host, and what to do."""
+    path = tmp_path / "fleet.db"
+    async with SQLiteJournal(path):
+        with pytest.raises(JournalLockedError) as caught:
+            await SQLiteJournal(path).open()
+    message = str(caught.value)
+    assert f"pid {os.getpid()} on {os.uname().nodename}" in message
+    assert "wait for that run to finish" in message
+
+
+def test_a_hold_left_by_a_killed_process_is_taken_over(tmp_path: Path) -> None:
+    """A run SIGKILLed while holding the journal leaves no hold: the next open succeeds."""
+    path = tmp_path / "fleet.db"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(
+                f"""
+                import anyio, sys
+                from vzaps_async.onboarding import SQLiteJournal
+                async def main():
+                    await SQLiteJournal({str(path)!r}).open()
+                    print("held", flush=True)
+                    await anyio.sleep(60)
+                anyio.run(main)
+                """
+            ),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None
+    assert holder.stdout.readline().strip() == "held"
+
+    async def open_now() -> None:
+        with pytest.raises(JournalLockedError):
+            await SQLiteJournal(path).open()
+
+    import anyio
+
+    anyio.run(open_now)
+    holder.send_signal(signal.SIGKILL)
+    holder.wait(timeout=10)
+
+    async def open_after() -> None:
+        async with SQLiteJournal(path) as journal:
+            await journal.save(sample())
+
+    anyio.run(open_after)
+
+
+async def test_aiosqlite_debug_records_never_show_a_token(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """At DEBUG, aiosqlite's per-operation records (which carry every parameter) are dropped."""
+    caplog.set_level(logging.DEBUG)
+    async with SQLiteJournal(tmp_path / "fleet.db") as journal:
+        await journal.save(sample())
+        await journal.load_all()
+    text = "\n".join(record.getMessage() for record in caplog.records)
+    assert TOKEN.reveal() not in text
+
+
+def _names_on_disk(path: Path) -> set[str]:
+    with sqlite3.connect(path) as conn:
+        return {row[0] for row in conn.execute("SELECT name FROM onboarding")}
+
+
+async def test_a_non_durable_save_rides_on_the_next_durable_commit(tmp_path: Path) -> None:
+    """A non-durable save writes nothing by itself; the next durable save commits both."""
+    path = tmp_path / "fleet.db"
+    async with SQLiteJournal(path) as journal:
+        await journal.save(sample("rides"), durable=False)
+        assert _names_on_disk(path) == set()
+        await journal.save(sample("carries"))
+        assert _names_on_disk(path) == {"rides", "carries"}
+
+
+async def test_the_driver_waits_for_disk_only_where_a_promise_needs_it(tmp_path: Path) -> None:
+    """Of one instance's saves, only intents, the token and final outcomes are durable."""
+    from vzaps_async.onboarding import Onboarding, OnboardingOptions
+    from vzaps_async.testing import PhonePolicy, Simulator
+
+    saves: list[tuple[State, bool]] = []
+
+    class Recording(SQLiteJournal):
+        async def save(self, snapshot: Snapshot, *, durable: bool = True) -> None:
+            saves.append((snapshot.state, durable))
+            await super().save(snapshot, durable=durable)
+
+    from vzaps_async import Client
+
+    async with (
+        Simulator(phones=PhonePolicy.scan_after(0.05)) as sim,
+        Client(sim.client_token, sim.client_secret, base_url=sim.base_url) as client,
+        Recording(tmp_path / "fleet.db") as journal,
+    ):
+        options = OnboardingOptions(poll_interval=0.02, deadline=30)
+        final = await Onboarding(client, journal, "shop-01", options=options).run()
+    assert final.state is State.CONNECTED
+    assert [flag for _, flag in saves] == [True, True, True, False, False, False]
+    assert [state for state, _ in saves] == [
+        State.PLANNED,
+        State.CREATED,
+        State.CREATED,
+        State.SUBSCRIBED,
+        State.PAIRING,
+        State.CONNECTED,
+    ]
+
+
+async def test_a_journal_that_turns_read_only_says_so(tmp_path: Path) -> None:
+    """A write refused as read-only is a JournalError saying to make the file writable."""
+    async with SQLiteJournal(tmp_path / "fleet.db") as journal:
+        await journal.save(sample("before"))
+        # What SQLite answers when the file or its folder stops being writable.
+        await journal._conn.execute("PRAGMA query_only = 1")
+        with pytest.raises(JournalError, match="is read-only; make the file and its folder"):
+            await journal.save(sample("after"))
+        await journal._conn.execute("PRAGMA query_only = 0")

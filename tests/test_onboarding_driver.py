@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
 import attrs
 import pytest
 
+from vzaps_async._limits import CoolDown
 from vzaps_async._secret import Secret
 from vzaps_async.errors import (
     AuthenticationError,
     ConflictError,
+    ConnectError,
     InputError,
     OutcomeUnknownError,
     RateLimitedError,
@@ -56,11 +59,22 @@ class FakeHandle:
         self.session = FakeSession()
 
 
+class FakeTransport:
+    """A cool-down of its own, and anyio's timeout for a call's deadline."""
+
+    def __init__(self) -> None:
+        self.cooldown = CoolDown()
+
+    def deadline(self, seconds: float) -> Any:
+        return anyio.fail_after(seconds)
+
+
 class FakeClient:
     """Scripted instances API: each method pops the next scripted outcome (or succeeds)."""
 
     def __init__(self) -> None:
         self.instances = self
+        self.transport = FakeTransport()
         self.script: dict[str, list[BaseException | Any]] = {}
         self.calls: list[tuple[str, float]] = []
         self.billing_status = "TRIALING"
@@ -84,6 +98,11 @@ class FakeClient:
     async def find_by_name(self, name: str) -> tuple[InstanceInfo, ...]:
         self._next("find_by_name")
         return self.listed
+
+    async def iter(self, *, page_size: int = 100) -> AsyncIterator[InstanceInfo]:
+        self._next("iter")
+        for info in self.listed:
+            yield info
 
     async def get(self, instance_id: str) -> InstanceInfo:
         scripted = self._next("get")
@@ -127,6 +146,25 @@ async def test_lost_create_is_adopted_with_listed_token() -> None:
     assert final.instance_id == "VZX"
     assert final.token == Secret("listed-token-123456")
     assert client.count("create") == 1
+
+
+@pytest.mark.parametrize("kind", ["connect", "429"])
+@pytest.mark.parametrize("step", ["create", "subscribe"])
+async def test_a_call_proven_not_applied_is_resent_without_a_lookup(kind: str, step: str) -> None:
+    """A refused connection or a 429 resends the same paid call under the same intent, unasked."""
+    client = FakeClient()
+    refused = (
+        ConnectError("refused", method="PUT", path="/x")
+        if kind == "connect"
+        else RateLimitedError(429, "slow down", retry_after=0.001)
+    )
+    client.script[step] = [refused]
+    final = await Onboarding(client, MemoryJournal(), "abc-1", options=OPTIONS).run()
+    assert final.state is State.CONNECTED
+    assert client.count("find_by_name") == 0
+    assert client.count("get") == 0
+    assert final.create_attempts == 1
+    assert final.subscribe_attempts == 1
 
 
 async def test_journaled_create_intent_is_reconciled_before_creating() -> None:
@@ -270,11 +308,11 @@ async def test_created_token_is_journaled_even_when_cancelled_mid_save() -> None
     release = anyio.Event()
 
     class SlowJournal(MemoryJournal):
-        async def save(self, snapshot: Snapshot) -> None:
+        async def save(self, snapshot: Snapshot, *, durable: bool = True) -> None:
             if snapshot.token is not None and not release.is_set():
                 entered.set()
                 await release.wait()
-            await super().save(snapshot)
+            await super().save(snapshot, durable=durable)
 
     journal = SlowJournal()
     async with anyio.create_task_group() as tg:

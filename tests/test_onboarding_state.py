@@ -234,3 +234,13 @@ def test_snapshot_replace_matches_attrs_evolve(
     """The transition's fast field replace builds exactly the snapshot attrs.evolve would."""
     base = attrs.evolve(Snapshot(name="abc"), **first)
     assert _replace(base, second) == attrs.evolve(base, **second)
+
+
+@pytest.mark.parametrize("state", [State.PLANNED, State.CREATED, State.RESUMED])
+def test_clearing_an_intent_needs_one_pending(state: State) -> None:
+    """IntentCleared is refused when no create or subscribe intent is pending, in every state."""
+    snap = Snapshot(name="shop-01", state=state, instance_id="VZ1", token=TOKEN)
+    with pytest.raises(IllegalTransition, match="no intent is pending"):
+        transition(snap, IntentCleared("nothing to clear"))
+    pending = attrs.evolve(snap, intent="create" if state is State.PLANNED else "subscribe")
+    assert transition(pending, IntentCleared("cleared")).intent is None

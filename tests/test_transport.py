@@ -649,3 +649,14 @@ def test_a_request_deadline_refuses_negative_or_nan_seconds(seconds: float) -> N
     """A negative or NaN time limit is an InputError naming the argument."""
     with pytest.raises(InputError, match="seconds"):
         RequestDeadline(seconds)
+
+
+def test_full_jitter_stays_under_its_cap_for_any_retry_number() -> None:
+    """The shared backoff never exceeds its cap, even for retry numbers far past any exponent."""
+    import random
+
+    from vzaps_async._retry import full_jitter
+
+    rng = random.Random(7)
+    assert all(full_jitter(n, base=0.5, cap=3.0, rng=rng) <= 3.0 for n in (1, 5, 60, 10_000))
+    assert all(full_jitter(1, base=0.5, cap=3.0, rng=rng) <= 0.5 for _ in range(100))

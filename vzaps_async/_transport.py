@@ -235,6 +235,14 @@ class Transport:
         """The client-wide 429 cool-down gate."""
         return self._cooldown
 
+    def deadline(self, seconds: float) -> RequestDeadline:
+        """Bound every request this client sends inside a ``with`` block (a `RequestDeadline`).
+
+        Args:
+            seconds: Time allowed from entering the block.
+        """
+        return RequestDeadline(seconds)
+
     @property
     def closed(self) -> bool:
         """True once `aclose` has run."""

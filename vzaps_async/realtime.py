@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import random
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from types import TracebackType
@@ -34,6 +33,7 @@ import aiohttp
 import attrs
 from yarl import URL
 
+from vzaps_async._retry import full_jitter
 from vzaps_async.errors import AuthenticationError, ConnectError, PermissionDeniedError
 from vzaps_async.models.events import BaseEvent, Event, parse_event
 
@@ -274,7 +274,6 @@ class RealtimeStream:
             )
 
     async def _backoff(self) -> None:
-        # Full jitter: a random delay up to an exponentially growing cap, so that many clients
-        # dropped at once do not reconnect in lockstep.
-        cap = min(self.backoff_max, self.backoff_base * (2 ** max(0, self._failures)))
-        await asyncio.sleep(random.uniform(0, cap))
+        # The first reconnect after a clean drop waits up to backoff_base; each failure doubles it.
+        delay = full_jitter(self._failures + 1, base=self.backoff_base, cap=self.backoff_max)
+        await asyncio.sleep(delay)

@@ -6,8 +6,8 @@ offline. With a ``--journal`` file an interrupted run (Ctrl-C, a crash, a kill) 
 it stopped when started again with the same arguments. ``--journal postgresql://... --job NAME``
 starts or joins a job shared by workers on several machines (see ``_cli_job``).
 
-Exit status: 0 when every instance ended CONNECTED, 1 otherwise, 2 for bad arguments, 130 when
-interrupted.
+Exit status: 0 when every instance ended CONNECTED, 1 otherwise, 2 for bad arguments or a journal
+that cannot be used (held by another run, not a database, unwritable), 130 when interrupted.
 """
 
 from __future__ import annotations
@@ -312,9 +312,10 @@ async def _run(args: argparse.Namespace, specs: list[InstanceSpec], simulate: bo
             method=args.method, poll_interval=args.poll_interval, deadline=args.deadline
         ),
     )
+    # The journal first: a journal held by another run, or unusable, stops before any request.
     async with (
-        _client(args, simulate) as client,
         _journal(args, simulate) as journal,
+        _client(args, simulate) as client,
         _presenter(args, simulate) as presenter,
     ):
         if simulate and args.journal is not None and await journal.load_all():
@@ -333,14 +334,9 @@ async def _run(args: argparse.Namespace, specs: list[InstanceSpec], simulate: bo
             return 2
         fleet = Fleet(client, journal, specs, options=options, presenter=presenter)
         report: FleetReport | None = None
-        try:
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(_progress, fleet, live, out)
-                report = await fleet.run()
-        except* (InputError, JournalError) as group:
-            # One line for the user (a refused spec of a shared job, a journal that failed),
-            # not the task group's traceback.
-            raise group.exceptions[0] from None
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(_progress, fleet, live, out)
+            report = await fleet.run()
         if args.output is not None:
             names = {s.name for s in specs}
             finals = [s for s in await journal.load_all() if s.name in names]
@@ -349,6 +345,14 @@ async def _run(args: argparse.Namespace, specs: list[InstanceSpec], simulate: bo
     assert report is not None
     _summary(report, out)
     return 0 if report.all_connected else 1
+
+
+def _journal_error(exc: BaseException) -> JournalError | InputError | None:
+    """The journal's error when it alone stopped the run (the progress task wraps it in a group),
+    or the input a shared job refused (a spec that clashes with the job's)."""
+    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+        exc = exc.exceptions[0]
+    return exc if isinstance(exc, JournalError | InputError) else None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -403,9 +407,12 @@ def main(argv: list[str] | None = None) -> int:
         )
     try:
         return anyio.run(_run, args, specs, simulate)
-    except (InputError, JournalError) as exc:
-        print(f"vzaps-async onboard: {exc}", file=sys.stderr)
-        return 2 if isinstance(exc, InputError) else 1
+    except (InputError, JournalError, BaseExceptionGroup) as exc:
+        journal_error = _journal_error(exc)
+        if journal_error is None:
+            raise
+        print(f"vzaps-async onboard: {journal_error}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         where = "the journal" if (args.journal or not simulate) else "nothing (memory journal)"
         print(f"\ninterrupted; progress is kept in {where}; run again to resume", file=sys.stderr)

@@ -7,7 +7,12 @@ The driver performs each step's I/O, turns the outcome into an event, applies th
 - the token is journaled the moment create returns;
 - whenever an intent is found pending (after a crash, a timeout, a lost response), the server is
   asked first: `find_by_name` for a create, `get(...).billing_status` for a subscribe; a found
-  instance is adopted, never created again; a 409 ALREADY_SUBSCRIBED means subscribed.
+  instance is adopted, never created again; a 409 ALREADY_SUBSCRIBED means subscribed;
+- a fleet passes what the account's inventory listed under the name at the start of its run, so an
+  instance the journal never heard of (a lost or partial journal) is adopted, not created again.
+
+A `JournalError` is never absorbed: a record that cannot be written means the next step's promise
+cannot be kept, so it stops the onboarding (and its fleet) at once.
 """
 
 from __future__ import annotations
@@ -15,33 +20,26 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
-from typing import Any, Final, Literal, TypeVar
+from typing import Any, Final, Literal, NoReturn, TypeVar
 
 import anyio
 import anyio.lowlevel
 import attrs
 
-from vzaps_async._client import Client
 from vzaps_async._limits import CoolDown, RateLimiter
+from vzaps_async._retry import FATAL, NOT_APPLIED, REFUSED, UNKNOWN, full_jitter
 from vzaps_async._secret import Secret
-from vzaps_async._transport import RequestDeadline
 from vzaps_async.errors import (
-    AuthenticationError,
-    BadRequestError,
     ConflictError,
-    ConnectError,
-    InputError,
-    LeaseLostError,
+    JournalError,
     NotFoundError,
     PaymentRequiredError,
-    PermissionDeniedError,
     RateLimitedError,
-    VZapsError,
 )
+from vzaps_async.models.instances import InstanceInfo
 
 from ._ports import InstanceHandlePort, OnboardingClient
 from ._presenters_base import NullPresenter, Presenter
@@ -76,22 +74,6 @@ T = TypeVar("T")
 
 #: Billing statuses that prove a subscription exists (a lost subscribe response was applied).
 SUBSCRIBED_STATUSES: Final = frozenset({"ACTIVE", "PAST_DUE", "UNPAID", "INCOMPLETE"})
-
-# Refusals that retrying cannot fix: the onboarding fails with the reason. An `InputError` is
-# raised before any request is sent, so it is a refusal too (not an unknown outcome).
-_FATAL = (
-    AuthenticationError,
-    PermissionDeniedError,
-    PaymentRequiredError,
-    BadRequestError,
-    InputError,
-)
-# Errors that prove the request was not applied: a non-idempotent call may be sent again as is.
-_NOT_APPLIED = (RateLimitedError, ConnectError)
-# Anything else from the network may or may not have been applied.
-_UNKNOWN = (VZapsError, TimeoutError, OSError)
-# Answers that retrying the same request cannot change.
-_REFUSED = (*_FATAL, NotFoundError, ConflictError)
 
 
 @attrs.frozen
@@ -147,7 +129,7 @@ class Gates:
         rate: Optional shared request-rate gate.
     """
 
-    # asyncio's semaphores: every request of a fleet passes one, and they cost a tenth of an
+    # asyncio's semaphores: every request of a fleet passes one, and they cost much less than an
     # anyio CapacityLimiter (which tracks borrowers we do not need).
     create: asyncio.Semaphore = attrs.field(factory=lambda: asyncio.Semaphore(8))
     subscribe: asyncio.Semaphore = attrs.field(factory=lambda: asyncio.Semaphore(8))
@@ -180,6 +162,12 @@ class Transition:
 
 Observer = Callable[[Transition], Awaitable[None]]
 
+# Saves that must be on disk before the driver acts on them: what a call that costs money is
+# about to do (the intents), the token (it exists only in the create answer), and final or
+# billing outcomes. Every other save may ride on the next commit: losing one in a crash only
+# makes the next run ask the server again (billing status, QR or status), at no cost.
+_DURABLE_EVENTS: Final = (CreateIntended, Created, SubscribeIntended, Failed, Cancelled, Resumed)
+
 
 class _Abort(Exception):
     """Internal: stop the flow (a Failed event was applied, or an intent is left to reconcile)."""
@@ -209,13 +197,18 @@ class Onboarding:
         presenter: Shows QR codes / pair codes.
         observer: Awaited with every `Transition` (a fleet's event stream); kept in the
             ``observer`` attribute, which may be replaced while the onboarding runs.
+        inventory: The instances the server listed under ``name`` when the caller read the
+            account's inventory (a fleet does, once per run). Used in place of a lookup by the
+            first create step: one match is adopted, several fail the instance, none lets the
+            create go ahead. None: no inventory was read (a pending create intent is then
+            reconciled with `find_by_name`).
     """
 
     __slots__ = (
         "_client",
-        "_deadline_in_transport",
         "_gates",
         "_handle_cache",
+        "_inventory",
         "_journal",
         "_method",
         "_options",
@@ -238,17 +231,16 @@ class Onboarding:
         gates: Gates | None = None,
         presenter: Presenter | None = None,
         observer: Observer | None = None,
+        inventory: tuple[InstanceInfo, ...] | None = None,
     ) -> None:
         self._client = client
-        # Our own client enforces the step timeout in its transport, on the timer aiohttp runs
-        # for every request anyway; anything else gets an asyncio timeout around each call.
-        self._deadline_in_transport = isinstance(client, Client)
+        self._inventory = inventory
         self._journal = journal
         self.name = name
         self._phone = phone
         self._options = options or OnboardingOptions()
         self._method: PairingMethod = method or self._options.method
-        self._gates = gates or Gates()
+        self._gates = gates or Gates(cooldown=client.transport.cooldown)
         # None when nothing is shown: the common fleet case skips the presenter calls entirely.
         # (Exactly NullPresenter: a subclass may override a method and must still be called.)
         self._presenter: Presenter | None = (
@@ -295,26 +287,25 @@ class Onboarding:
         with anyio.move_on_after(deadline if deadline is not None else float("inf")) as scope:
             try:
                 while snap.state not in TERMINAL_STATES:
-                    await self._next_step(snap)(snap)
+                    await self._step(snap)
                     snap = self._current
             except _Abort:
                 pass
-            except LeaseLostError:
-                # A shared job's journal refused a write: another worker holds the instance now,
-                # so nothing more may be done or written for it here.
+            except JournalError:
+                # Includes LeaseLostError: a shared job's journal refused a write because another
+                # worker holds the instance now, so nothing more may be done or written here.
                 raise
             except Exception as exc:
                 # A bug or an unexpected answer: record it rather than lose the whole fleet.
                 log.exception("onboarding %s stopped by an unexpected error", self.name)
                 if not self._keep_intent("an unexpected error"):
-                    await self._fail(f"unexpected error: {_describe(exc)}", abort=False)
+                    await self._record_failure(f"unexpected error: {_describe(exc)}")
         if scope.cancelled_caught and not self._current.terminal:
             where = self._current.state.value
             if not self._keep_intent(f"the deadline of {deadline:g}s"):
-                await self._fail(
+                await self._record_failure(
                     f"deadline of {deadline:g}s passed in state {where} after "
-                    f"{time.monotonic() - started:.1f}s",
-                    abort=False,
+                    f"{time.monotonic() - started:.1f}s"
                 )
         return self._current
 
@@ -373,7 +364,7 @@ class Onboarding:
             )
             status = str(info.billing_status or "").upper()
             if info.cancel_at is not None or status in ("CANCELED", "EXPIRED"):
-                await self._fail(f"cannot resume: {_describe(exc)}", abort=False)
+                await self._record_failure(f"cannot resume: {_describe(exc)}")
                 return self._current
         await self._apply(Resumed())
         return await self.run()
@@ -398,7 +389,7 @@ class Onboarding:
                 # A cancellation held off by the shield takes effect now, once the token is safe.
                 await anyio.lowlevel.checkpoint_if_cancelled()
             else:
-                await self._journal.save(new)
+                await self._journal.save(new, durable=isinstance(event, _DURABLE_EVENTS))
         self._snap = new
         if self._presenter is not None:
             await self._show(self._presenter, new, event)
@@ -419,17 +410,19 @@ class Onboarding:
         except Exception:
             log.exception("presenter failed for %s (onboarding goes on)", self.name)
 
-    async def _fail(self, reason: str, *, abort: bool = True) -> None:
+    async def _record_failure(self, reason: str) -> None:
+        """End the instance FAILED with ``reason`` (where the state allows it)."""
         if (self._current.state, Failed) in TRANSITIONS:
             await self._apply(Failed(reason))
-        if abort:
-            raise _Abort
+
+    async def _fail(self, reason: str) -> NoReturn:
+        """End the instance FAILED with ``reason`` and stop the flow."""
+        await self._record_failure(reason)
+        raise _Abort
 
     async def _pause(self, exc: BaseException | None, attempt: int) -> None:
         """Back off after a retryable error; a 429 pauses the whole fleet instead."""
-        delay = random.uniform(
-            0, min(self._options.backoff_max, self._options.backoff_base * 2 ** min(attempt, 16))
-        )
+        delay = full_jitter(attempt, base=self._options.backoff_base, cap=self._options.backoff_max)
         if isinstance(exc, RateLimitedError):
             self._gates.cooldown.pause(exc.retry_after if exc.retry_after is not None else delay)
             await self._gates.cooldown.wait()
@@ -462,15 +455,11 @@ class Onboarding:
                         await gates.cooldown.wait()
                     if gates.rate is not None:
                         await gates.rate.acquire()
-                    if self._deadline_in_transport:
-                        with RequestDeadline(self._options.step_timeout):
-                            return await fn(*args)
-                    # asyncio.timeout rather than anyio.fail_after: half the cost per request.
-                    async with asyncio.timeout(self._options.step_timeout):
+                    with self._client.transport.deadline(self._options.step_timeout):
                         return await fn(*args)
-            except _REFUSED:
+            except REFUSED:
                 raise
-            except _UNKNOWN as exc:
+            except UNKNOWN as exc:
                 if not retry:
                     raise
                 attempt += 1
@@ -481,70 +470,107 @@ class Onboarding:
 
     # ------------------------------------------------------------------ steps
 
-    def _next_step(self, snap: Snapshot) -> Callable[[Snapshot], Awaitable[None]]:
-        """The step that moves ``snap`` on (called directly by `run`, one frame less per poll)."""
+    async def _step(self, snap: Snapshot) -> None:
+        """Perform the step that moves ``snap`` on."""
         state = snap.state
         if state is State.PAIRING:
-            return self._pair_with_code if snap.method == "pair_code" else self._pair_with_qr
-        if state is State.PLANNED:
-            return self._create
-        if state is State.CREATED or (state is State.RESUMED and not snap.subscribed):
-            return self._subscribe
-        if state is State.SUBSCRIBED or state is State.RESUMED:
-            return self._start_pairing
-        raise AssertionError(state)  # pragma: no cover - terminal states never reach here
+            if snap.method == "pair_code":
+                await self._pair_with_code(snap)
+            else:
+                await self._pair_with_qr(snap)
+        elif state is State.PLANNED:
+            await self._create(snap)
+        elif state is State.CREATED or (state is State.RESUMED and not snap.subscribed):
+            await self._subscribe(snap)
+        elif state is State.SUBSCRIBED or state is State.RESUMED:
+            await self._start_pairing(snap)
+        else:  # pragma: no cover - terminal states never reach here
+            raise AssertionError(state)
 
     async def _start_pairing(self, snap: Snapshot) -> None:
         await self._apply(PairingStarted(snap.method, snap.phone))
 
     async def _create(self, snap: Snapshot) -> None:
-        if snap.intent == "create" and await self._reconcile_create():
+        # What the server has under this name decides first: the run's inventory when there is
+        # one (it covers a journal that lost the record), else a lookup for a pending intent.
+        matches, self._inventory = self._inventory, None
+        if matches is None and snap.intent == "create":
+            matches = await self._find_by_name()
+        if matches is not None and await self._adopt(matches):
             return
         await self._apply(CreateIntended())
-        attempt = 0
-        while True:
-            try:
-                info = await self._call(
-                    self._gates.create,
-                    functools.partial(
-                        self._client.instances.create, self.name, **self._options.create_options
-                    ),
-                )
-            except _FATAL as exc:
-                await self._fail(f"create refused: {_describe(exc)}")
-            except _NOT_APPLIED as exc:
-                # Provably not applied: send again under the same journaled intent.
-                attempt += 1
-                if attempt > self._options.max_retries:
-                    await self._fail(f"create not sent after {attempt} tries: {_describe(exc)}")
-                await self._pause(exc, attempt)
-                continue
-            except _UNKNOWN as exc:
-                # May have been applied: the next step reconciles by name before any new create.
-                log.info("%s: create outcome unknown (%s); reconciling", self.name, _describe(exc))
-                await self._pause(exc, 1)
-                return
-            break
+        create = functools.partial(
+            self._client.instances.create, self.name, **self._options.create_options
+        )
+        try:
+            info = await self._send_paid(self._gates.create, create, "create")
+        except FATAL as exc:
+            await self._fail(f"create refused: {_describe(exc)}")
+        except REFUSED as exc:
+            # A 404 or 409 to a create says nothing sure about the name: what the server lists
+            # under it decides, in the next step.
+            log.info("%s: create answered %s; reconciling", self.name, _describe(exc))
+            return
+        if info is None:
+            return  # outcome unknown: the next step reconciles by name before any new create
         if info.token is None:
             await self._fail(
                 f"create returned instance {info.id} without a token; it cannot be used "
                 "(recover the token in the VZaps app)"
             )
-            return
         await self._apply(Created(info.id, info.token))
 
-    async def _reconcile_create(self) -> bool:
-        """Adopt an instance a lost create made; True when the snapshot moved on."""
+    async def _send_paid(
+        self, limiter: asyncio.Semaphore, send: Callable[[], Awaitable[T]], what: str
+    ) -> T | None:
+        """Send a call that costs money (create, subscribe) under its journaled intent.
+
+        A failure that proves it was not applied (a 429, a connection never made) sends it again
+        as it is, up to ``max_retries`` in a row; an unknown outcome returns None after a pause,
+        leaving the intent for the next step to reconcile; a refusal is raised for the caller.
+
+        Args:
+            limiter: The phase slot to hold.
+            send: The call.
+            what: Its name, for reasons and logs.
+        """
+        attempt = 0
+        while True:
+            try:
+                return await self._call(limiter, send)
+            except REFUSED:
+                raise
+            except NOT_APPLIED as exc:
+                attempt += 1
+                if attempt > self._options.max_retries:
+                    await self._fail(f"{what} not sent after {attempt} tries: {_describe(exc)}")
+                await self._pause(exc, attempt)
+            except UNKNOWN as exc:
+                log.info(
+                    "%s: %s outcome unknown (%s); reconciling", self.name, what, _describe(exc)
+                )
+                await self._pause(exc, 1)
+                return None
+
+    async def _find_by_name(self) -> tuple[InstanceInfo, ...]:
         try:
-            matches = await self._call(
+            return await self._call(
                 self._gates.create, self._client.instances.find_by_name, self.name, retry=True
             )
-        except _FATAL as exc:
+        except FATAL as exc:
             # Still unknown whether the create was applied: keep the intent for the next run.
             self._keep_intent(f"{_describe(exc)} while reconciling")
             raise _Abort from exc
+
+    async def _adopt(self, matches: tuple[InstanceInfo, ...]) -> bool:
+        """Adopt the one instance named like this one; True when the snapshot moved on.
+
+        Several matches fail the instance (never one picked at random, never a new create);
+        none clears a pending create intent so the create may go ahead.
+        """
         if not matches:
-            await self._apply(IntentCleared(f"no instance named {self.name!r} on the server"))
+            if self._current.intent == "create":
+                await self._apply(IntentCleared(f"no instance named {self.name!r} on the server"))
             return False
         if len(matches) > 1:
             ids = ", ".join(sorted(m.id for m in matches))
@@ -552,23 +578,23 @@ class Onboarding:
                 f"{len(matches)} instances named {self.name!r} exist ({ids}); "
                 "not adopting one at random, resolve by hand"
             )
-            return True
         found = matches[0]
         token: Secret | None = found.token
         if token is None:
-            detail = await self._call(
+            found = await self._call(
                 self._gates.create, self._client.instances.get, found.id, retry=True
             )
-            token = detail.token
+            token = found.token
         if token is None:
             await self._fail(
-                f"instance {found.id} named {self.name!r} was created by an earlier attempt but "
-                "the server does not return its token; recover it in the VZaps app (it is not "
-                "created again)"
+                f"instance {found.id} named {self.name!r} exists on the server but the server "
+                "does not return its token; recover it in the VZaps app (it is not created again)"
             )
-            return True
-        log.info("%s: adopted instance %s created by an earlier attempt", self.name, found.id)
+        log.info("%s: adopted instance %s found on the server by name", self.name, found.id)
         await self._apply(Created(found.id, token, adopted=True))
+        if str(found.billing_status or "").upper() in SUBSCRIBED_STATUSES:
+            # Already paid for: no subscribe is sent at all.
+            await self._apply(Subscribed("existing", adopted=True))
         return True
 
     async def _subscribe(self, snap: Snapshot) -> None:
@@ -576,43 +602,25 @@ class Onboarding:
         if snap.intent == "subscribe" and await self._reconcile_subscribe(snap.instance_id):
             return
         await self._apply(SubscribeIntended())
-        attempt = 0
-        while True:
-            try:
-                sub = await self._call(
-                    self._gates.subscribe, self._client.instances.subscribe, snap.instance_id
-                )
-            except PaymentRequiredError as exc:
-                await self._fail(f"billing declined: {exc.message} ({exc.code or exc.status})")
+        subscribe = functools.partial(self._client.instances.subscribe, snap.instance_id)
+        try:
+            sub = await self._send_paid(self._gates.subscribe, subscribe, "subscribe")
+        except PaymentRequiredError as exc:
+            await self._fail(f"billing declined: {exc.message} ({exc.code or exc.status})")
+        except ConflictError as exc:
+            if exc.code is None or "SUBSCRIBED" in exc.code.upper():
+                await self._apply(Subscribed("existing", adopted=True))
                 return
-            except ConflictError as exc:
-                if exc.code is None or "SUBSCRIBED" in exc.code.upper():
-                    await self._apply(Subscribed("existing", adopted=True))
-                    return
-                await self._fail(f"subscribe refused: {_describe(exc)}")
-                return
-            except (*_FATAL, NotFoundError) as exc:
-                await self._fail(f"subscribe refused: {_describe(exc)}")
-                return
-            except _NOT_APPLIED as exc:
-                attempt += 1
-                if attempt > self._options.max_retries:
-                    await self._fail(f"subscribe not sent after {attempt} tries: {_describe(exc)}")
-                await self._pause(exc, attempt)
-                continue
-            except _UNKNOWN as exc:
-                log.info(
-                    "%s: subscribe outcome unknown (%s); reconciling", self.name, _describe(exc)
-                )
-                await self._pause(exc, 1)
-                return
-            break
+            await self._fail(f"subscribe refused: {_describe(exc)}")
+        except REFUSED as exc:
+            await self._fail(f"subscribe refused: {_describe(exc)}")
+        if sub is None:
+            return  # outcome unknown: the next step reads the billing status first
         mode = str(sub.mode) if sub.mode is not None else "direct"
         if mode == "checkout":
             await self._fail(
                 f"billing needs the hosted checkout page (no card on file): {sub.url or 'no url'}"
             )
-            return
         await self._apply(Subscribed(mode))
 
     async def _reconcile_subscribe(self, instance_id: str) -> bool:
@@ -623,8 +631,7 @@ class Onboarding:
             )
         except NotFoundError as exc:
             await self._fail(f"cannot reconcile subscribe: {_describe(exc)}")
-            return True
-        except _FATAL as exc:
+        except FATAL as exc:
             # Still unknown whether the card was charged: keep the intent for the next run.
             self._keep_intent(f"{_describe(exc)} while reconciling")
             raise _Abort from exc
@@ -657,7 +664,7 @@ class Onboarding:
         while True:
             try:
                 qr = await self._call(self._gates.poll, handle.session.qr, retry=True)
-            except _REFUSED as exc:
+            except REFUSED as exc:
                 await self._fail(f"pairing refused: {_describe(exc)}")
             if qr.connected:
                 await self._apply(Connected(qr.phone))
@@ -701,7 +708,7 @@ class Onboarding:
                         persist=False,
                     )
                 status = await self._call(self._gates.poll, handle.session.status, retry=True)
-            except _REFUSED as exc:
+            except REFUSED as exc:
                 await self._fail(f"pairing refused: {_describe(exc)}")
             if status.connected:
                 await self._apply(Connected(status.phone))

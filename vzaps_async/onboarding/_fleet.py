@@ -14,9 +14,9 @@ import anyio
 import attrs
 from anyio.streams.memory import MemoryObjectSendStream
 
-from vzaps_async._client import Client
-from vzaps_async._limits import CoolDown, RateLimiter
-from vzaps_async.errors import InputError, LeaseLostError
+from vzaps_async._limits import RateLimiter
+from vzaps_async.errors import InputError, JournalError, LeaseLostError
+from vzaps_async.models.instances import InstanceInfo
 
 from ._driver import Gates, Onboarding, OnboardingOptions, Transition
 from ._ports import OnboardingClient
@@ -44,8 +44,8 @@ class InstanceSpec:
     name: str
     phone: str | None = None
     method: PairingMethod = "qr"
-    # One shared read-only empty mapping rather than a dict per spec: a fleet of 10,000 specs
-    # kept 625 KiB of empty dicts alive for the whole run.
+    # One shared read-only empty mapping rather than a dict per spec, which a fleet of tens of
+    # thousands of specs would keep alive for the whole run.
     create_options: Mapping[str, Any] = _NO_OPTIONS
 
     def __attrs_post_init__(self) -> None:
@@ -76,6 +76,10 @@ class FleetOptions:
         max_in_flight: Onboardings running at once; the rest wait their turn (keeps memory flat
             for fleets of tens of thousands).
         requests_per_second: Optional rate limit over every request of the fleet.
+        reconcile_inventory: Read the account's instances once at the start of every run (one
+            paged list: a request per 100 instances) and adopt any spec's name found there, so
+            a lost, partial or wrong journal never creates an instance again. Turn it off only
+            when the journal is known to be complete and the account large.
         onboarding: Per-instance options (timeouts, deadline, polling).
     """
 
@@ -84,6 +88,7 @@ class FleetOptions:
     poll_concurrency: int = attrs.field(default=64, validator=_at_least_one)
     max_in_flight: int = attrs.field(default=1000, validator=_at_least_one)
     requests_per_second: float | None = None
+    reconcile_inventory: bool = True
     onboarding: OnboardingOptions = attrs.field(factory=OnboardingOptions)
 
 
@@ -158,6 +163,11 @@ class FleetReport:
         return self.percentile(95)
 
 
+def _first_leaf(group: BaseExceptionGroup[JournalError]) -> JournalError:
+    first = group.exceptions[0]
+    return _first_leaf(first) if isinstance(first, BaseExceptionGroup) else first
+
+
 class Fleet:
     """Onboards many instances concurrently, resuming any that the journal already knows.
 
@@ -201,7 +211,7 @@ class Fleet:
             poll=asyncio.Semaphore(opts.poll_concurrency),
             # One 429 gate for everything that talks through the client: a 429 seen by any
             # caller pauses the fleet, and the fleet's own pauses hold back the client's callers.
-            cooldown=client.transport.cooldown if isinstance(client, Client) else CoolDown(),
+            cooldown=client.transport.cooldown,
             rate=RateLimiter(opts.requests_per_second) if opts.requests_per_second else None,
         )
         # Instances not running, by state; running ones are counted from `_live` when asked, so
@@ -267,6 +277,10 @@ class Fleet:
 
         Cancelling the caller (Ctrl-C) stops every onboarding; each journaled snapshot stays
         valid, and running a fleet with the same journal and specs continues from them.
+
+        Raises:
+            JournalError: The journal could not be read or written; every onboarding was
+                stopped, and what was saved before stays valid for the next run.
         """
         if self._running:
             raise RuntimeError("this fleet is already running")
@@ -277,15 +291,24 @@ class Fleet:
             # The journal says what to onboard: a local one every spec; a shared job the
             # instances this worker claims, each under a lease.
             async with self._journal.work(self._specs, self.gates) as work:
+                inventory = await self._inventory(await work.uncreated())
                 # A run cancelled earlier may have left onboardings here; this run counts afresh.
                 self._live.clear()
                 self._counts = work.counts
                 self._lost = 0
                 # A fixed pool of workers sharing one source keeps max_in_flight onboardings
                 # running, without a task and a semaphore round-trip per instance.
-                async with anyio.create_task_group() as tg:
-                    for _ in range(min(self._options.max_in_flight, work.size)):
-                        tg.start_soon(self._work, work)
+                try:
+                    async with anyio.create_task_group() as tg:
+                        for _ in range(min(self._options.max_in_flight, work.size)):
+                            tg.start_soon(self._work, work, inventory)
+                except BaseExceptionGroup as group:
+                    # A journal that fails stops every onboarding; say so with the journal's own
+                    # error rather than a group of one per worker.
+                    journal_errors = group.subgroup(JournalError)
+                    if journal_errors is None or group.split(JournalError)[1] is not None:
+                        raise
+                    raise _first_leaf(journal_errors) from group
                 job = await work.job_counts()
         finally:
             for send in self._subscribers:
@@ -303,14 +326,30 @@ class Fleet:
             lost=self._lost,
         )
 
-    async def _work(self, work: Work) -> None:
+    async def _inventory(self, wanted: set[str]) -> dict[str, tuple[InstanceInfo, ...]]:
+        """The server's instances for every name the journal has not seen get past create."""
+        if not self._options.reconcile_inventory or not wanted:
+            return {}
+        found: dict[str, tuple[InstanceInfo, ...]] = dict.fromkeys(wanted, ())
+        async for info in self._client.instances.iter(page_size=100):
+            if info.name in found:
+                found[info.name] += (info,)
+        return found
+
+    async def _work(self, work: Work, inventory: dict[str, tuple[InstanceInfo, ...]]) -> None:
         # Each instance runs inline here rather than in a helper coroutine: one frame fewer for
         # every resumption.
         while (claim := await work.claim()) is not None:
             spec = claim.spec
+            snapshot = claim.snapshot
             options = self._options.onboarding
             if spec.create_options:
                 options = attrs.evolve(options, create_options=spec.create_options)
+            listed = inventory.pop(spec.name, None)
+            if snapshot is not None and snapshot.intent == "create":
+                # A pending create is looked up by name when it is reconciled: the inventory may
+                # be older than that create (made by another worker of a shared job).
+                listed = None
             onboarding = Onboarding(
                 self._client,
                 self._journal,
@@ -321,8 +360,8 @@ class Fleet:
                 gates=self.gates,
                 presenter=self._presenter,
                 observer=self._observe if self._subscribers else None,
+                inventory=listed,
             )
-            snapshot = claim.snapshot
             counted = snapshot.state if snapshot is not None else State.PLANNED
             self._live[onboarding] = counted
             lease = claim.lease

@@ -1,19 +1,47 @@
 """The slice of the client that onboarding uses, as structural protocols.
 
 `vzaps_async.Client` satisfies `OnboardingClient`; tests may pass any object with the same shape.
+Besides the calls, onboarding needs two things from the client's transport: its 429 cool-down
+(shared, so one 429 anywhere pauses the fleet and the client's other callers alike) and a way to
+bound one call in time (the client's own `RequestDeadline`, which rides on aiohttp's timer).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
+from vzaps_async._limits import CoolDown
 from vzaps_async._secret import Secret
 from vzaps_async.models.billing import Subscription
 from vzaps_async.models.instances import InstanceInfo
 from vzaps_async.models.session import PairCode, QRCode, SessionStatus
 
-__all__ = ["InstanceHandlePort", "InstancesPort", "OnboardingClient", "SessionPort"]
+__all__ = [
+    "InstanceHandlePort",
+    "InstancesPort",
+    "OnboardingClient",
+    "SessionPort",
+    "TransportPort",
+]
+
+
+class TransportPort(Protocol):
+    """What onboarding needs from the client's transport."""
+
+    @property
+    def cooldown(self) -> CoolDown:
+        """The client-wide 429 cool-down every request waits at."""
+        ...
+
+    def deadline(self, seconds: float) -> AbstractContextManager[object]:
+        """A block in which every request of this client ends within ``seconds``.
+
+        Args:
+            seconds: Time allowed from entering the block.
+        """
+        ...
 
 
 class InstancesPort(Protocol):
@@ -30,6 +58,10 @@ class InstancesPort(Protocol):
         labels: Mapping[str, Any] | None = None,
     ) -> InstanceInfo:
         """Create an instance (costs money)."""
+        ...
+
+    def iter(self, *, page_size: int = 100) -> AsyncIterator[InstanceInfo]:
+        """Every instance of the account, page by page (a fleet's inventory)."""
         ...
 
     async def find_by_name(self, name: str) -> tuple[InstanceInfo, ...]:
@@ -80,6 +112,11 @@ class InstanceHandlePort(Protocol):
 
 class OnboardingClient(Protocol):
     """What `Onboarding` and `Fleet` need from a client."""
+
+    @property
+    def transport(self) -> TransportPort:
+        """The cool-down and deadline support."""
+        ...
 
     @property
     def instances(self) -> InstancesPort:

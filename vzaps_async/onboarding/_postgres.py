@@ -44,7 +44,7 @@ from vzaps_async.errors import InputError, JournalError, LeaseLostError
 from ._driver import Gates
 from ._fleet import InstanceSpec
 from ._state import TERMINAL_STATES, Snapshot, State
-from ._store import Claim, Work, snapshot_from_record, snapshot_to_record
+from ._store import Claim, Work, _decode, snapshot_to_record
 
 __all__ = ["JobStatus", "PostgresJournal", "WorkerStatus"]
 
@@ -152,11 +152,14 @@ WHERE i.owner IS NULL OR i.owner = $2 OR NOT EXISTS (
 RETURNING i.epoch
 """
 
+# Whether anything unfinished is left that this worker may yet get: held by another worker
+# (alive: it may die; dead: it is claimable) or free. A claim that found nothing a moment ago
+# may have run just before another worker's lease expired.
 _OTHERS_BUSY = """
 SELECT EXISTS (
-    SELECT 1 FROM vzaps_instances i JOIN vzaps_workers w ON w.job = i.job AND w.id = i.owner
+    SELECT 1 FROM vzaps_instances i
     WHERE i.job = $1 AND i.state <> ALL($3::text[]) AND i.name <> ALL($4::text[])
-      AND i.owner <> $2 AND w.expires_at > now())
+      AND i.owner IS DISTINCT FROM $2)
 """
 
 _CHANNEL = "vzaps_cooldown"
@@ -315,6 +318,7 @@ class PostgresJournal:
         "_held",
         "_host",
         "_job",
+        "_join_lock",
         "_joined",
         "_lease",
         "_listener",
@@ -370,6 +374,7 @@ class PostgresJournal:
         self._lost: set[str] = set()
         self._fresh: set[str] = set()
         self._joined = False
+        self._join_lock = anyio.Lock()
         self._valid_until = 0.0
         self._lock = anyio.Lock()
         self._pending: dict[str, tuple[str, int, str, str, str | None]] = {}
@@ -435,10 +440,15 @@ class PostgresJournal:
 
     async def aclose(self) -> None:
         """Give back every instance still held, leave the job, close the connections."""
-        pool, self._pool = self._pool, None
-        if pool is None:
+        if self._pool is None:
             return
         with anyio.CancelScope(shield=True):
+            if self._pending:
+                # Saves that need not be durable ride on the last group; a write refused or
+                # failing here loses nothing a lease does not already cover.
+                with contextlib.suppress(*_db_errors()):
+                    await self._commit()
+            pool, self._pool = self._pool, None
             try:
                 if self._listener is not None:
                     listener, self._listener = self._listener, None
@@ -483,9 +493,10 @@ class PostgresJournal:
                 await conn.execute("INSERT INTO vzaps_schema (version) VALUES ($1)", number)
 
     async def _join(self) -> None:
-        if not self._joined:
-            await self._register()
-            self._joined = True
+        async with self._join_lock:
+            if not self._joined:
+                await self._register()
+                self._joined = True
 
     async def _register(self) -> None:
         sent = anyio.current_time()
@@ -524,11 +535,14 @@ class PostgresJournal:
 
     async def load_all(self) -> list[Snapshot]:
         """Return every snapshot saved in the job."""
+        if self._pending:
+            await self._commit()
         rows = await self._read(
-            "SELECT record FROM vzaps_instances WHERE job = $1 AND record IS NOT NULL ORDER BY seq",
+            "SELECT name, record FROM vzaps_instances "
+            "WHERE job = $1 AND record IS NOT NULL ORDER BY seq",
             self._job,
         )
-        return [snapshot_from_record(json.loads(row[0])) for row in rows]
+        return [_decode(self.location, name, record) for name, record in rows]
 
     async def get(self, name: str) -> Snapshot | None:
         """Return the snapshot saved for ``name`` in the job, or None.
@@ -538,18 +552,23 @@ class PostgresJournal:
         """
         if name in self._fresh:
             return None  # claimed a moment ago with no snapshot: no need to ask again
+        if self._pending:
+            await self._commit()
         rows = await self._read(
             "SELECT record FROM vzaps_instances WHERE job = $1 AND name = $2", self._job, name
         )
         if not rows or rows[0][0] is None:
             return None
-        return snapshot_from_record(json.loads(rows[0][0]))
+        return _decode(self.location, name, rows[0][0])
 
-    async def save(self, snapshot: Snapshot) -> None:
-        """Store ``snapshot`` under this worker's lease; returns once its group is committed.
+    async def save(self, snapshot: Snapshot, *, durable: bool = True) -> None:
+        """Store ``snapshot`` under this worker's lease.
 
         Args:
             snapshot: The snapshot to store.
+            durable: True returns once the record is committed (with whatever else was saving
+                meanwhile: one statement per group); False queues it for the next group (a
+                durable save, a read, the end of the run or `aclose`).
 
         Raises:
             LeaseLostError: The lease on the instance was lost; nothing was written.
@@ -568,21 +587,28 @@ class PostgresJournal:
             json.dumps(snapshot_to_record(snapshot)),
             snapshot.failure,
         )
+        if durable:
+            await self._commit()
+            if self._held.get(name) is not held:
+                raise LeaseLostError(self.location, name)
+
+    async def _commit(self) -> None:
+        """Return once every record pending when called is written or refused (group commit)."""
         generation = self._queued
         async with self._lock:
-            if self._flushed < generation:
-                batch = list(self._pending.values())
-                self._pending.clear()
-                self._queued += 1
+            if self._flushed >= generation:
+                return  # an earlier holder of the lock wrote our records with its group
+            batch = list(self._pending.values())
+            self._pending.clear()
+            self._queued += 1
+            if batch:
                 # Shielded: a cancelled saver must not abandon a commit others are waiting for.
                 with anyio.CancelScope(shield=True):
                     written = await self._write(batch)
                 for row in batch:
                     if row[0] not in written:
                         self._lose(row[0])
-                self._flushed = generation
-        if self._held.get(name) is not held:
-            raise LeaseLostError(self.location, name)
+            self._flushed = generation
 
     async def _write(self, batch: list[tuple[str, int, str, str, str | None]]) -> set[str]:
         """Write one group; the names written. Retries a lost connection until the lease ends."""
@@ -733,6 +759,10 @@ class PostgresJournal:
                 renewed = False
             if renewed:
                 self._extend(sent)
+                if self._pending:
+                    # Saves that need not be durable wait at most one heartbeat.
+                    with contextlib.suppress(*errors):
+                        await self._commit()
                 if self._rate is not None:
                     with contextlib.suppress(*errors):
                         await self._share_budget()
@@ -770,7 +800,7 @@ class PostgresJournal:
             self._lost.discard(name)
             if record is None:
                 self._fresh.add(name)
-            snapshot = snapshot_from_record(json.loads(record)) if record else None
+            snapshot = _decode(self.location, name, record) if record else None
             claims.append(Claim(_spec(spec), snapshot, lease))
         return claims
 
@@ -793,8 +823,18 @@ class PostgresJournal:
                 held.epoch,
             )
 
+    async def _uncreated(self) -> set[str]:
+        rows = await self._read(
+            "SELECT name FROM vzaps_instances WHERE job = $1 AND state = $2",
+            self._job,
+            State.PLANNED.value,
+        )
+        return {row[0] for row in rows}
+
     async def job_counts(self) -> dict[State, int]:
         """Instances per state in the whole job."""
+        if self._pending:
+            await self._commit()
         rows = await self._read(
             "SELECT state, count(*) FROM vzaps_instances WHERE job = $1 GROUP BY state", self._job
         )
@@ -935,6 +975,9 @@ class _SharedWork:
                     continue
                 try:
                     claims = await journal._claim(self._tried, self._waiting)
+                    if not claims and journal._pending:
+                        # Other workers wait for what this one finished: write it first.
+                        await journal._commit()
                     busy = bool(claims) or await journal._others_busy(self._tried)
                 except _db_errors() as exc:
                     # The database is away: wait for it (the heartbeat handles the lease).
@@ -972,6 +1015,10 @@ class _SharedWork:
         # Lost on this clock while the database may still count it as ours: give it back so
         # that any worker (this one included) can claim it without waiting for the lease.
         await self._journal._release(name)
+
+    async def uncreated(self) -> set[str]:
+        """Unfinished instances of the job with no instance id in their record."""
+        return await self._journal._uncreated()
 
     async def job_counts(self) -> Mapping[State, int]:
         """Instances per state in the whole job."""

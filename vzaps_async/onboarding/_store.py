@@ -6,15 +6,27 @@ returns, so a process killed at any instant leaves a record that tells the next 
 reconcile. Every `save` is atomic per record and durable when it returns.
 
 `SQLiteJournal` commits in groups: saves that arrive while a commit is running are written
-together by the next commit, so thousands of concurrent onboardings share fsyncs without any save
-returning before its own record is on disk.
+together by the next commit, so thousands of concurrent onboardings share fsyncs without any
+durable save returning before its own record is on disk. A save the driver marks not durable
+(a step whose loss a rerun recovers from by asking the server) is only queued: it rides on the
+next commit group. It has one writer at a time: `open` takes an
+exclusive OS lock on a side file (``<journal>.lock``) for as long as the journal is open, so a
+second run on the same file refuses at once instead of racing the first one's creates. The
+kernel drops the lock when its process dies, however it dies, so a crashed run never leaves a
+hold behind. Every way the file can be unusable (not a database, damaged, unreadable, read-only,
+a full disk, a record that does not decode) is a `JournalError` naming the file and the fix.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
+import logging
 import os
+import socket
+import sqlite3
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
@@ -24,6 +36,7 @@ import anyio
 import attrs
 
 from vzaps_async._secret import Secret
+from vzaps_async.errors import JournalError, JournalLockedError
 
 from ._state import Snapshot, State
 
@@ -83,15 +96,35 @@ def snapshot_from_record(record: dict[str, Any]) -> Snapshot:
 
     Args:
         record: The stored record.
+
+    Raises:
+        ValueError: The record lacks a name or has an unknown state (the message names the field).
     """
+    name = record.get("name")
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"name: must be a non-empty string, got {name!r}")
+    try:
+        state = State(str(record.get("state")))
+    except ValueError:
+        known = ", ".join(s.value for s in State)
+        raise ValueError(f"state: unknown state {record.get('state')!r} (known: {known})") from None
     values = {field: record[field] for field in _PLAIN_FIELDS if field in record}
     token = record.get("token")
-    return Snapshot(
-        name=record["name"],
-        state=State(record["state"]),
-        token=Secret(token) if token else None,
-        **values,
-    )
+    return Snapshot(name=name, state=state, token=Secret(token) if token else None, **values)
+
+
+def _decode(location: str, key: str, text: str) -> Snapshot:
+    try:
+        record = json.loads(text)
+        if not isinstance(record, dict):
+            raise ValueError(f"must be a JSON object, got {type(record).__name__}")
+        return snapshot_from_record(record)
+    except ValueError as exc:  # json.JSONDecodeError is a ValueError
+        raise JournalError(
+            location,
+            f"the record of {key!r} cannot be read ({exc}); repair or delete that row "
+            "(an instance that exists on the server is adopted by name on the next run)",
+        ) from None
 
 
 @attrs.frozen
@@ -135,6 +168,11 @@ class Work(Protocol):
         """
         ...
 
+    async def uncreated(self) -> set[str]:
+        """Names this run may be handed whose journal record shows no instance id yet (the
+        fleet reads the account's inventory for them, once)."""
+        ...
+
     async def job_counts(self) -> Mapping[State, int] | None:
         """Instances per state in the whole shared job, or None for a journal one run owns."""
         ...
@@ -148,10 +186,11 @@ class LocalWork:
         known: Journaled snapshots by name (entries are removed as they are handed out).
     """
 
-    __slots__ = ("_known", "_pending", "_size", "counts")
+    __slots__ = ("_known", "_pending", "_size", "_specs", "counts")
 
     def __init__(self, specs: Sequence[InstanceSpec], known: dict[str, Snapshot]) -> None:
         self._known = known
+        self._specs = specs
         self._pending = iter(specs)
         self._size = len(specs)
         self.counts: Counter[State] = Counter(
@@ -178,6 +217,13 @@ class LocalWork:
             claim: What `claim` handed out.
             final: Its last snapshot.
         """
+
+    async def uncreated(self) -> set[str]:
+        """Specs with no record, or a record without an instance id."""
+        known = self._known
+        return {
+            s.name for s in self._specs if s.name not in known or known[s.name].instance_id is None
+        }
 
     async def job_counts(self) -> Mapping[State, int] | None:
         """None: the run is the whole job."""
@@ -212,11 +258,13 @@ class Journal(Protocol):
         """
         ...
 
-    async def save(self, snapshot: Snapshot) -> None:
-        """Store ``snapshot`` (replacing the record of its name) atomically and durably.
+    async def save(self, snapshot: Snapshot, *, durable: bool = True) -> None:
+        """Store ``snapshot``, replacing the record of its name atomically.
 
         Args:
             snapshot: The snapshot to store.
+            durable: Return only once the record is on disk. With False the record may ride on
+                the next durable save (or the close); reads see it at once either way.
         """
         ...
 
@@ -256,11 +304,12 @@ class MemoryJournal:
         """
         return self._records.get(name)
 
-    async def save(self, snapshot: Snapshot) -> None:
+    async def save(self, snapshot: Snapshot, *, durable: bool = True) -> None:
         """Store ``snapshot``.
 
         Args:
             snapshot: The snapshot to store.
+            durable: Ignored: memory is as durable as it gets.
         """
         self._records[snapshot.name] = snapshot
 
@@ -292,29 +341,119 @@ _SCHEMA = (
     " record TEXT NOT NULL)"
 )
 
+# aiosqlite logs every operation at DEBUG with its arguments, which are the journal's records,
+# instance tokens included. These three templates are the ones that carry arguments.
+_AIOSQLITE_ARGUMENT_RECORDS = frozenset(
+    {"executing %s", "operation %s completed", "returning exception %s"}
+)
 
-def _create_private_file(path: Path) -> None:
-    # The journal holds instance tokens: the file is created owner-only before SQLite opens it,
-    # and an existing file is tightened. SQLite gives its -wal/-shm files the database's mode.
-    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
-    os.close(fd)
-    os.chmod(path, 0o600)
+
+def _drop_aiosqlite_arguments(record: logging.LogRecord) -> bool:
+    return record.msg not in _AIOSQLITE_ARGUMENT_RECORDS
+
+
+def _quiet_aiosqlite() -> None:
+    logger = logging.getLogger("aiosqlite")
+    if _drop_aiosqlite_arguments not in logger.filters:
+        logger.addFilter(_drop_aiosqlite_arguments)
+
+
+def _explain(exc: BaseException) -> str:
+    """What a SQLite or OS failure means for the journal, and what to do."""
+    text = str(exc)
+    lowered = text.lower()
+    if "not a database" in lowered:
+        return (
+            "is not an SQLite database (or its header is damaged); point --journal at another "
+            "file, or restore this one from a backup"
+        )
+    if "malformed" in lowered or "corrupt" in lowered:
+        return (
+            "is damaged (truncated or overwritten); restore it from a backup, or start a new "
+            "journal (instances already created are adopted by name from the server)"
+        )
+    if "disk is full" in lowered or getattr(exc, "errno", None) == errno.ENOSPC:
+        return "the disk is full; free some space and run again (every saved record is intact)"
+    if "readonly" in lowered or "read-only" in lowered:
+        return "is read-only; make the file and its folder writable (the journal writes beside it)"
+    if "unable to open" in lowered or isinstance(exc, OSError):
+        return (
+            f"cannot be opened ({text}); check that the folder exists and that this user may "
+            "read and write the file and create files beside it"
+        )
+    return f"cannot be used: {type(exc).__name__}: {text}"
+
+
+class _Hold:
+    """The exclusive OS lock that makes one run at a time the journal's only writer.
+
+    ``flock`` on a side file: the kernel releases it when the descriptor closes or the process
+    dies (SIGKILL included), so a dead holder never blocks the next run. The file records who
+    holds it, for the refusal message. Local file systems only: NFS may not honour ``flock``.
+    """
+
+    __slots__ = ("_fd",)
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+
+    @classmethod
+    def take(cls, journal: Path) -> _Hold:
+        import fcntl
+
+        lock_path = journal.with_name(journal.name + ".lock")
+        try:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise JournalError(str(journal), _explain(exc)) from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _describe_holder(os.pread(fd, 4096, 0))
+            os.close(fd)
+            raise JournalLockedError(str(journal), holder) from None
+        except OSError as exc:
+            os.close(fd)
+            raise JournalError(str(journal), f"cannot be locked ({exc})") from None
+        since = time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime())
+        about = {"pid": os.getpid(), "host": socket.gethostname(), "since": since}
+        with contextlib.suppress(OSError):  # the description is a courtesy; the lock is held
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, json.dumps(about).encode(), 0)
+        return cls(fd)
+
+    def release(self) -> None:
+        fd, self._fd = self._fd, -1
+        if fd >= 0:
+            os.close(fd)  # closing the descriptor drops the flock
+
+
+def _describe_holder(raw: bytes) -> str:
+    try:
+        info = json.loads(raw.decode())
+        return f"pid {info['pid']} on {info['host']} since {info['since']}"
+    except (ValueError, KeyError, TypeError):
+        return "another process (it did not record who)"
 
 
 class SQLiteJournal:
     """A journal in one SQLite file (WAL, synchronous=FULL, one transaction per commit group).
 
-    Use as ``async with SQLiteJournal(path) as journal`` or call `open` / `aclose`.
+    Use as ``async with SQLiteJournal(path) as journal`` or call `open` / `aclose`. While open,
+    it holds ``<path>.lock`` exclusively: a second journal on the same file (in this process or
+    any other on this machine) raises `JournalLockedError` from `open`.
 
     Args:
-        path: The database file; created with mode 0600 when missing.
+        path: The database file; created with mode 0600 when missing (an existing file is made
+            owner-only once it has opened as a journal).
     """
 
-    __slots__ = ("_conn", "_flushed", "_lock", "_path", "_pending", "_queued")
+    __slots__ = ("_conn", "_flushed", "_hold", "_lock", "_path", "_pending", "_queued")
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self._path = Path(path)
         self._conn: Any = None
+        self._hold: _Hold | None = None
         self._lock = anyio.Lock()
         self._pending: dict[str, tuple[str, str, str]] = {}
         self._queued = 0  # generation of the group now collecting saves
@@ -326,16 +465,53 @@ class SQLiteJournal:
         return self._path
 
     async def open(self) -> SQLiteJournal:
-        """Create or open the file and its table; return self."""
+        """Take the journal's lock, create or open the file and its table; return self.
+
+        Raises:
+            JournalLockedError: Another open journal holds the file.
+            JournalError: The file cannot be used as a journal (the message says why and what
+                to do); nothing was changed, the file's mode included.
+        """
         import aiosqlite
 
-        _create_private_file(self._path)
-        conn = await aiosqlite.connect(self._path)
-        await conn.execute("PRAGMA journal_mode=WAL")
-        await conn.execute("PRAGMA synchronous=FULL")
-        await conn.execute(_SCHEMA)
-        await conn.commit()
+        if self._conn is not None:
+            raise RuntimeError("SQLiteJournal is already open")
+        _quiet_aiosqlite()
+        location = str(self._path)
+        hold = _Hold.take(self._path)
+        conn = None
+        try:
+            existed = self._path.exists()
+            if not existed:
+                # The journal holds instance tokens: created owner-only before SQLite opens it.
+                os.close(os.open(self._path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600))
+            conn = await aiosqlite.connect(self._path)
+            await conn.execute("PRAGMA journal_mode=WAL")
+            await conn.execute("PRAGMA synchronous=FULL")
+            async with conn.execute("PRAGMA quick_check") as cursor:
+                verdict = [row[0] for row in await cursor.fetchall()]
+            if verdict != ["ok"]:
+                raise sqlite3.DatabaseError(f"database disk image is malformed: {verdict[:3]}")
+            await conn.execute(_SCHEMA)
+            await conn.commit()
+            if existed:
+                # Only a file that opened as a journal is tightened (SQLite gives its -wal and
+                # -shm files the database's mode).
+                os.chmod(self._path, 0o600)
+        except (sqlite3.Error, OSError) as exc:
+            if conn is not None:
+                with anyio.CancelScope(shield=True):
+                    await conn.close()
+            hold.release()
+            raise JournalError(location, _explain(exc)) from None
+        except BaseException:
+            if conn is not None:
+                with anyio.CancelScope(shield=True):
+                    await conn.close()
+            hold.release()
+            raise
         self._conn = conn
+        self._hold = hold
         return self
 
     async def __aenter__(self) -> SQLiteJournal:
@@ -350,36 +526,65 @@ class SQLiteJournal:
         return self._conn
 
     async def load_all(self) -> list[Snapshot]:
-        """Return every stored snapshot."""
-        async with self._connection().execute("SELECT record FROM onboarding") as cursor:
-            rows = await cursor.fetchall()
-        return [snapshot_from_record(json.loads(row[0])) for row in rows]
+        """Return every stored snapshot.
+
+        Raises:
+            JournalError: The file cannot be read, or a record does not decode (named).
+        """
+        if self._pending:
+            await self._commit()
+        try:
+            async with self._connection().execute("SELECT name, record FROM onboarding") as cur:
+                rows = await cur.fetchall()
+        except sqlite3.Error as exc:
+            raise JournalError(str(self._path), _explain(exc)) from None
+        return [_decode(str(self._path), name, text) for name, text in rows]
 
     async def get(self, name: str) -> Snapshot | None:
         """Return the snapshot stored for ``name``, or None.
 
         Args:
             name: The instance name.
-        """
-        async with self._connection().execute(
-            "SELECT record FROM onboarding WHERE name = ?", (name,)
-        ) as cursor:
-            row = await cursor.fetchone()
-        return None if row is None else snapshot_from_record(json.loads(row[0]))
 
-    async def save(self, snapshot: Snapshot) -> None:
-        """Store ``snapshot`` durably; returns once its commit group is on disk.
+        Raises:
+            JournalError: The file cannot be read, or the record does not decode.
+        """
+        if self._pending:
+            await self._commit()
+        try:
+            async with self._connection().execute(
+                "SELECT record FROM onboarding WHERE name = ?", (name,)
+            ) as cursor:
+                row = await cursor.fetchone()
+        except sqlite3.Error as exc:
+            raise JournalError(str(self._path), _explain(exc)) from None
+        return None if row is None else _decode(str(self._path), name, row[0])
+
+    async def save(self, snapshot: Snapshot, *, durable: bool = True) -> None:
+        """Store ``snapshot``; a durable save returns once its commit group is on disk.
 
         Args:
             snapshot: The snapshot to store.
+            durable: False queues the record for the next commit group (another durable save,
+                a read, or `aclose`) and returns at once.
+
+        Raises:
+            JournalError: The record could not be written (a full disk, say); the record of
+                this name on disk is still the previous one.
         """
-        conn = self._connection()
+        self._connection()
         row = (snapshot.name, snapshot.state.value, json.dumps(snapshot_to_record(snapshot)))
         self._pending[snapshot.name] = row
+        if durable:
+            await self._commit()
+
+    async def _commit(self) -> None:
+        """Return once every record pending when called is on disk (group commit)."""
+        conn = self._connection()
         generation = self._queued
         async with self._lock:
             if self._flushed >= generation:
-                return  # an earlier holder of the lock committed our record with its group
+                return  # an earlier holder of the lock committed our records with its group
             batch = list(self._pending.values())
             self._pending.clear()
             self._queued += 1
@@ -393,10 +598,14 @@ class SQLiteJournal:
                         batch,
                     )
                     await conn.commit()
-                except BaseException:
+                except BaseException as exc:
                     # Put the group back (newer saves of the same name win) for the next holder.
                     for row in batch:
                         self._pending.setdefault(row[0], row)
+                    with contextlib.suppress(sqlite3.Error):
+                        await conn.rollback()
+                    if isinstance(exc, sqlite3.Error):
+                        raise JournalError(str(self._path), _explain(exc)) from None
                     raise
             self._flushed = generation
 
@@ -412,8 +621,26 @@ class SQLiteJournal:
         return local_work(self, specs)
 
     async def aclose(self) -> None:
-        """Close the database."""
+        """Write what is still pending, close the database and release its lock.
+
+        Raises:
+            JournalError: The pending records could not be written (the journal is closed all
+                the same).
+        """
+        try:
+            if self._conn is not None and self._pending:
+                with anyio.CancelScope(shield=True):
+                    await self._commit()
+        finally:
+            await self._close()
+
+    async def _close(self) -> None:
         conn, self._conn = self._conn, None
-        if conn is not None:
-            with anyio.CancelScope(shield=True):
-                await conn.close()
+        hold, self._hold = self._hold, None
+        try:
+            if conn is not None:
+                with anyio.CancelScope(shield=True):
+                    await conn.close()
+        finally:
+            if hold is not None:
+                hold.release()

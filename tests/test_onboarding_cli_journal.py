@@ -1,0 +1,122 @@
+"""The ``onboard`` command and its journal: one run at a time, and one line for a bad journal.
+
+Real processes against a standalone simulator, as an operator would start them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+FLEET = 40
+
+
+def _get(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.loads(response.read())
+
+
+@pytest.fixture(scope="module")
+def simulator() -> Iterator[dict[str, str]]:
+    """A standalone simulator whose phones take 3 s to scan; yields the VZAPS_* variables."""
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "vzaps_async.testing", "--port", "0",
+            "--phones", "scan-after=3", "--first-qr-seconds", "10", "--qr-seconds", "10",
+            "--latency-ms", "20",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    assert process.stdout is not None
+    env: dict[str, str] = {}
+    while len(env) < 4:
+        line = process.stdout.readline()
+        assert line, "the simulator exited before printing its address"
+        key, _, value = line.strip().partition("=")
+        env[key] = value
+    try:
+        yield env
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _onboard(journal: Path, env: dict[str, str], *extra: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [
+            sys.executable, "-m", "vzaps_async.onboarding._cli", "--count", str(FLEET),
+            "--prefix", "twice", "--journal", str(journal), "--poll-interval", "0.05",
+            "--presenter", "none", "--plain", *extra,
+        ],
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+
+
+def test_a_second_run_on_a_held_journal_refuses_before_any_request(
+    simulator: dict[str, str], tmp_path: Path
+) -> None:
+    """Started while the first run's creates are in flight, a second run exits 2 naming the
+    holder and sends nothing; every name is created and billed once, and a rerun finishes."""
+    base = simulator["VZAPS_BASE_URL"]
+    journal = tmp_path / "fleet.db"
+    first = _onboard(journal, simulator)
+    lock = journal.with_name("fleet.db.lock")
+    deadline = time.monotonic() + 30
+    while _get(f"{base}/__sim/counters")["requests"].get("PUT /instances/create", 0) == 0:
+        assert time.monotonic() < deadline, "the first run never started creating"
+        time.sleep(0.01)
+    second = _onboard(journal, simulator)
+    _, err = second.communicate(timeout=30)
+    assert second.returncode == 2
+    (line,) = err.strip().splitlines()
+    assert f"journal {journal}: held by pid {first.pid} on " in line
+    assert first.wait(timeout=60) == 0
+    counters = _get(f"{base}/__sim/counters")
+    created = {n: c for n, c in counters["instances_created"].items() if n.startswith("twice-")}
+    assert len(created) == FLEET
+    assert set(created.values()) == {1}
+    assert set(counters["subscriptions"].values()) == {1}
+    assert lock.exists()
+    # The second run sent nothing, not even for a JWT: the only token was the first run's.
+    assert counters["requests"]["POST /token"] == 1
+    rerun = _onboard(journal, simulator)
+    assert rerun.wait(timeout=60) == 0
+    after = _get(f"{base}/__sim/counters")
+    assert after["instances_created"] == counters["instances_created"]
+    assert after["subscriptions"] == counters["subscriptions"]
+
+
+def test_a_garbage_journal_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    """A journal file that is not a database ends the run at once: one line naming it, exit 2."""
+    journal = tmp_path / "fleet.db"
+    journal.write_bytes(b"\x00garbage header, not SQLite\n" * 64)
+    before = journal.read_bytes()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VZAPS_")}
+    result = subprocess.run(
+        [
+            sys.executable, "-m", "vzaps_async.onboarding._cli", "--simulate", "--count", "2",
+            "--journal", str(journal), "--plain",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )  # fmt: skip
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"vzaps-async onboard: journal {journal}: is not an SQLite database")
+    assert "Traceback" not in result.stderr
+    assert journal.read_bytes() == before
