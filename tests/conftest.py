@@ -56,9 +56,9 @@ async def sim(clock: ManualClock, config: SimulatorConfig) -> AsyncIterator[Simu
 @pytest.fixture(scope="session")
 def postgres_dsn() -> Iterator[str]:
     """The DSN of a PostgreSQL server for this test session (see tests/_postgres.py)."""
-    from _postgres import throwaway_cluster
+    from _postgres import postgres_server
 
-    with throwaway_cluster() as dsn:
+    with postgres_server() as dsn:
         yield dsn
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from types import SimpleNamespace
@@ -15,7 +16,7 @@ import pytest
 
 from vzaps_async._client import Client
 from vzaps_async._limits import CoolDown
-from vzaps_async.errors import InputError, LeaseLostError
+from vzaps_async.errors import InputError, JournalError, LeaseLostError
 from vzaps_async.onboarding import (
     Fleet,
     FleetOptions,
@@ -379,3 +380,35 @@ class _Recorded:
                 self._calls.append((self._worker, key, start, anyio.current_time()))
 
         return call
+
+
+async def test_no_secret_reaches_a_debug_log_or_an_error(
+    postgres_dsn: str,
+    job_name: str,
+    sim: Simulator,
+    client: Client,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Every logger at DEBUG over a fleet run on PostgreSQL (asyncpg's included) shows no
+    client secret, instance token or database password; an error names the database without
+    the password."""
+    caplog.set_level(logging.DEBUG)
+    logging.getLogger().setLevel(logging.DEBUG)
+    password = "db-pass-7f3a9c"  # the throwaway cluster trusts local logins and ignores it
+    dsn = postgres_dsn.replace("postgres@", f"postgres:{password}@", 1)
+    async with PostgresJournal(dsn, job=job_name) as journal:
+        report = await Fleet(client, journal, specs(5), options=FleetOptions(onboarding=FAST)).run()
+        snapshots = await journal.load_all()
+        assert password not in repr(journal)
+    assert report.all_connected
+    secrets = [sim.client_secret, password, *(s.token.reveal() for s in snapshots if s.token)]
+    assert len(secrets) == 7
+    unreachable = dsn.replace(dsn.rsplit(":", 1)[1].split("/")[0], "1", 1)
+    with pytest.raises(JournalError) as caught:
+        await PostgresJournal(unreachable, job=job_name).open()
+    assert "postgresql://127.0.0.1:1/postgres" in str(caught.value)
+    text = "\n".join(
+        f"{record.name} {record.getMessage()} {record.exc_text or ''}" for record in caplog.records
+    )
+    text += str(caught.value)
+    assert [secret for secret in secrets if secret in text] == []

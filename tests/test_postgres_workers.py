@@ -110,7 +110,13 @@ def test_four_workers_all_take_part_and_the_job_ends_connected(
         )
         for _ in range(4)
     ]
-    codes = [worker.wait(timeout=120) for worker in workers]
+    try:
+        codes = [worker.wait(timeout=120) for worker in workers]
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait()
     assert codes == [0, 0, 0, 0]
     status = _status(postgres_dsn, job_name)
     assert status["states"] == {"CONNECTED": 120}
