@@ -29,6 +29,21 @@ if "stream_writer" in inspect.signature(ClientResponse.__init__).parameters:
     aioresponses.core.ClientResponse = _MockedResponse  # type: ignore[misc]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _strict_simulators() -> Iterator[None]:
+    """Every simulator this suite starts is strict unless a test says otherwise, so each request
+    the SDK sends in any test is checked against the documented form."""
+    Simulator.default_strict = True
+    yield
+    Simulator.default_strict = False
+
+
+@pytest.fixture
+def vzaps_sim_strict() -> bool:
+    """The pytest plugin's simulator is strict in this suite too."""
+    return True
+
+
 # A simulator on a manual clock, shared by the simulator route tests. Override `config` per test
 # (``@pytest.mark.parametrize("config", [SimulatorConfig(...)])``) or per module; modules that
 # need other phones or sinks define their own `sim`.
@@ -46,10 +61,18 @@ def config() -> SimulatorConfig:
     return SimulatorConfig()
 
 
+@pytest.fixture
+def strict() -> bool:
+    """Whether `sim` is strict; tests of the lenient forms parametrize it to False."""
+    return True
+
+
 @pytest_asyncio.fixture
-async def sim(clock: ManualClock, config: SimulatorConfig) -> AsyncIterator[Simulator]:
-    """A started in-process simulator using `clock` and `config`."""
-    async with Simulator(config, clock=clock) as simulator:
+async def sim(
+    clock: ManualClock, config: SimulatorConfig, strict: bool
+) -> AsyncIterator[Simulator]:
+    """A started in-process simulator using `clock`, `config` and `strict`."""
+    async with Simulator(config, clock=clock, strict=strict) as simulator:
         yield simulator
 
 

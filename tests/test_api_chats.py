@@ -11,7 +11,7 @@ from test_api_wire import IID, INSTANCE_TOKEN, Wire, client_fixture, envelope, w
 from vzaps_async._client import Client
 from vzaps_async.api.chats import ChatsAPI
 from vzaps_async.errors import InputError
-from vzaps_async.models import ChatExpiration
+from vzaps_async.models import ChatExpiration, StatusResult
 
 PHONE = "5511999999999"
 ROOT = f"/instances/{IID}/chats"
@@ -84,7 +84,7 @@ async def test_chat_actions(
 ) -> None:
     """Each chat action hits its route with the instance token and its body."""
     wire.reply(method, path, {"status": "ok"})
-    assert await act(client.instance(IID, INSTANCE_TOKEN).chats) is None
+    assert await act(client.instance(IID, INSTANCE_TOKEN).chats) == StatusResult(status="ok")
     call = wire.last
     assert (call.method, call.path, call.auth, call.json) == (method, path, "instance", body)
 

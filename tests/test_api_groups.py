@@ -56,7 +56,9 @@ async def test_group_mutations(
     wire: Wire, client: Client, route: str, act: Act, body: dict[str, Any]
 ) -> None:
     """Every group mutation POSTs its route with the instance token and its JSON body."""
-    wire.reply("POST", f"{ROOT}/{route}", envelope({"jid": GID}))
+    wire.reply(
+        "POST", f"{ROOT}/{route}", envelope({"jid": GID, "picture_id": "p1", "is_announce": True})
+    )
     result = await act(client.instance(IID, INSTANCE_TOKEN).groups)
     call = wire.last
     assert (call.method, call.path, call.auth, call.json) == (
@@ -65,7 +67,11 @@ async def test_group_mutations(
         "instance",
         body,
     )
-    assert result == {"jid": GID}
+    if route == "photo":
+        assert (result.picture_id, result.extra) == ("p1", {"jid": GID, "is_announce": True})
+    else:
+        # Fields the model does not name are kept, not dropped.
+        assert (result.jid, result.picture_id, result.extra) == (GID, "p1", {"is_announce": True})
 
 
 async def test_list_iter_info_and_invite_link(wire: Wire, client: Client) -> None:
@@ -73,16 +79,17 @@ async def test_list_iter_info_and_invite_link(wire: Wire, client: Client) -> Non
     groups = client.instance(IID, INSTANCE_TOKEN).groups
     wire.reply("GET", f"{ROOT}/list", envelope({"groups": [{"jid": "1@g.us"}, {"jid": "2@g.us"}]}))
     wire.reply("GET", f"{ROOT}/list", envelope({"groups": [{"jid": "3@g.us"}]}))
-    jids = [g["jid"] async for g in groups.iter(page_size=2)]
+    jids = [g.jid async for g in groups.iter(page_size=2)]
     assert jids == ["1@g.us", "2@g.us", "3@g.us"]
     assert [c.query for c in wire.calls] == [
         {"page": "1", "page_size": "2"},
         {"page": "2", "page_size": "2"},
     ]
     wire.reply("GET", f"{ROOT}/info", envelope({"jid": GID, "name": "Team"}))
-    assert (await groups.info(GID))["name"] == "Team"
+    assert (await groups.info(GID)).name == "Team"
     assert wire.last.query == {"group_id": GID}
-    await groups.invite_link(GID, reset=True)
+    wire.reply("GET", f"{ROOT}/invitelink", envelope({"InviteLink": "https://chat.whatsapp.com/x"}))
+    assert (await groups.invite_link(GID, reset=True)).invite_link == "https://chat.whatsapp.com/x"
     assert (wire.last.method, wire.last.path) == ("GET", f"{ROOT}/invitelink")
     assert wire.last.query == {"group_id": GID, "reset": "true"}
 

@@ -7,7 +7,7 @@ from test_api_wire import IID, INSTANCE_TOKEN, Wire, client_fixture, envelope, w
 
 from vzaps_async._client import Client
 from vzaps_async.errors import InputError, ResponseError
-from vzaps_async.models import BillingStatus, InstanceInfo, SubscriptionMode
+from vzaps_async.models import BillingStatus, InstanceInfo, StatusResult, SubscriptionMode
 
 CREATED = {
     "id": IID,
@@ -165,7 +165,7 @@ async def test_restart_delete_and_search(wire: Wire, client: Client) -> None:
     assert result.status == "restarting"
     assert result.instance_id == IID
     wire.reply("DELETE", f"/instances/{IID}", None, status=204)
-    assert await client.instances.delete(IID) is None
+    assert await client.instances.delete(IID) == StatusResult()
     assert (wire.last.method, wire.last.auth) == ("DELETE", "jwt")
     wire.reply("POST", "/instances/search", {"content": []})
     page = await client.instances.search({"status": "connected"}, page=1)
@@ -189,9 +189,10 @@ async def test_billing_routes(wire: Wire, client: Client) -> None:
     assert wire.last.json == {"billing_type": "checkout"}
     assert wire.last.auth == "jwt"
     wire.reply("DELETE", f"/instances/{IID}/cancel", {"message": "Instance canceled successfully"})
-    assert await client.instances.cancel(IID, method="DELETE") == "Instance canceled successfully"
+    cancelled = await client.instances.cancel(IID, method="DELETE")
+    assert cancelled.message == "Instance canceled successfully"
     wire.reply("POST", f"/instances/{IID}/resume-subscription", {"status": "ok"})
-    assert await client.instances.resume(IID) is None
+    assert await client.instances.resume(IID) == StatusResult(status="ok")
     assert wire.last.path == f"/instances/{IID}/resume-subscription"
 
 

@@ -42,6 +42,15 @@ async def test_qr_returns_the_png_data_url(wire: Wire, client: Client) -> None:
     assert not qr.connected
 
 
+@pytest.mark.parametrize("key", ["QRCode", "qr_code", None], ids=["QRCode", "qr_code", "bare"])
+async def test_qr_reads_every_documented_shape(wire: Wire, client: Client, key: str | None) -> None:
+    """The code is read from qr_code, QRCode, or data itself when it is the data URL."""
+    data_url = "data:image/png;base64," + base64.b64encode(PNG).decode()
+    wire.reply("GET", f"{ROOT}/qr", envelope(data_url if key is None else {key: data_url}))
+    qr = await client.instance(IID, INSTANCE_TOKEN).session.qr()
+    assert qr.png == PNG
+
+
 async def test_qr_when_connected_has_no_image(wire: Wire, client: Client) -> None:
     """Once paired, qr reports connected with the phone and no image."""
     wire.reply("GET", f"{ROOT}/qr", envelope({"status": "connected", "phone": "5511999999999"}))

@@ -73,15 +73,15 @@ async def test_instance_route_groups(paired: Instance) -> None:
     [user] = await paired.users.check(PHONE)
     assert user.exists
     assert (await paired.users.avatar(PHONE)).content
-    assert (await paired.contacts.add(PHONE, full_name="Ana"))["phone"] == PHONE
+    assert (await paired.contacts.add(PHONE, full_name="Ana")).phone == PHONE
     group = await paired.groups.create("Team", [PHONE])
-    assert [g["jid"] async for g in paired.groups.iter()] == [group["jid"]]
-    assert (await paired.queues.messages()).items == ()
+    assert [g.jid async for g in paired.groups.iter()] == [group.jid]
+    assert (await paired.queues.messages()).content == ()
     chat = await paired.chats.get(PHONE)
     assert chat.phone == PHONE
     await paired.chats.pin(PHONE)
     assert (await paired.chats.get(PHONE)).pinned
-    assert {c.jid async for c in paired.chats.iter()} >= {chat.jid, group["jid"]}
+    assert {c.jid async for c in paired.chats.iter()} >= {chat.jid, group.jid}
 
 
 async def test_integrations(paired: Instance) -> None:
@@ -98,7 +98,10 @@ async def test_integrations(paired: Instance) -> None:
         )
     )
     assert [t.typebot_id for t in await paired.typebot.list()] == [created.typebot_id]
-    await paired.typebot.start_session("flow", PHONE, "hi")
+    session = await paired.typebot.start_session("flow", PHONE, "hi")
+    # The session nested in {"status": "ok", "session": {...}} is read, not lost.
+    assert session.id is not None
+    assert session.status == "opened"
     saved = await paired.chatwoot.set(
         ChatwootSettings(
             enabled=True, url="https://cw.example", account_id="1", token=Secret("cw-token")

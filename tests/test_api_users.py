@@ -7,6 +7,7 @@ from test_api_wire import IID, INSTANCE_TOKEN, Wire, client_fixture, envelope, w
 
 from vzaps_async._client import Client
 from vzaps_async.errors import InputError
+from vzaps_async.models import Contact, UserInfo
 
 ROOT = f"/instances/{IID}"
 
@@ -44,7 +45,8 @@ async def test_info_avatar_and_contacts(wire: Wire, client: Client) -> None:
     """info, avatar and contacts hit their routes; avatar decodes the raw base64."""
     users = client.instance(IID, INSTANCE_TOKEN).users
     wire.reply("POST", f"{ROOT}/user/info", envelope({"users": {"x": {"status": "hi"}}}))
-    assert await users.info("5511999999999") == {"users": {"x": {"status": "hi"}}}
+    # An object keyed by JID (the whatsmeow form) gives one UserInfo per key.
+    assert await users.info("5511999999999") == (UserInfo(jid="x", status="hi"),)
     assert wire.last.json == {"phone": ["5511999999999"]}
     wire.reply(
         "POST", f"{ROOT}/user/avatar", envelope({"base64": "aGk=", "mimetype": "image/jpeg"})
@@ -53,7 +55,7 @@ async def test_info_avatar_and_contacts(wire: Wire, client: Client) -> None:
     assert wire.last.json == {"phone": "5511999999999", "preview": True}
     assert avatar.content == b"hi"
     wire.reply("GET", f"{ROOT}/user/contacts", envelope([{"jid": "a@s.whatsapp.net"}]))
-    assert await users.contacts() == [{"jid": "a@s.whatsapp.net"}]
+    assert await users.contacts() == (Contact(jid="a@s.whatsapp.net"),)
     assert (wire.last.method, wire.last.auth) == ("GET", "instance")
 
 
@@ -61,7 +63,7 @@ async def test_contacts_list_and_add(wire: Wire, client: Client) -> None:
     """contact/list is a GET; contact/add posts the phone and names."""
     contacts = client.instance(IID, INSTANCE_TOKEN).contacts
     wire.reply("GET", f"{ROOT}/contact/list", envelope({"a@s.whatsapp.net": {"full_name": "A"}}))
-    assert await contacts.list() == {"a@s.whatsapp.net": {"full_name": "A"}}
+    assert await contacts.list() == (Contact(jid="a@s.whatsapp.net", full_name="A"),)
     await contacts.add("5511999999999", first_name="Ana", full_name="Ana Lima")
     call = wire.last
     assert (call.method, call.path, call.auth) == ("POST", f"{ROOT}/contact/add", "instance")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import shlex
+import sys
 from pathlib import Path
 
 from benchmarks.__main__ import main
@@ -24,6 +26,8 @@ def test_request_path_run_writes_a_report_with_zero_errors(tmp_path: Path) -> No
             "--concurrency", "4",
             "--rounds", "1",
             "--results-dir", str(tmp_path),
+            # This suite's simulators are strict: every client's send_text is the documented form.
+            "--simulator-cmd", f"{shlex.quote(sys.executable)} -m vzaps_async.testing --strict",
         ]
     )  # fmt: skip
     assert status == 0

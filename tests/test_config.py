@@ -84,3 +84,21 @@ def test_webhook_urls_hide_their_secret_in_reprs() -> None:
         assert "s3cr3t" not in text
         assert "pw@" not in text
     assert WebhookConfig(webhook=url).webhook == url
+
+
+def test_a_client_given_a_base_url_streams_realtime_from_it_too() -> None:
+    """Client(base_url=...) and from_env with VZAPS_BASE_URL never keep the production realtime
+    host; an explicit realtime URL (config or VZAPS_REALTIME_URL) is kept."""
+    client = Client("ct", "cs", base_url="http://127.0.0.1:1")
+    assert client.config.realtime_url == "ws://127.0.0.1:1"
+    env = {"VZAPS_CLIENT_TOKEN": "ct", "VZAPS_CLIENT_SECRET": "cs"}
+    staged = Client.from_env(env={**env, "VZAPS_BASE_URL": "https://staging.example"})
+    assert staged.config.realtime_url == "wss://staging.example"
+    named = Client.from_env(
+        env={**env, "VZAPS_BASE_URL": "http://127.0.0.1:1", "VZAPS_REALTIME_URL": "ws://h:2"}
+    )
+    assert named.config.realtime_url == "ws://h:2"
+    explicit = ClientConfig(realtime_url="ws://127.0.0.1:3")
+    assert Client("ct", "cs", config=explicit, base_url="http://x:1").config.realtime_url == (
+        "ws://127.0.0.1:3"
+    )

@@ -49,6 +49,7 @@ def simulator() -> Iterator[dict[str, str]]:
             sys.executable,
             "-m",
             "vzaps_async.testing",
+            "--strict",
             "--port",
             "0",
             "--phones",

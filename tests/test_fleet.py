@@ -265,7 +265,7 @@ class RoutingClient:
     async def subscribe(self, instance_id: str) -> Any:
         return await self._owner[instance_id].instances.subscribe(instance_id)
 
-    async def cancel(self, instance_id: str) -> str:
+    async def cancel(self, instance_id: str) -> Any:
         return await self._owner[instance_id].instances.cancel(instance_id)
 
     async def resume(self, instance_id: str) -> None:
@@ -407,3 +407,35 @@ async def test_fleet_with_faults_ends_all_connected_without_duplicates() -> None
         assert sum(sim.counters.instances_created.values()) == 300
         assert_no_duplicates(sim)
         assert sim.counters.faults["commit_then_fail"] > 0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"name": "shop-002", "phone": "12"}, "phone"),
+        ({"name": "shop-002", "phone": "55 11 9999-0001x"}, "phone"),
+        ({"name": "ab"}, "name"),
+        ({"name": "shop-002", "create_options": {"webhook": "ftp://x"}}, "webhook"),
+        ({"name": "shop-002", "create_options": {"colour": "red"}}, "create_options['colour']"),
+        ({"name": "shop-002", "create_options": {"events": "Receipt"}}, "events[0]"),
+    ],
+)
+def test_a_spec_is_checked_as_the_client_would_check_its_calls(
+    kwargs: dict[str, Any], field: str
+) -> None:
+    """InstanceSpec refuses what create or pairing would refuse later, naming the field."""
+    with pytest.raises(InputError) as caught:
+        InstanceSpec(**kwargs)
+    assert caught.value.field == field
+
+
+def test_a_specs_phone_is_normalised_and_its_webhook_secret_not_shown() -> None:
+    """A phone with '+' and separators becomes digits; the repr hides the webhook URL's path."""
+    spec = InstanceSpec(
+        "shop-003",
+        phone="+55 (11) 99999-0001",
+        create_options={"webhook": "https://hooks.example/webhook/s3cr3t-value"},
+    )
+    assert spec.phone == "5511999990001"
+    assert "s3cr3t" not in repr(spec)
+    assert "https://hooks.example/…" in repr(spec)

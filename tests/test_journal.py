@@ -140,18 +140,16 @@ async def test_a_full_disk_mid_run_is_a_journal_error_and_keeps_what_was_saved(
 ) -> None:
     """A save that cannot be written raises JournalError; earlier records stay intact."""
     path = tmp_path / "fleet.db"
-    journal = await SQLiteJournal(path).open()
-    await journal.save(sample("kept"))
-    # Cap the database at its current size: SQLite then answers SQLITE_FULL, as a full disk does.
-    await journal._conn.execute("PRAGMA max_page_count = 2")
-    saved = 0
-    with pytest.raises(JournalError, match="the disk is full"):  # noqa: PT012
-        for saved in range(200):
-            await journal.save(sample(f"inst-{saved:04}", failure="x" * 2000))
-    assert saved < 199
-    # Closing tries the unwritten records once more, says so, and closes all the same.
-    with pytest.raises(JournalError, match="the disk is full"):
-        await journal.aclose()
+    async with SQLiteJournal(path) as journal:
+        await journal.save(sample("kept"))
+        # Cap the database at its current size: SQLite then answers SQLITE_FULL, as a full
+        # disk does.
+        await journal._conn.execute("PRAGMA max_page_count = 2")
+        saved = 0
+        with pytest.raises(JournalError, match="the disk is full"):  # noqa: PT012
+            for saved in range(200):
+                await journal.save(sample(f"inst-{saved:04}", failure="x" * 2000))
+        assert saved < 199
     async with SQLiteJournal(path) as journal:
         assert await journal.get("kept") == sample("kept", qr_code=None)
 
@@ -221,54 +219,6 @@ async def test_aiosqlite_debug_records_never_show_a_token(
     assert TOKEN.reveal() not in text
 
 
-def _names_on_disk(path: Path) -> set[str]:
-    with sqlite3.connect(path) as conn:
-        return {row[0] for row in conn.execute("SELECT name FROM onboarding")}
-
-
-async def test_a_non_durable_save_rides_on_the_next_durable_commit(tmp_path: Path) -> None:
-    """A non-durable save writes nothing by itself; the next durable save commits both."""
-    path = tmp_path / "fleet.db"
-    async with SQLiteJournal(path) as journal:
-        await journal.save(sample("rides"), durable=False)
-        assert _names_on_disk(path) == set()
-        await journal.save(sample("carries"))
-        assert _names_on_disk(path) == {"rides", "carries"}
-
-
-async def test_the_driver_waits_for_disk_only_where_a_promise_needs_it(tmp_path: Path) -> None:
-    """Of one instance's saves, only intents, the token and final outcomes are durable."""
-    from vzaps_async.onboarding import Onboarding, OnboardingOptions
-    from vzaps_async.testing import PhonePolicy, Simulator
-
-    saves: list[tuple[State, bool]] = []
-
-    class Recording(SQLiteJournal):
-        async def save(self, snapshot: Snapshot, *, durable: bool = True) -> None:
-            saves.append((snapshot.state, durable))
-            await super().save(snapshot, durable=durable)
-
-    from vzaps_async import Client
-
-    async with (
-        Simulator(phones=PhonePolicy.scan_after(0.05)) as sim,
-        Client(sim.client_token, sim.client_secret, base_url=sim.base_url) as client,
-        Recording(tmp_path / "fleet.db") as journal,
-    ):
-        options = OnboardingOptions(poll_interval=0.02, deadline=30)
-        final = await Onboarding(client, journal, "shop-01", options=options).run()
-    assert final.state is State.CONNECTED
-    assert [flag for _, flag in saves] == [True, True, True, False, False, False]
-    assert [state for state, _ in saves] == [
-        State.PLANNED,
-        State.CREATED,
-        State.CREATED,
-        State.SUBSCRIBED,
-        State.PAIRING,
-        State.CONNECTED,
-    ]
-
-
 async def test_a_journal_that_turns_read_only_says_so(tmp_path: Path) -> None:
     """A write refused as read-only is a JournalError saying to make the file writable."""
     async with SQLiteJournal(tmp_path / "fleet.db") as journal:
@@ -278,3 +228,15 @@ async def test_a_journal_that_turns_read_only_says_so(tmp_path: Path) -> None:
         with pytest.raises(JournalError, match="is read-only; make the file and its folder"):
             await journal.save(sample("after"))
         await journal._conn.execute("PRAGMA query_only = 0")
+
+
+async def test_the_wal_and_shm_of_a_loose_journal_are_private_too(tmp_path: Path) -> None:
+    """A 0644 journal opened again is tightened with the -wal and -shm SQLite makes beside it."""
+    path = tmp_path / "loose.db"
+    async with SQLiteJournal(path) as journal:
+        await journal.save(sample())
+    os.chmod(path, 0o644)
+    async with SQLiteJournal(path) as journal:
+        await journal.save(sample("another"))
+        modes = [stat.S_IMODE(os.stat(f"{path}{side}").st_mode) for side in ("", "-wal", "-shm")]
+    assert modes == [0o600, 0o600, 0o600]

@@ -169,16 +169,3 @@ async def test_a_second_writer_is_refused_while_the_first_is_open(backend: Backe
     await first.aclose()
     second = await backend.open()
     assert await second.get("shop-01") == every_field()
-
-
-async def test_a_save_that_need_not_be_durable_is_read_back_and_kept(backend: Backend) -> None:
-    """A non-durable save is visible to reads at once and is on disk once the journal closes."""
-    journal = await backend.open()
-    await journal.save(every_field("quick"), durable=False)
-    assert await journal.get("quick") == every_field("quick")
-    await journal.save(attrs.evolve(every_field("later"), qr_rotations=9), durable=False)
-    await journal.aclose()
-    journal = await backend.open()
-    stored = {s.name: s for s in await journal.load_all()}
-    assert stored["quick"] == every_field("quick")
-    assert stored["later"].qr_rotations == 9

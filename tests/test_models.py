@@ -145,3 +145,18 @@ def test_invalid_nested_value_is_a_response_error() -> None:
             method="GET",
             path="/x",
         )
+
+
+def test_thin_models_keep_unknown_fields_read_only() -> None:
+    """Unknown fields of a thin model go to its read-only extra; named and aliased ones do not."""
+    from vzaps_async._convert import EXTRA
+    from vzaps_async.models import Group, StatusResult
+
+    result = structure({"status": "ok", "scope": "all"}, StatusResult)
+    assert (result.status, dict(result.extra)) == ("ok", {"scope": "all"})
+    with pytest.raises(TypeError):
+        result.extra["scope"] = "x"  # type: ignore[index]
+    group = structure({"group_id": "1@g.us", "description": "d", "announce": True}, Group)
+    assert (group.jid, group.topic, dict(group.extra)) == ("1@g.us", "d", {"announce": True})
+    # Nothing unknown: the shared empty mapping, no new object per model.
+    assert structure({"status": "ok"}, StatusResult).extra is EXTRA

@@ -184,11 +184,11 @@ class FailingJournal(MemoryJournal):
         super().__init__()
         self.left = saves
 
-    async def save(self, snapshot: Snapshot, *, durable: bool = True) -> None:
+    async def save(self, snapshot: Snapshot) -> None:
         if self.left <= 0:
             raise JournalError("test.db", "the disk is full")
         self.left -= 1
-        await super().save(snapshot, durable=durable)
+        await super().save(snapshot)
 
 
 async def test_a_journal_failure_stops_the_fleet_with_the_journals_error(
@@ -276,3 +276,44 @@ async def test_a_debug_log_of_a_whole_fleet_shows_no_secret(
     )
     leaked = [secret for secret in secrets if secret in text]
     assert leaked == []
+
+
+class CountingJournal(MemoryJournal):
+    """Counts the reads a fleet makes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gets = 0
+        self.loads = 0
+
+    async def get(self, name: str) -> Snapshot | None:
+        self.gets += 1
+        return await super().get(name)
+
+    async def load_all(self) -> list[Snapshot]:
+        self.loads += 1
+        return await super().load_all()
+
+
+async def test_a_fleet_reads_its_journal_once(sim: Simulator, client: Client) -> None:
+    """A fleet reads every record once at start and looks up no instance one by one."""
+    journal = CountingJournal()
+    await journal.save(Snapshot(name="shop-000", intent="create", intent_at=1.0))
+    report = await Fleet(client, journal, specs(6), options=OPTIONS).run()
+    assert report.all_connected, report.failures
+    assert (journal.loads, journal.gets) == (1, 0)
+
+
+async def test_a_rerun_with_nothing_left_to_create_reads_no_inventory(
+    sim: Simulator, client: Client
+) -> None:
+    """When every spec is past create or ended, the rerun does not page through the account."""
+    journal = MemoryJournal()
+    await journal.save(Snapshot(name="shop-000", state=State.FAILED, failure="two named"))
+    await Fleet(client, journal, specs(3, "done"), options=OPTIONS).run()
+    lists = sim.counters.requests["POST /instances/list"]
+    report = await Fleet(
+        client, journal, [InstanceSpec("shop-000"), *specs(3, "done")], options=OPTIONS
+    ).run()
+    assert report.counts == {State.FAILED: 1, State.CONNECTED: 3}
+    assert sim.counters.requests["POST /instances/list"] == lists

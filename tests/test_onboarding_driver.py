@@ -16,10 +16,12 @@ from vzaps_async.errors import (
     ConflictError,
     ConnectError,
     InputError,
+    NotFoundError,
     OutcomeUnknownError,
     RateLimitedError,
 )
 from vzaps_async.models.billing import Subscription
+from vzaps_async.models.common import StatusResult
 from vzaps_async.models.instances import InstanceInfo
 from vzaps_async.models.session import PairCode, QRCode, SessionStatus
 from vzaps_async.onboarding import (
@@ -111,8 +113,8 @@ class FakeClient:
     async def subscribe(self, instance_id: str) -> Subscription:
         return self._next("subscribe") or Subscription(mode="direct")
 
-    async def cancel(self, instance_id: str) -> str:
-        return "ok"
+    async def cancel(self, instance_id: str) -> StatusResult:
+        return StatusResult(message="ok")
 
     async def resume(self, instance_id: str) -> None:
         return None
@@ -165,6 +167,32 @@ async def test_a_call_proven_not_applied_is_resent_without_a_lookup(kind: str, s
     assert client.count("get") == 0
     assert final.create_attempts == 1
     assert final.subscribe_attempts == 1
+
+
+@pytest.mark.parametrize("answer", [ConflictError, NotFoundError])
+async def test_a_create_refused_with_nothing_listed_fails_after_three_tries(answer: type) -> None:
+    """Creates answered 404 or 409, with nothing listed under the name, end FAILED on the third."""
+    client = FakeClient()
+    client.script["create"] = [answer(409, "name taken", code="NAME_TAKEN")] * 10
+    final = await Onboarding(client, MemoryJournal(), "abc-1", options=OPTIONS).run()
+    assert final.state is State.FAILED
+    assert final.failure is not None
+    assert "3 times and nothing named 'abc-1' is listed" in final.failure
+    assert client.count("create") == 3
+
+
+async def test_a_pending_create_intent_is_looked_up_even_with_an_inventory() -> None:
+    """A create intent is reconciled with a fresh lookup, not the run's older inventory."""
+    client = FakeClient()
+    client.listed = (InstanceInfo(id="VZX", name="abc-1", token=Secret("listed-token-123456")),)
+    journal = MemoryJournal()
+    pending = Snapshot(name="abc-1", intent="create", intent_at=1.0, create_attempts=1)
+    await journal.save(pending)
+    onboarding = Onboarding(client, journal, "abc-1", options=OPTIONS, inventory=())
+    final = await onboarding.run()
+    assert final.state is State.CONNECTED
+    assert final.instance_id == "VZX"
+    assert client.count("create") == 0
 
 
 async def test_journaled_create_intent_is_reconciled_before_creating() -> None:
@@ -308,11 +336,11 @@ async def test_created_token_is_journaled_even_when_cancelled_mid_save() -> None
     release = anyio.Event()
 
     class SlowJournal(MemoryJournal):
-        async def save(self, snapshot: Snapshot, *, durable: bool = True) -> None:
+        async def save(self, snapshot: Snapshot) -> None:
             if snapshot.token is not None and not release.is_set():
                 entered.set()
                 await release.wait()
-            await super().save(snapshot, durable=durable)
+            await super().save(snapshot)
 
     journal = SlowJournal()
     async with anyio.create_task_group() as tg:
@@ -330,9 +358,9 @@ async def test_cancel_in_a_state_that_cannot_record_it_calls_nothing() -> None:
     """cancel() in FAILED raises before asking the server, so journal and server agree."""
 
     class CountingCancel(FakeClient):
-        async def cancel(self, instance_id: str) -> str:
+        async def cancel(self, instance_id: str) -> StatusResult:
             self._next("cancel")
-            return "ok"
+            return StatusResult(message="ok")
 
     client = CountingCancel()
     journal = MemoryJournal()

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from _standalone import standalone_simulator
 
 from vzaps_async import cli
 from vzaps_async.onboarding._cli import main as onboard
@@ -60,13 +61,22 @@ def test_a_job_option_problem_exits_2_before_any_run(
 
 
 def test_a_worker_with_a_different_input_is_refused_naming_the_instance(
-    postgres_dsn: str, job_name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    postgres_dsn: str,
+    job_name: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A second worker whose input gives a known name other fields stops with the name."""
-    args = ["--simulate", "--journal", postgres_dsn, "--job", job_name, *FAST]
-    assert onboard([*args, "--count", "2", "--prefix", "same"]) == 0
-    capsys.readouterr()
-    changed = tmp_path / "changed.csv"
-    changed.write_text("name,phone\nsame-0001,5511999999999\n")
-    assert onboard([*args, "--input", str(changed)]) != 0
-    assert "same-0001: the job" in capsys.readouterr().err
+    """A second worker whose input gives a known name other fields exits 2 naming it."""
+    with standalone_simulator("--phones", "scan-after=0.05") as sim:
+        for key, value in sim.items():
+            monkeypatch.setenv(key, value)
+        args = ["--journal", postgres_dsn, "--job", job_name, "--base-url", sim["VZAPS_BASE_URL"]]
+        assert onboard([*args, *FAST, "--count", "2", "--prefix", "same"]) == 0
+        capsys.readouterr()
+        changed = tmp_path / "changed.csv"
+        changed.write_text("name,phone\nsame-0001,5511999999999\n")
+        assert onboard([*args, *FAST, "--input", str(changed)]) == 2
+    err = capsys.readouterr().err
+    assert "same-0001: the job" in err
+    assert "already has an instance of this name with other fields" in err

@@ -135,3 +135,28 @@ async def test_web_presenter_serves_live_state() -> None:
             state = {item["name"]: item for item in await resp.json()}
         assert state["shop-01"]["status"] == "connected"
         assert state["shop-01"]["qr"] is None
+
+
+async def test_the_terminal_draws_one_pending_qr_at_a_time() -> None:
+    """With several instances pairing, one QR is drawn (with a count of the others), another's
+    rotation prints nothing, and the next is drawn once the shown one connects."""
+    printed: list[str] = []
+    presenter = TerminalPresenter(printed.append)
+    snaps = [Snapshot(name=f"shop-0{i}", state=State.PAIRING) for i in (1, 2, 3)]
+    for snap in snaps:
+        await presenter.qr_shown(snap, QRShown("data:image/png;base64,AAAA"))
+    assert len(printed) == 1
+    assert printed[0].startswith("shop-01: scan")
+    await presenter.qr_shown(snaps[1], QRShown("data:image/png;base64,BBBB"))
+    assert len(printed) == 1
+    await presenter.qr_shown(snaps[0], QRShown("data:image/png;base64,CCCC"))  # a rotation
+    assert len(printed) == 2
+    assert printed[-1].startswith("shop-01: scan")
+    assert "2 more waiting" in printed[-1]
+    await presenter.connected(snaps[0])
+    assert printed[-2] == "shop-01: connected\n"
+    assert printed[-1].startswith("shop-02: scan")
+    assert "1 more waiting" in printed[-1]
+    await presenter.failed(snaps[1])
+    assert printed[-1].startswith("shop-03: scan")
+    assert "more waiting" not in printed[-1]

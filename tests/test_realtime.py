@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import aiohttp
+import attrs
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
@@ -121,7 +122,9 @@ async def test_every_ack_key_settles_an_event(
     bus: EventBus,
     ack_key: str,
 ) -> None:
-    """An ack with any of the three documented keys stops the event from being redelivered."""
+    """Lenient: an ack with any of the three SDKs' keys stops the event from being redelivered,
+    and a key other than event_id is recorded as a deviation."""
+    sim.state.config = attrs.evolve(sim.state.config, strict=False)
     url = f"{sim.realtime_url}/events/ws?instance_id={instance.id}"
     headers = await _headers(sim, instance)()
     async with session.ws_connect(url, headers=headers) as ws:
@@ -131,6 +134,23 @@ async def test_every_ack_key_settles_an_event(
     async with session.ws_connect(url, headers=headers) as ws:
         later = await bus.inject(instance.id, "Message", _message(2))
         assert (await ws.receive_json(timeout=5))["id"] == later["id"]
+    async with session.get(f"{sim.base_url}/__sim/contract") as resp:
+        fields = [d["field"] for d in (await resp.json())["deviations"]]
+    assert fields == ([] if ack_key == "event_id" else [ack_key])
+
+
+async def test_strict_simulator_acks_only_event_id(
+    session: aiohttp.ClientSession, sim: Simulator, instance: SimInstance, bus: EventBus
+) -> None:
+    """Strict: an ack keyed 'id' does not settle the event, so it comes again."""
+    url = f"{sim.realtime_url}/events/ws?instance_id={instance.id}"
+    headers = await _headers(sim, instance)()
+    async with session.ws_connect(url, headers=headers) as ws:
+        sent = await bus.inject(instance.id, "Message", _message(1))
+        assert (await ws.receive_json(timeout=5))["id"] == sent["id"]
+        await ws.send_json({"type": "ack", "id": sent["id"]})
+    async with session.ws_connect(url, headers=headers) as ws:
+        assert (await ws.receive_json(timeout=5))["id"] == sent["id"]
 
 
 async def test_unacked_event_is_redelivered(
@@ -298,3 +318,46 @@ async def test_non_event_frames_are_ignored_and_duplicates_skipped(
         assert (await _next(stream)).id == "evt_1"
         assert (await _next(stream)).id == "evt_2"
     assert server.acks == ["evt_1", "evt_1", "evt_2"]
+
+
+async def test_query_credentials_only_on_request(
+    session: aiohttp.ClientSession, scripted: Callable[..., Awaitable[_ScriptedServer]]
+) -> None:
+    """With query_credentials the JWT and token also travel in the query, as the SDKs send them."""
+
+    async def speaks(ws: web.WebSocketResponse) -> None:
+        await ws.send_json(_frame("evt_1"))
+
+    server = await scripted(speaks)
+    stream = RealtimeStream(session, server.url, "VZS", _static_headers, query_credentials=True)
+    async with stream:
+        assert (await _next(stream)).id == "evt_1"
+    [request] = server.requests
+    assert request.query["access_token"] == "jwt-value"
+    assert request.query["instance_token"] == "inst_value"
+    assert request.headers["Authorization"] == "Bearer jwt-value"
+
+
+async def test_instance_events_send_the_jwt_and_both_tokens(
+    scripted: Callable[..., Awaitable[_ScriptedServer]],
+) -> None:
+    """A handle's stream sends what every official SDK sends: the JWT and both tokens."""
+    from vzaps_async import Client, ClientConfig
+
+    async def speaks(ws: web.WebSocketResponse) -> None:
+        await ws.send_json(_frame("evt_1"))
+
+    server = await scripted(speaks)
+    async with Simulator() as sim:
+        instance = sim.state.create_instance(sim.account, "rt")
+        config = ClientConfig(base_url=sim.base_url, realtime_url=server.url)
+        async with (
+            Client(sim.client_token, sim.client_secret, config=config) as client,
+            client.instance(instance.id, instance.token).events() as stream,
+        ):
+            assert (await _next(stream)).id == "evt_1"
+    [request] = server.requests
+    assert request.headers["Authorization"].startswith("Bearer ")
+    assert request.headers["X-Client-Token"] == sim.client_token
+    assert request.headers["X-Instance-Token"] == instance.token
+    assert "access_token" not in request.query

@@ -220,6 +220,7 @@ async def test_instance_routes_accept_owner_credentials_only(
     assert_error(status, body, 404, "INSTANCE_NOT_FOUND")
 
 
+@pytest.mark.parametrize("strict", [False])
 async def test_list_pages_filters_and_sorts(sim: Simulator, http: aiohttp.ClientSession) -> None:
     """POST /instances/list pages 1-based, filters by name/id substring and sorts both ways."""
     auth = await bearer(http, sim.client_token, sim.client_secret)

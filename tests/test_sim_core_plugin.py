@@ -42,3 +42,39 @@ def test_plugin_module_does_not_import_segno() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert output.strip() == "False"
+
+
+def test_without_pytest_asyncio_the_plugin_leaves_a_users_sync_tests_alone(
+    tmp_path: Any,
+) -> None:
+    """Where pytest-asyncio is not installed (the core install), the registered plugin loads
+    without error and defines no fixtures, so a plain sync test suite passes."""
+    import subprocess
+    import sys
+
+    (tmp_path / "test_user.py").write_text("def test_sync() -> None:\n    assert True\n")
+    # A finder that refuses pytest_asyncio makes it unimportable, as if it were not installed.
+    code = (
+        "import sys\n"
+        "class Hide:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'pytest_asyncio':\n"
+        "            raise ModuleNotFoundError(name)\n"
+        "sys.meta_path.insert(0, Hide())\n"
+        "import pytest\n"
+        # (--assert=plain: pytest's rewriting import hook would find it first)
+        "sys.exit(pytest.main(['-q', '--assert=plain', '-p', 'no:asyncio', "
+        "'-p', 'no:cacheprovider', "
+        "'--fixtures', 'test_user.py']))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "vzaps_sim" not in result.stdout
+    code = code.replace("'--fixtures', ", "")
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout

@@ -14,11 +14,13 @@ import re
 from collections.abc import AsyncIterator
 from typing import Any
 
+import aiohttp
 import pytest
 
 vzaps = pytest.importorskip("vzaps")
 
 from vzaps_async.testing import PhonePolicy, Simulator  # noqa: E402
+from vzaps_async.testing._events import get_bus  # noqa: E402
 
 # Numbers ending in 0 are "not on WhatsApp" in the simulator; every other number is.
 PHONE = "5511987654321"
@@ -30,8 +32,8 @@ EVENT_WAIT = 5.0
 
 @pytest.fixture
 async def sim() -> AsyncIterator[Simulator]:
-    """A simulator whose phones act only on command."""
-    async with Simulator(phones=PhonePolicy.manual()) as simulator:
+    """A lenient simulator (the official SDK sends its own forms) whose phones act on command."""
+    async with Simulator(phones=PhonePolicy.manual(), strict=False) as simulator:
         yield simulator
 
 
@@ -143,6 +145,14 @@ async def test_webhook_config_in_the_sdk_wire_form(client: Any, sim: Simulator) 
     logs = await client.webhooks.search_logs(instance_id=instance_id, status="failed", page=1)
     assert logs["success"] is True
     assert isinstance(logs["data"]["content"], list)
+
+    # The lenient simulator read the SDK's form and recorded how it differs from the docs.
+    async with aiohttp.ClientSession() as http, http.get(sim.base_url + "/__sim/contract") as resp:
+        report = await resp.json()
+    deviations = {(d["route"], d["field"], d["documented"]) for d in report["deviations"]}
+    route = "POST /instances/{id}/webhook"
+    assert (route, "webhook_url", "the field webhookURL") in deviations
+    assert (route, "events", "a string") in deviations
 
 
 async def test_messages_users_groups_chats_and_queues(client: Any, sim: Simulator) -> None:
@@ -305,3 +315,235 @@ async def test_realtime_subscription_receives_and_acks(client: Any, sim: Simulat
         event = await asyncio.wait_for(received.get(), EVENT_WAIT)
         assert event.id == second["id"]
     assert errors == []
+
+
+def _resource_methods() -> set[str]:
+    """``resource.method`` for every public coroutine method of the SDK's async resources."""
+    import inspect
+
+    from vzaps.resources import async_resources
+
+    names = set()
+    for cls_name, cls in vars(async_resources).items():
+        if cls_name.startswith("Async") and cls_name.endswith("Resource"):
+            resource = cls_name[len("Async") : -len("Resource")].lower()
+            for name, member in vars(cls).items():
+                if inspect.iscoroutinefunction(member) and not name.startswith("_"):
+                    names.add(f"{resource}.{name}")
+    return names
+
+
+async def test_every_official_sdk_resource_method_runs_against_the_simulator(
+    client: Any, sim: Simulator
+) -> None:
+    """Each resource method of the official SDK completes against the lenient simulator."""
+    get_bus(sim.state).retry_delays = (0.0, 0.01, 0.01)
+    iid, token = await _paired(client, sim, "every method")
+    # Not paired: its sends and operations stay queued, for the queue routes.
+    other, other_token = await _create(client, "every method lifecycle")
+    queued = {"instance_id": other, "instance_token": other_token, "phone": PHONE}
+    inst = {"instance_id": iid, "instance_token": token}
+    target = {**inst, "phone": PHONE}
+    url = "https://example.com/a"
+    found: dict[str, Any] = {}
+    m, g, q, t, c, ch = (
+        client.messages,
+        client.groups,
+        client.queues,
+        client.typebots,
+        client.chatwoot,
+        client.chats,
+    )
+
+    async def extra() -> Any:
+        found["extra"] = (await client.instances.create(name="every method extra"))["id"]
+
+    async def remove_message() -> Any:
+        reply = await m.send_text(**queued, message="later")
+        return await q.remove_message(**queued, message_id=reply["data"]["message_id"])
+
+    async def remove_operation() -> Any:
+        sent = await m.send_text(**queued, message="react to me")
+        mid = sent["data"]["message_id"]
+        reply = await m.react(**queued, message_id=mid, reaction="👍")
+        return await q.remove_operation(**queued, message_id=reply["data"]["operation_id"])
+
+    async def text() -> Any:
+        found["mid"] = (await m.send_text(**target, message="hi"))["data"]["message_id"]
+
+    async def poll() -> Any:
+        reply = await m.send_poll(**target, name="Lunch?", options=["yes", "no"])
+        found["poll"] = reply["data"]["message_id"]
+
+    async def group() -> Any:
+        reply = await g.create(**inst, group_name="Team", participants=[PHONE])
+        found["gid"] = reply["data"]["jid"]
+
+    async def typebot() -> Any:
+        reply = await t.create(
+            **inst,
+            enabled=True,
+            description="bot",
+            typebot_url="https://typebot.io",
+            public_id="flow",
+            trigger_type="keyword",
+            trigger_value="help",
+            priority=1,
+            expire_in_minutes=5,
+        )
+        found["tid"] = reply["data"]["typebot_id"]
+
+    async def start() -> Any:
+        reply = await t.start_session(**inst, public_id="flow", phone=PHONE, message="help")
+        found["session"] = reply["session"]["session_id"]
+
+    async def log_id() -> str:
+        await asyncio.wait_for(get_bus(sim.state).settle(), EVENT_WAIT)
+        logs = await client.webhooks.search_logs(**inst, page=1)
+        return str(logs["data"]["content"][0]["id"])
+
+    steps: list[tuple[str, Any]] = [
+        ("auth.get_access_token", lambda: client.auth.get_access_token()),
+        ("instances.create", extra),
+        ("instances.list", lambda: client.instances.list(page=1, size=5)),
+        ("instances.get", lambda: client.instances.get(iid)),
+        ("instances.update", lambda: client.instances.update(iid, name="every method 2")),
+        ("instances.provision", lambda: client.instances.provision(name="every method prov")),
+        ("instances.search", lambda: client.instances.search(filter={"query": "every"})),
+        ("instances.subscribe", lambda: client.instances.subscribe(found["extra"])),
+        ("sessions.status", lambda: client.sessions.status(iid)),
+        ("sessions.qr", lambda: client.sessions.qr(iid)),
+        ("sessions.pair_code", lambda: client.sessions.pair_code(other, PHONE)),
+        ("webhooks.set", lambda: client.webhooks.set(**inst, webhook_url="http://127.0.0.1:9/h")),
+        ("webhooks.get", lambda: client.webhooks.get(iid, instance_token=token)),
+        ("messages.send_text", text),
+        ("messages.send_image", lambda: m.send_image(**target, image=url + ".jpg")),
+        ("messages.send_audio", lambda: m.send_audio(**target, audio=url + ".ogg")),
+        ("messages.send_document", lambda: m.send_document(**target, document=url + ".pdf")),
+        ("messages.send_video", lambda: m.send_video(**target, video=url + ".mp4")),
+        ("messages.send_sticker", lambda: m.send_sticker(**target, sticker=url + ".webp")),
+        ("messages.send_gif", lambda: m.send_gif(**target, gif=url + ".mp4")),
+        ("messages.send_location", lambda: m.send_location(**target, latitude=1, longitude=2)),
+        ("messages.send_contact", lambda: m.send_contact(**target, contact_name="Ana")),
+        (
+            "messages.send_buttons",
+            lambda: m.send_buttons(**target, message="x", buttons=[{"id": "b", "text": "B"}]),
+        ),
+        (
+            "messages.send_list",
+            lambda: m.send_list(
+                **target,
+                title="T",
+                description="D",
+                button_text="Open",
+                sections=[{"title": "S", "rows": [{"id": "r", "title": "R"}]}],
+            ),
+        ),
+        ("messages.send_link", lambda: m.send_link(**target, message="see", link_url=url)),
+        ("messages.send_poll", poll),
+        (
+            "messages.poll_vote",
+            lambda: m.poll_vote(**target, message_id=found["poll"], selected_options=["yes"]),
+        ),
+        ("messages.react", lambda: m.react(**target, message_id=found["mid"], reaction="👍")),
+        ("messages.remove_reaction", lambda: m.remove_reaction(**target, message_id=found["mid"])),
+        ("messages.presence", lambda: m.presence(**target, state="composing")),
+        ("messages.mark_read", lambda: m.mark_read(**inst, id=[found["mid"]], chat=PHONE)),
+        *(
+            (
+                f"messages.download_{kind}",
+                lambda kind=kind: getattr(m, f"download_{kind}")(**inst, url=url),
+            )
+            for kind in ("image", "video", "audio", "document")
+        ),
+        ("messages.edit", lambda: m.edit(**inst, message_id=found["mid"], message="edited")),
+        ("messages.send", lambda: m.send(iid, "send/text", {"phone": PHONE, "message": "raw"})),
+        ("messages.delete", lambda: m.delete(**inst, message_id=found["mid"])),
+        ("webhooks.search_logs", lambda: client.webhooks.search_logs(**inst, status="failed")),
+        ("webhooks.get_log", lambda: _with_log(log_id, client.webhooks.get_log, inst)),
+        ("webhooks.retry_log", lambda: _with_log(log_id, client.webhooks.retry_log, inst)),
+        ("users.check", lambda: client.users.check(**inst, phone=[PHONE])),
+        ("users.info", lambda: client.users.info(**inst, phone=[PHONE])),
+        ("users.avatar", lambda: client.users.avatar(**target, preview=True)),
+        ("users.contacts", lambda: client.users.contacts(iid, instance_token=token)),
+        ("contacts.add", lambda: client.contacts.add(**target, first_name="Ana")),
+        ("contacts.list", lambda: client.contacts.list(iid, instance_token=token)),
+        ("groups.create", group),
+        ("groups.list", lambda: g.list(**inst, page=1, page_size=10)),
+        ("groups.get", lambda: g.get(**inst, group_id=found["gid"])),
+        ("groups.invite_link", lambda: g.invite_link(**inst, group_id=found["gid"])),
+        ("groups.set_photo", lambda: g.set_photo(**inst, group_id=found["gid"], image=url)),
+        ("groups.set_name", lambda: g.set_name(**inst, group_id=found["gid"], name="New")),
+        (
+            "groups.set_description",
+            lambda: g.set_description(**inst, group_id=found["gid"], description="About"),
+        ),
+        (
+            "groups.set_settings",
+            lambda: g.set_settings(**inst, group_id=found["gid"], admin_only_message=True),
+        ),
+        (
+            "groups.add_admin",
+            lambda: g.add_admin(**inst, group_id=found["gid"], participants=[PHONE]),
+        ),
+        (
+            "groups.remove_admin",
+            lambda: g.remove_admin(**inst, group_id=found["gid"], participants=[PHONE]),
+        ),
+        ("queues.list_messages", lambda: q.list_messages(**inst)),
+        ("queues.remove_message", remove_message),
+        ("queues.purge_messages", lambda: q.purge_messages(**inst)),
+        ("queues.list_operations", lambda: q.list_operations(**inst)),
+        ("queues.remove_operation", remove_operation),
+        ("queues.purge_operations", lambda: q.purge_operations(**inst)),
+        ("typebots.create", typebot),
+        ("typebots.list", lambda: t.list(iid, instance_token=token)),
+        ("typebots.update", lambda: t.update(**inst, typebot_id=found["tid"], priority=2)),
+        ("typebots.start_session", start),
+        ("typebots.list_sessions", lambda: t.list_sessions(iid, instance_token=token)),
+        ("typebots.pause_session", lambda: t.pause_session(**inst, session=found["session"])),
+        ("typebots.close_session", lambda: t.close_session(**inst, session=found["session"])),
+        ("typebots.delete", lambda: t.delete(**inst, typebot_id=found["tid"])),
+        (
+            "chatwoot.set",
+            lambda: c.set(**inst, enabled=True, url=url, account_id="7", token="cw-token"),
+        ),
+        ("chatwoot.get", lambda: c.get(iid, instance_token=token)),
+        ("chatwoot.trigger_import", lambda: c.trigger_import(**inst, what="contacts")),
+        ("chatwoot.delete", lambda: c.delete(iid, instance_token=token)),
+        ("chats.list", lambda: ch.list(**inst, page=1, page_size=10)),
+        ("chats.get", lambda: ch.get(**target)),
+        *(
+            (f"chats.{action}", lambda action=action: getattr(ch, action)(**target))
+            for action in (
+                "archive",
+                "unarchive",
+                "mute",
+                "unmute",
+                "pin",
+                "unpin",
+                "read",
+                "unread",
+            )
+        ),
+        ("chats.clear", lambda: ch.clear(**target, delete_media=False)),
+        ("chats.set_expiration", lambda: ch.set_expiration(**target, expiration="7_DAYS")),
+        ("chats.delete", lambda: ch.delete(**target)),
+        ("sessions.disconnect", lambda: client.sessions.disconnect(iid)),
+        ("instances.cancel", lambda: client.instances.cancel(other)),
+        ("instances.resume_subscription", lambda: client.instances.resume_subscription(other)),
+        ("instances.restart", lambda: client.instances.restart(other)),
+        ("instances.delete", lambda: client.instances.delete(other)),
+    ]
+    failures = {}
+    for name, step in steps:
+        try:
+            await step()
+        except Exception as exc:  # every failure is collected, then reported together
+            failures[name] = repr(exc)
+    assert failures == {}
+    assert {name for name, _ in steps} == _resource_methods()
+
+
+async def _with_log(log_id: Any, call: Any, inst: dict[str, Any]) -> Any:
+    return await call(**inst, log_id=await log_id())

@@ -16,7 +16,7 @@ import pytest
 from aioresponses import CallbackResult, aioresponses
 from yarl import URL
 
-from vzaps_async._config import ClientConfig, RetryPolicy
+from vzaps_async._config import ClientConfig, Limits, RetryPolicy
 from vzaps_async._limits import CoolDown, RateLimiter
 from vzaps_async._retry import backoff_delay, parse_retry_after
 from vzaps_async._secret import Secret
@@ -622,15 +622,25 @@ async def test_a_retry_that_would_pass_the_deadline_raises_the_previous_error(mo
         await transport.aclose()
 
 
-async def test_time_spent_in_the_cool_down_counts_against_the_deadline(mock: Any) -> None:
-    """A request that waited out a cool-down past its deadline is not sent afterwards."""
+async def test_a_cool_down_longer_than_the_deadline_fails_the_caller_at_once(
+    mock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 429 whose Retry-After is over max_retry_after reaches its caller and closes the gate;
+    a caller whose deadline ends before the gate opens gets RequestTimeout without waiting."""
     transport = Transport(ClientConfig(base_url=BASE), Secret(CLIENT_TOKEN), Secret(CLIENT_SECRET))
     try:
         token_ok(mock)
+        mock.get(f"{BASE}/a", status=429, headers={"Retry-After": "500"})
         mock.get(f"{BASE}/a", payload={"ok": True}, repeat=True)
-        await transport.request("GET", "/a")
-        transport.cooldown.pause(0.2)
-        with pytest.raises(RequestTimeout, match="before it was sent"), RequestDeadline(0.05):
+        with pytest.raises(RateLimitedError):
+            await transport.request("GET", "/a")
+        assert transport.cooldown.remaining > 100
+
+        async def never_wait(self: CoolDown) -> None:
+            raise AssertionError("waited for the cool-down past the caller's deadline")
+
+        monkeypatch.setattr(CoolDown, "wait", never_wait)
+        with pytest.raises(RequestTimeout, match="paused by a 429"), RequestDeadline(2):
             await transport.request("GET", "/a")
         assert len(calls(mock, "GET", f"{BASE}/a")) == 1
     finally:
@@ -651,6 +661,58 @@ def test_a_request_deadline_refuses_negative_or_nan_seconds(seconds: float) -> N
         RequestDeadline(seconds)
 
 
+@pytest.mark.parametrize("chunked", [False, True])
+async def test_a_response_over_the_size_cap_is_a_response_error_not_read(chunked: bool) -> None:
+    """A body longer than Limits.max_response_bytes raises ResponseError, with a known length
+    or chunked; a body within the cap is read whole."""
+    from aiohttp import web
+
+    async def big(request: web.Request) -> web.StreamResponse:
+        size = int(request.query["size"])
+        if not chunked:
+            return web.json_response({"pad": "x" * size})
+        resp = web.StreamResponse()
+        resp.enable_chunked_encoding()
+        await resp.prepare(request)
+        await resp.write(b'{"pad": "')
+        for _ in range(size // 1000):
+            await resp.write(b"x" * 1000)
+        await resp.write(b'"}')
+        return resp
+
+    app = web.Application()
+    app.router.add_get("/big", big)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    config = ClientConfig(
+        base_url=f"http://127.0.0.1:{port}", limits=Limits(max_response_bytes=10_000)
+    )
+    transport = Transport(config, Secret(CLIENT_TOKEN), Secret(CLIENT_SECRET))
+    try:
+        small = await transport.request("GET", "/big", params={"size": 5000}, auth="none")
+        assert len(small["pad"]) == 5000
+        with pytest.raises(ResponseError, match="max_response_bytes"):
+            await transport.request("GET", "/big", params={"size": 50_000}, auth="none")
+    finally:
+        await transport.aclose()
+        await runner.cleanup()
+
+
+def test_a_response_error_body_never_keeps_a_token() -> None:
+    """A create response kept in ResponseError.body has its token (and other credential
+    fields) replaced, even when the preview cut the value short."""
+    body = "{'id': 'VZ1', 'token': 'inst_tok_zq9', 'name': 'shop', 'client_secret': \"cs_zq9\"}"
+    error = ResponseError("bad shape", status=200, method="PUT", path="/i", body=body)
+    assert "zq9" not in error.body
+    assert "'id': 'VZ1'" in error.body
+    assert "'name': 'shop'" in error.body
+    cut = ResponseError("x", status=200, method="PUT", path="/i", body='{"token": "inst_tok_zq')
+    assert "zq" not in cut.body
+
+
 def test_full_jitter_stays_under_its_cap_for_any_retry_number() -> None:
     """The shared backoff never exceeds its cap, even for retry numbers far past any exponent."""
     import random
@@ -660,3 +722,21 @@ def test_full_jitter_stays_under_its_cap_for_any_retry_number() -> None:
     rng = random.Random(7)
     assert all(full_jitter(n, base=0.5, cap=3.0, rng=rng) <= 3.0 for n in (1, 5, 60, 10_000))
     assert all(full_jitter(1, base=0.5, cap=3.0, rng=rng) <= 0.5 for _ in range(100))
+
+
+async def test_a_response_nested_too_deeply_is_a_response_error(mock: Any) -> None:
+    """A success or error body nested 5,000 levels deep is a ResponseError or the status's
+    APIError, never a RecursionError."""
+    transport = Transport(ClientConfig(base_url=BASE), Secret(CLIENT_TOKEN), Secret(CLIENT_SECRET))
+    deep = "[" * 5_000 + "]" * 5_000  # far past the json module's recursion limit
+    try:
+        token_ok(mock)
+        mock.get(f"{BASE}/ok", body=deep, content_type="application/json")
+        mock.get(f"{BASE}/bad", status=400, body=deep, content_type="application/json")
+        with pytest.raises(ResponseError, match="nested too deeply"):
+            await transport.request("GET", "/ok")
+        with pytest.raises(APIError) as caught:
+            await transport.request("GET", "/bad")
+        assert caught.value.status == 400
+    finally:
+        await transport.aclose()

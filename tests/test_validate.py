@@ -124,3 +124,27 @@ def test_string_lists_refuse_bare_strings() -> None:
         validate.string_list("m1", "message_ids")
     with pytest.raises(InputError, match="must not be empty"):
         validate.string_list([], "message_ids")
+
+
+@pytest.mark.parametrize("value", [".", ".."])
+def test_dot_segments_are_not_instance_ids(value: str) -> None:
+    """'.' and '..' would be resolved as path segments, so they are refused as instance ids."""
+    with pytest.raises(InputError, match="instance_id"):
+        validate.instance_id(value)
+
+
+@pytest.mark.parametrize("value", ["zq9v\r\nX-Evil: 1", "zq9v\n", "zq9v\x00"])
+def test_a_credential_with_a_control_character_is_an_input_error(value: str) -> None:
+    """A token with a line break or NUL is an InputError naming the field, without its value."""
+    with pytest.raises(InputError, match="token: contains a line break") as caught:
+        validate.secret(value, "token")
+    assert "zq9v" not in str(caught.value)
+
+
+def test_a_bad_webhook_url_is_refused_without_repeating_its_secret() -> None:
+    """The error for a malformed webhook URL names the field but hides its path and query."""
+    from vzaps_async import _validate
+
+    with pytest.raises(InputError, match="not an http") as caught:
+        _validate.web_url("htp://hooks.example.com/webhook/s3cr3t-value?secret=s3cr3t-value")
+    assert "s3cr3t" not in str(caught.value)

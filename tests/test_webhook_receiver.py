@@ -15,6 +15,7 @@ from aiohttp.test_utils import TestServer
 from vzaps_async.models.events import BaseEvent, Message, parse_event
 from vzaps_async.webhooks import Router, webhook_app
 from vzaps_async.webhooks._cli import build_parser, describe, print_router
+from vzaps_async.webhooks._receiver import RECEIVER_KEY, WebhookReceiver
 
 ENVELOPE = {
     "id": "evt_01",
@@ -212,3 +213,152 @@ async def test_cli_parser_and_print_router(caplog: pytest.LogCaptureFixture) -> 
 async def _parse(payload: dict[str, Any]) -> BaseEvent:
 
     return parse_event(payload)
+
+
+async def test_json_nested_too_deeply_is_a_400(session: aiohttp.ClientSession) -> None:
+    """A body nested thousands of levels deep answers 400, not a 500 from a RecursionError."""
+    router = Router()
+    deep = b'{"type": "Message", "data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    async for server in _serve(webhook_app(router, max_body=len(deep))):
+        async with session.post(
+            server.make_url("/webhook"), data=deep, headers={"Content-Type": "application/json"}
+        ) as resp:
+            assert resp.status == 400
+            assert "nested too deeply" in (await resp.json())["error"]
+
+
+async def test_a_body_that_does_not_arrive_in_time_is_a_408() -> None:
+    """A sender that stops half-way through its body is answered 408 after read_timeout."""
+    router = Router()
+    async for server in _serve(webhook_app(router, read_timeout=0.2)):
+        assert server.port is not None
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(
+            b"POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b'Content-Length: 100\r\n\r\n{"type":'
+        )
+        await writer.drain()
+        status_line = await asyncio.wait_for(reader.readline(), 5)
+        assert status_line.startswith(b"HTTP/1.1 408")
+        writer.close()
+
+
+async def _until(condition: Any) -> None:
+    # Waits on receiver internals that have no event of their own (a request parked on a slot).
+    while not condition():  # noqa: ASYNC110
+        await asyncio.sleep(0.01)
+
+
+async def test_bodies_are_read_only_with_a_slot_and_waiting_is_bounded(
+    session: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With every handler slot busy, a delivery waits with its body unread, one past
+    max_waiting gets 503 with Retry-After, and the waiting one is accepted once a slot frees."""
+    router = Router()
+    release = asyncio.Event()
+    started = asyncio.Event()
+
+    @router.on()
+    async def slow(event: BaseEvent) -> None:
+        started.set()
+        await release.wait()
+
+    app = webhook_app(router, concurrency=1, max_waiting=1)
+    receiver = app[RECEIVER_KEY]
+    reads = 0
+    read_body = WebhookReceiver._read_body
+
+    async def counting(self: WebhookReceiver, request: web.Request) -> Any:
+        nonlocal reads
+        reads += 1
+        return await read_body(self, request)
+
+    monkeypatch.setattr(WebhookReceiver, "_read_body", counting)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    url = server.make_url("/webhook")
+
+    async def post(event_id: str) -> int:
+        async with session.post(url, json={**ENVELOPE, "id": event_id}) as resp:
+            return resp.status
+
+    try:
+        assert await post("evt_a") == 202
+        await started.wait()
+        waiting = asyncio.create_task(post("evt_b"))
+        await _until(lambda: receiver._waiting == 1)
+        async with asyncio.timeout(10), session.post(url, json={**ENVELOPE, "id": "evt_c"}) as resp:
+            assert resp.status == 503
+            assert resp.headers["Retry-After"] == "1"
+        assert reads == 1  # neither the waiting nor the refused body was read
+        release.set()
+        assert await waiting == 202
+        assert reads == 2
+    finally:
+        await server.close()
+
+
+async def test_shutdown_answers_waiting_requests_and_cancels_handlers_after_drain_timeout(
+    session: aiohttp.ClientSession,
+) -> None:
+    """On shutdown a request waiting for a slot gets 503 at once and a handler still running
+    after drain_timeout is cancelled, so shutdown does not wait on either."""
+    router = Router()
+    cancelled = asyncio.Event()
+    started = asyncio.Event()
+
+    @router.on()
+    async def stuck(event: BaseEvent) -> None:
+        started.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    app = webhook_app(router, concurrency=1, drain_timeout=0.1)
+    receiver = app[RECEIVER_KEY]
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    url = server.make_url("/webhook")
+    async with session.post(url, json=ENVELOPE) as resp:
+        assert resp.status == 202
+    await started.wait()
+
+    async def post() -> int:
+        async with session.post(url, json={**ENVELOPE, "id": "evt_w"}) as resp:
+            return resp.status
+
+    waiting = asyncio.create_task(post())
+    await _until(lambda: receiver._waiting == 1)
+    closing = asyncio.create_task(server.close())
+    assert await asyncio.wait_for(waiting, 10) == 503  # (a hang guard, not a timing check)
+    await closing
+    assert cancelled.is_set()
+
+
+def test_a_message_without_chat_or_text_is_described_without_placeholders() -> None:
+    """`webhook serve` logs a Message that has no chat or text without 'chat=-' or 'None'."""
+    bare = parse_event({"id": "evt_n", "type": "Message", "instance_id": "VZA", "data": {}})
+    line = describe(bare)
+    assert line == "Message evt_n instance=VZA in (no text)"
+
+
+async def test_a_waiting_delivery_cancelled_as_its_slot_frees_gives_the_slot_back() -> None:
+    """A delivery cancelled just after the slot it waited for was granted does not keep it."""
+    import asyncio
+    import contextlib
+
+    from vzaps_async.webhooks._receiver import WebhookReceiver
+
+    receiver = WebhookReceiver(Router(), concurrency=1)
+    assert await receiver._take_slot() is None  # the one slot is busy now
+    waiting = asyncio.ensure_future(receiver._take_slot())
+    await asyncio.sleep(0)
+    receiver._free_slot()  # the waiter's acquire is granted...
+    await asyncio.sleep(0)
+    waiting.cancel()  # ...and the waiter is cancelled before it resumes
+    with contextlib.suppress(asyncio.CancelledError):
+        await waiting
+    assert receiver._slots is not None
+    assert not receiver._slots.locked()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from ._client import Client
-from ._config import ClientConfig, Limits, RetryPolicy, Timeouts
+from ._config import ClientConfig, Limits, RetryPolicy, Timeouts, WireForms
 from ._handle import Instance
+from ._logs import configure_from_env
+from ._raw import HTTPExchange, RawResponse
 from ._secret import Secret
 from ._transport import RequestDeadline, RequestInfo, ResponseInfo
 from .errors import (
@@ -38,6 +40,7 @@ from .models import (
     QRCode,
     SentMessage,
     SessionStatus,
+    StatusResult,
     Subscription,
     SubscriptionMode,
 )
@@ -72,6 +75,7 @@ __all__ = [
     "Fleet",
     "FleetOptions",
     "FleetReport",
+    "HTTPExchange",
     "InputError",
     "Instance",
     "InstanceInfo",
@@ -92,6 +96,7 @@ __all__ = [
     "PostgresJournal",
     "QRCode",
     "RateLimitedError",
+    "RawResponse",
     "RealtimeStream",
     "RequestDeadline",
     "RequestInfo",
@@ -105,12 +110,17 @@ __all__ = [
     "SentMessage",
     "ServerError",
     "SessionStatus",
+    "StatusResult",
     "Subscription",
     "SubscriptionMode",
     "Timeouts",
     "TransportError",
     "UnknownEvent",
     "VZapsError",
+    "WireForms",
     "parse_event",
     "webhook_app",
 ]
+
+# VZAPS_LOG=debug|info turns the package's logging on without any setup in the application.
+configure_from_env()

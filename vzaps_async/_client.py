@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
-from ._config import ClientConfig
+import attrs
+
+from ._config import ClientConfig, RetryPolicy, Timeouts, _realtime_for
 from ._handle import Instance
+from ._raw import HTTPExchange, RawResponse, recording
 from ._secret import Secret, as_secret
 from ._transport import AuthKind, ParamValue, RequestHook, ResponseHook, Transport
 from .api.instances import InstancesAPI
 from .errors import InputError
 
 __all__ = ["Client"]
+
+T = TypeVar("T")
 
 
 class Client:
@@ -54,9 +59,12 @@ class Client:
     ) -> None:
         config = config or ClientConfig()
         if base_url is not None:
-            import attrs
-
+            # A realtime URL derived from the old base URL follows the new one (else a stream
+            # against a simulator or staging host would go to production); an explicit one stays.
+            follows = config.realtime_url == _realtime_for(config.base_url)
             config = attrs.evolve(config, base_url=base_url)
+            if follows:
+                config = attrs.evolve(config, realtime_url=_realtime_for(config.base_url))
         self._transport = Transport(
             config,
             as_secret(client_token, field="client_token"),
@@ -72,10 +80,11 @@ class Client:
         cls, *, config: ClientConfig | None = None, env: Mapping[str, str] | None = None
     ) -> Client:
         """Build a client from ``VZAPS_CLIENT_TOKEN``, ``VZAPS_CLIENT_SECRET`` and, optionally,
-        ``VZAPS_BASE_URL``.
+        ``VZAPS_BASE_URL`` and ``VZAPS_REALTIME_URL`` (what a standalone simulator prints).
 
         Args:
-            config: Settings; ``VZAPS_BASE_URL`` overrides its base URL when set.
+            config: Settings; ``VZAPS_BASE_URL`` overrides its base URL when set (and the
+                realtime URL follows it unless ``VZAPS_REALTIME_URL`` or the config sets one).
             env: The environment to read (default ``os.environ``).
         """
         env = os.environ if env is None else env
@@ -86,6 +95,9 @@ class Client:
                 "not set; export the credentials from the VZaps app (Security), or use the "
                 "simulator (vzaps_async.testing.Simulator)",
             )
+        realtime_url = env.get("VZAPS_REALTIME_URL")
+        if realtime_url:
+            config = attrs.evolve(config or ClientConfig(), realtime_url=realtime_url)
         return cls(
             env["VZAPS_CLIENT_TOKEN"],
             env["VZAPS_CLIENT_SECRET"],
@@ -153,6 +165,66 @@ class Client:
             instance_token=token,
             idempotent=idempotent,
         )
+
+    def with_options(
+        self,
+        *,
+        timeout: float | Timeouts | None = None,
+        retry: RetryPolicy | int | None = None,
+    ) -> Client:
+        """A view of this client whose calls use another timeout or retry policy.
+
+        The view shares the session and its connection pool, the JWT, the 429 cool-down, the
+        rate limit and the hooks; creating one costs two small objects. Closing it does nothing.
+        Example: ``await client.with_options(timeout=5, retry=1).instances.get(iid)``.
+
+        Args:
+            timeout: Seconds for one attempt (`Timeouts.total`; the connect limit is capped to
+                it), or a whole `Timeouts`.
+            retry: Attempts in all (1: no retry), or a whole `RetryPolicy`.
+        """
+        config = self._transport.config
+        if timeout is not None:
+            if isinstance(timeout, Timeouts):
+                timeouts = timeout
+            elif isinstance(timeout, int | float) and not isinstance(timeout, bool) and timeout > 0:
+                timeouts = Timeouts(connect=min(config.timeouts.connect, timeout), total=timeout)
+            else:
+                raise InputError("timeout", f"must be seconds > 0 or a Timeouts, got {timeout!r}")
+            config = attrs.evolve(config, timeouts=timeouts)
+        if retry is not None:
+            if isinstance(retry, RetryPolicy):
+                policy = retry
+            elif isinstance(retry, int) and not isinstance(retry, bool) and retry >= 1:
+                policy = attrs.evolve(config.retry, max_attempts=retry)
+            else:
+                raise InputError(
+                    "retry", f"must be a number of attempts >= 1 or a RetryPolicy, got {retry!r}"
+                )
+            config = attrs.evolve(config, retry=policy)
+        view = object.__new__(Client)
+        view._transport = self._transport.view(config)
+        view.instances = InstancesAPI(view._transport)
+        return view
+
+    async def raw(self, call: Awaitable[T]) -> RawResponse[T]:
+        """Await one call and return its result with the HTTP status, headers and request id.
+
+        Pass the call un-awaited: ``resp = await client.raw(client.instances.create("shop"))``,
+        then ``resp.parsed``, ``resp.status``, ``resp.request_id``, ``resp.headers``. Works for
+        any method of the client, its views and its instance handles. An error raised by the
+        call is raised as usual (it carries ``status`` and ``request_id`` itself).
+
+        Args:
+            call: The coroutine of one API call.
+        """
+        exchanges: list[HTTPExchange] = []
+        token = recording.set(exchanges)
+        try:
+            parsed = await call
+        finally:
+            recording.reset(token)
+        return RawResponse(parsed, tuple(exchanges))
 
     async def aclose(self) -> None:
         """Close the HTTP session. Safe to call more than once."""

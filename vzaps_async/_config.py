@@ -13,6 +13,7 @@ __all__ = [
     "Limits",
     "RetryPolicy",
     "Timeouts",
+    "WireForms",
 ]
 
 DEFAULT_BASE_URL: Final = "https://api.vzaps.com"
@@ -57,15 +58,19 @@ class Timeouts:
 
 @attrs.frozen
 class Limits:
-    """Connection pool size; the client never has more requests in flight than connections.
+    """Connection pool size and response size; the client never has more requests in flight
+    than connections.
 
     Args:
         max_connections: Open connections at most (and so requests in flight at most).
         keepalive_timeout: Seconds an idle connection is kept for reuse.
+        max_response_bytes: Largest response body read (after decompression); a longer one
+            raises `ResponseError` instead of filling memory.
     """
 
     max_connections: int = attrs.field(default=100, validator=_positive)
     keepalive_timeout: float = attrs.field(default=30.0, validator=_positive)
+    max_response_bytes: int = attrs.field(default=32 * 1024 * 1024, validator=_positive)
 
 
 @attrs.frozen
@@ -91,6 +96,53 @@ class RetryPolicy:
     sleep: bool = True
 
 
+def _one_of(*values: str) -> Any:
+    return attrs.validators.in_(values)
+
+
+@attrs.frozen
+class WireForms:
+    """Which form the client sends where the API docs and the official SDKs disagree.
+
+    docs/contract-choices.md gives the evidence for each default.
+
+    Args:
+        webhook_set: ``"webhookURL"`` sends ``{"webhookURL": url, "events": "A,B"}`` (the API
+            reference); ``"webhook_url"`` sends ``{"webhook_url": url, "events": [...]}`` (the
+            Go, TypeScript, .NET and Java SDKs). `WebhookAPI.set` reads the webhook back and,
+            when the first form left it unset, sends the other once and keeps using the one that
+            worked for the rest of the client's life.
+        list_sort_desc: The key of the descending flag of instance list/search: ``"sortDesc"``
+            (the docs' curl) or ``"sort_desc"`` (the Python, Go, TypeScript and .NET SDKs).
+        user_info_phone: ``"array"`` sends ``user/info``'s ``phone`` as an array like
+            ``user/check``; ``"string"`` as one number (the Go, TypeScript and .NET types).
+        poll_vote: The field of the chosen poll answers: ``"selected_options"`` (the contract)
+            or ``"vote"`` (the SDK types).
+        instance_get: ``"POST"`` reads one instance with ``POST /instances/get {id}`` (every
+            current SDK); ``"GET"`` with the older ``GET /instances/{id}``.
+        realtime_query_credentials: Also put the credentials in the realtime WebSocket URL's
+            query string (the Python, Go, TypeScript and PHP SDKs do, for browsers); off by
+            default, since URLs end up in proxy and access logs. Headers are always sent.
+    """
+
+    webhook_set: Literal["webhookURL", "webhook_url"] = attrs.field(
+        default="webhookURL", validator=_one_of("webhookURL", "webhook_url")
+    )
+    list_sort_desc: Literal["sortDesc", "sort_desc"] = attrs.field(
+        default="sortDesc", validator=_one_of("sortDesc", "sort_desc")
+    )
+    user_info_phone: Literal["array", "string"] = attrs.field(
+        default="array", validator=_one_of("array", "string")
+    )
+    poll_vote: Literal["selected_options", "vote"] = attrs.field(
+        default="selected_options", validator=_one_of("selected_options", "vote")
+    )
+    instance_get: Literal["POST", "GET"] = attrs.field(
+        default="POST", validator=_one_of("POST", "GET")
+    )
+    realtime_query_credentials: bool = False
+
+
 @attrs.frozen
 class ClientConfig:
     """Everything about a `Client` except the credentials.
@@ -108,6 +160,7 @@ class ClientConfig:
             X-Client-Token when the handle has an instance token (no JWT needed), ``"jwt"`` always
             sends the owner's JWT.
         token_refresh_skew: Seconds before the JWT's expiry at which it is refreshed.
+        wire: The wire forms sent where the docs and the official SDKs disagree.
     """
 
     base_url: str = attrs.field(default=DEFAULT_BASE_URL, converter=_strip_slash)
@@ -122,6 +175,7 @@ class ClientConfig:
     user_agent: str = "vzaps-async/0.1"
     instance_auth: Literal["token", "jwt"] = attrs.field(default="token")
     token_refresh_skew: float = attrs.field(default=60.0, validator=_non_negative)
+    wire: WireForms = attrs.field(factory=WireForms)
 
     @base_url.validator
     def _check_base_url(self, attribute: attrs.Attribute[str], value: str) -> None:

@@ -6,6 +6,9 @@ Wire decisions:
   exceptions are renamed per class with `rename` (e.g. the pair code arrives as ``LinkingCode`` or
   ``linking_code``).
 - Unknown fields are ignored (``forbid_extra_keys=False``): the server may add fields at any time.
+  Models of responses the contract barely documents (groups, queues, contacts, action results)
+  have an ``extra`` attribute instead, which keeps the fields the model does not name (`rename`
+  fills it; the common case of no unknown field costs one set difference).
 - Optional fields (``X | None`` with a default) may be missing or ``null``.
 - Closed sets the API documents (billing status, event types, ...) are `enum.StrEnum`s, but a model
   field holding one is typed ``TheEnum | str``: a value the enum does not know is kept as the plain
@@ -23,6 +26,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any, NewType, TypeVar
 
 import attrs
@@ -32,6 +36,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 from ._secret import Secret
 
 __all__ = [
+    "EXTRA",
     "EventNames",
     "converter",
     "open_enum",
@@ -48,6 +53,9 @@ EventNames = NewType("EventNames", tuple[str, ...])
 E = TypeVar("E", bound=enum.Enum)
 
 converter = cattrs.Converter(forbid_extra_keys=False, omit_if_default=False)
+
+#: The default of a model's ``extra`` attribute: one shared, read-only, empty mapping.
+EXTRA: Mapping[str, Any] = MappingProxyType({})
 
 
 def parse_datetime(value: Any, _: Any = None) -> datetime | None:
@@ -115,9 +123,11 @@ def open_enum(enum_cls: type[E]) -> None:
 
 
 def rename(cls: type[Any], **wire_names: str | tuple[str, ...]) -> None:
-    """Give some attributes of ``cls`` other wire names.
+    """Register how ``cls`` is read and written: other wire names, and its ``extra`` fields.
 
-    A tuple lists alternative spellings read in order (the first is also the one written).
+    A tuple lists alternative spellings read in order (the first is also the one written). When
+    ``cls`` has an attribute named ``extra``, every field of the payload that no attribute reads
+    is kept there (read-only); ``extra`` itself is never read from or written to the wire.
 
     Args:
         cls: An attrs class.
@@ -126,22 +136,33 @@ def rename(cls: type[Any], **wire_names: str | tuple[str, ...]) -> None:
     primary = {k: (v if isinstance(v, str) else v[0]) for k, v in wire_names.items()}
     alternates = {k: v[1:] for k, v in wire_names.items() if isinstance(v, tuple)}
     overrides: dict[str, Any] = {k: override(rename=v) for k, v in primary.items()}
+    names = [a.name for a in attrs.fields(cls)]
+    keeps_extra = "extra" in names
+    if keeps_extra:
+        overrides["extra"] = override(omit=True)
     base = make_dict_structure_fn(cls, converter, **overrides)
-    if alternates:
+    known = frozenset(
+        [primary.get(n, n) for n in names if n != "extra"]
+        + [alt for alts in alternates.values() for alt in alts]
+    )
 
-        def structure(value: Mapping[str, Any], t: Any) -> Any:
-            if isinstance(value, Mapping):
-                for attr, alts in alternates.items():
-                    if primary[attr] not in value:
-                        for alt in alts:
-                            if alt in value:
-                                value = {**value, primary[attr]: value[alt]}
-                                break
+    def structure(value: Any, t: Any) -> Any:
+        if not isinstance(value, Mapping):
             return base(value, t)
+        for attr, alts in alternates.items():
+            if primary[attr] not in value:
+                for alt in alts:
+                    if alt in value:
+                        value = {**value, primary[attr]: value[alt]}
+                        break
+        obj = base(value, t)
+        if keeps_extra and not known.issuperset(value):
+            unknown = {k: v for k, v in value.items() if k not in known}
+            # The instance is frozen; attrs' own __init__ sets attributes the same way.
+            object.__setattr__(obj, "extra", MappingProxyType(unknown))
+        return obj
 
-        converter.register_structure_hook(cls, structure)
-    else:
-        converter.register_structure_hook(cls, base)
+    converter.register_structure_hook(cls, structure if alternates or keeps_extra else base)
     renamed = make_dict_unstructure_fn(cls, converter, **overrides)
     converter.register_unstructure_hook(
         cls, lambda obj: {k: v for k, v in renamed(obj).items() if v is not None}

@@ -20,7 +20,7 @@ from .api.session import SessionAPI
 from .api.typebot import TypebotAPI
 from .api.users import UsersAPI
 from .api.webhook import WebhookAPI
-from .models.common import ActionResult, EventType
+from .models.common import ActionResult, EventType, StatusResult
 from .models.instances import InstanceInfo
 from .realtime import RealtimeStream
 
@@ -139,9 +139,9 @@ class Instance:
         """Restart the instance's runtime (`POST /instances/{id}/restart`, account JWT)."""
         return await InstancesAPI(self._transport).restart(self.id)
 
-    async def delete(self) -> None:
-        """Delete the instance (`DELETE /instances/{id}`, account JWT)."""
-        await InstancesAPI(self._transport).delete(self.id)
+    async def delete(self) -> StatusResult:
+        """Delete the instance (`DELETE /instances/{id}`, account JWT; empty on 204)."""
+        return await InstancesAPI(self._transport).delete(self.id)
 
     def events(
         self,
@@ -153,7 +153,9 @@ class Instance:
         """This instance's realtime events over the WebSocket, acked after each is handled.
 
         Use it as ``async with inst.events(["Message"]) as stream: async for event in stream``.
-        Credentials travel in headers, never in the URL.
+        The upgrade carries what every official SDK sends: the account JWT, X-Client-Token and
+        (when the handle has it) X-Instance-Token, in headers; in the query string too only with
+        ``ClientConfig(wire=WireForms(realtime_query_credentials=True))``.
 
         Args:
             types: Event types to receive (None: the instance's subscribed events).
@@ -163,7 +165,11 @@ class Instance:
         transport, token = self._transport, self.token
 
         async def headers() -> dict[str, str]:
-            return await transport.auth_headers("instance", token)
+            # The JWT as well as the tokens: a gateway that requires it would refuse the socket.
+            sent = await transport.auth_headers("jwt")
+            if token is not None:
+                sent = {**sent, "X-Instance-Token": token.reveal()}
+            return sent
 
         return RealtimeStream(
             transport.session(),
@@ -172,5 +178,6 @@ class Instance:
             headers,
             types=None if types is None else validate.event_names(types),
             last_event_id=last_event_id,
+            query_credentials=transport.config.wire.realtime_query_credentials,
             **options,
         )

@@ -12,6 +12,8 @@ from typing import Final
 
 import attrs
 
+from .errors import InputError
+
 __all__ = ["Secret", "redact", "url_repr"]
 
 _VISIBLE: Final = 4
@@ -37,7 +39,8 @@ class Secret:
             raise ValueError("Secret value is empty; pass the real token or secret")
 
     def reveal(self) -> str:
-        """Return the secret value, for putting it on the wire and nowhere else."""
+        """Return the secret value: to put it on the wire, or to store it where only its owner
+        can read it (a journal, a secrets manager); never into logs or messages."""
         return self._value
 
     def __repr__(self) -> str:
@@ -63,8 +66,9 @@ def redact(value: str) -> str:
     return value[:_VISIBLE] + "…"
 
 
-def as_secret(value: str | Secret, *, field: str) -> Secret:
-    """Coerce a user-supplied credential into a `Secret`, naming the field when it is unusable.
+def as_secret(value: object, *, field: str) -> Secret:
+    """Coerce a user-supplied credential into a `Secret`; `InputError` names the field when it is
+    unusable, and never shows the value.
 
     Args:
         value: A `Secret` or the plain string.
@@ -73,9 +77,14 @@ def as_secret(value: str | Secret, *, field: str) -> Secret:
     if isinstance(value, Secret):
         return value
     if not isinstance(value, str):
-        raise TypeError(f"{field} must be a str or Secret, not {type(value).__name__}")
+        raise InputError(field, f"must be a str or Secret, not {type(value).__name__}")
     if not value.strip():
-        raise ValueError(f"{field} is empty; pass the credential from the VZaps app (Security)")
+        raise InputError(field, "must not be empty; pass the credential from the VZaps app")
+    if not value.isprintable():
+        # A pasted line break would otherwise surface as aiohttp's header error at send time.
+        raise InputError(
+            field, "contains a line break or control character; paste the credential alone"
+        )
     return Secret(value)
 
 

@@ -40,6 +40,7 @@ import attrs
 from ._auth import TokenManager
 from ._config import ClientConfig
 from ._limits import CoolDown, RateLimiter
+from ._raw import HTTPExchange, recording
 from ._retry import IDEMPOTENT_METHODS, backoff_delay, parse_retry_after
 from ._secret import Secret
 from .errors import (
@@ -185,10 +186,12 @@ class Transport:
         "_limiter",
         "_on_request",
         "_on_response",
+        "_parent",
         "_rate",
         "_rng",
         "_session",
         "_tokens",
+        "learned",
     )
 
     def __init__(
@@ -205,6 +208,7 @@ class Transport:
         self._client_token = client_token
         self._client_token_value = client_token.reveal()
         self._session: aiohttp.ClientSession | None = None
+        self._parent: Transport | None = None
         self._closed = False
         self._on_request = on_request
         self._on_response = on_response
@@ -219,6 +223,9 @@ class Transport:
             total=config.timeouts.total, connect=config.timeouts.connect
         )
         self._jwt_headers: tuple[str, dict[str, str]] | None = None
+        #: Wire forms verified against this server at runtime (e.g. ``{"webhook_set":
+        #: "webhook_url"}``), shared by every API object of the client.
+        self.learned: dict[str, str] = {}
 
         async def fetch_token() -> tuple[str, float]:
             return await self._fetch_token(client_secret)
@@ -245,11 +252,31 @@ class Transport:
 
     @property
     def closed(self) -> bool:
-        """True once `aclose` has run."""
-        return self._closed
+        """True once `aclose` has run (on the client, for a view)."""
+        return self._closed if self._parent is None else self._parent.closed
+
+    def view(self, config: ClientConfig) -> Transport:
+        """A transport that sends with other timeouts and retry policy and shares everything else:
+        the session and its pool, the JWT, the 429 cool-down, the rate limit, the hooks and the
+        wire forms learned. Closing a view does nothing; close the client.
+
+        Args:
+            config: This transport's config with other ``timeouts`` / ``retry``.
+        """
+        view = object.__new__(Transport)
+        for name in Transport.__slots__:
+            setattr(view, name, getattr(self, name))
+        view._config = config
+        view._attempt_timeout = aiohttp.ClientTimeout(
+            total=config.timeouts.total, connect=config.timeouts.connect
+        )
+        view._parent = self._parent or self
+        return view
 
     def session(self) -> aiohttp.ClientSession:
         """Return the aiohttp session, creating it (inside the running loop) on first use."""
+        if self._parent is not None:
+            return self._parent.session()
         session = self._session
         if session is not None:
             return session
@@ -278,7 +305,9 @@ class Transport:
         return session
 
     async def aclose(self) -> None:
-        """Close the aiohttp session and its connections. Safe to call twice."""
+        """Close the aiohttp session and its connections. Safe to call twice; no-op on a view."""
+        if self._parent is not None:
+            return
         self._closed = True
         session, self._session = self._session, None
         if session is not None:
@@ -429,6 +458,18 @@ class Transport:
         deadline: float | None,
     ) -> Any:
         if self._cooldown.until:
+            if (
+                deadline is not None
+                and self._config.retry.sleep
+                and asyncio.get_running_loop().time() + self._cooldown.remaining >= deadline
+            ):
+                # Waiting out the 429 cool-down would outlast this caller's budget: fail now.
+                raise RequestTimeout(
+                    f"the client is paused by a 429 for {self._cooldown.remaining:.1f}s more, "
+                    "longer than the time left for this request",
+                    method=method,
+                    path=path,
+                )
             await self._cooldown.wait()
         if self._rate is not None:
             await self._rate.acquire()
@@ -464,7 +505,7 @@ class Transport:
                 ) as resp,
             ):
                 status = resp.status
-                raw = await resp.read()
+                raw = await _read_capped(resp, self._config.limits.max_response_bytes)
                 resp_headers = resp.headers
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
             # The connection was never made, so the server never saw the request.
@@ -490,6 +531,18 @@ class Transport:
                 path=path,
             ) from exc
         self._after(method, path, attempt, status, started, None)
+        exchanges = recording.get()
+        if exchanges is not None:
+            request_id = resp_headers.get("X-Request-Id")
+            exchanges.append(HTTPExchange(method, path, status, resp_headers, request_id))
+        if raw is None:
+            raise ResponseError(
+                f"the response body is over Limits.max_response_bytes "
+                f"({self._config.limits.max_response_bytes} bytes); not read",
+                status=status,
+                method=method,
+                path=path,
+            )
         if status < 300:
             return _decode_success(raw, status, method, path)
         error = _error_from_response(status, raw, resp_headers, method, path)
@@ -548,6 +601,24 @@ class Transport:
                 )
 
 
+async def _read_capped(resp: aiohttp.ClientResponse, cap: int) -> bytes | None:
+    """The whole body, or None (the rest unread) once it is known to be longer than ``cap``."""
+    length = resp.content_length
+    if length is not None and length > cap:
+        return None
+    if length is not None and "Content-Encoding" not in resp.headers:
+        return await resp.read()  # the fast path: a plain body of a known, allowed length
+    # Chunked or compressed: the decoded size is only known by reading it.
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in resp.content.iter_chunked(65536):
+        size += len(chunk)
+        if size > cap:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def _encode_params(params: Mapping[str, ParamValue]) -> dict[str, str]:
     out: dict[str, str] = {}
     for key, value in params.items():
@@ -567,6 +638,8 @@ def _decode_success(raw: bytes, status: int, method: str, path: str) -> Any:
         body = _json.loads(raw)
     except ValueError:
         _bad_body("response is not JSON", raw, status, method, path)
+    except RecursionError:
+        _bad_body("response JSON is nested too deeply", raw, status, method, path)
     if type(body) is dict and "success" in body and "data" in body:
         if body["success"] is False:
             # An error wrapped in a 2xx: trust the envelope's own code.
@@ -588,7 +661,7 @@ def _error_from_response(
     body: Any
     try:
         body = _json.loads(raw) if raw else None
-    except ValueError:
+    except (ValueError, RecursionError):
         # An HTML 502 page from a proxy, say: keep a preview of the text.
         body = raw[:_BODY_PREVIEW].decode("utf-8", "replace")
     return _build_error(status, body, headers, method, path)

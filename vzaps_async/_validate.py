@@ -13,17 +13,21 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Final, TypeVar
 from urllib.parse import urlsplit
 
-from ._secret import Secret
+from ._secret import Secret, as_secret, url_repr
 from .errors import InputError
 from .models.common import EventType
 
 __all__ = [
+    "CREATE_OPTIONS",
     "boolean",
     "chat_target",
     "choice",
+    "create_options",
     "event_names",
     "group_id",
     "instance_id",
+    "instance_name",
+    "instance_settings",
     "integer",
     "latitude",
     "longitude",
@@ -155,9 +159,23 @@ def instance_id(value: object, field: str = "instance_id") -> str:
         field: Its name, for the error.
     """
     text = non_empty(value, field)
-    if not _INSTANCE_ID.fullmatch(text):
+    # "." and ".." would be resolved as path segments and reach another route.
+    if not _INSTANCE_ID.fullmatch(text) or text in (".", ".."):
         raise InputError(field, f"{text!r} is not an instance id (expected e.g. VZ9K2M4N8P1Q3R5S)")
     return text
+
+
+def instance_name(value: object, field: str = "name") -> str:
+    """Check an instance name: 3 to 255 characters, not blank.
+
+    Args:
+        value: The name.
+        field: Its name, for the error.
+    """
+    name = non_empty(value, field)
+    if not 3 <= len(name) <= 255:
+        raise InputError(field, f"must be 3 to 255 characters long, got {len(name)} ({name!r})")
+    return name
 
 
 def secret(value: object, field: str) -> Secret:
@@ -167,13 +185,7 @@ def secret(value: object, field: str) -> Secret:
         value: A `Secret` or the plain string.
         field: Its name, for the error.
     """
-    if isinstance(value, Secret):
-        return value
-    if not isinstance(value, str):
-        raise InputError(field, f"must be a str or Secret, not {_type_name(value)}")
-    if not value.strip():
-        raise InputError(field, "must not be empty")
-    return Secret(value)
+    return as_secret(value, field=field)
 
 
 def web_url(value: object, field: str = "url") -> str:
@@ -186,7 +198,10 @@ def web_url(value: object, field: str = "url") -> str:
     text = non_empty(value, field).strip()
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise InputError(field, f"{text!r} is not an http(s) URL, e.g. https://example.com/hook")
+        # url_repr: a webhook URL may carry the receiver's shared secret in its path or query.
+        raise InputError(
+            field, f"{url_repr(text)} is not an http(s) URL, e.g. https://example.com/hook"
+        )
     return text
 
 
@@ -313,3 +328,58 @@ def event_names(value: object, field: str = "events") -> list[str]:
             )
         names.append(_KNOWN_EVENTS.get(name.lower(), name))
     return names
+
+
+#: The settings an instance takes at create (and update), as `InstancesAPI.create` names them.
+CREATE_OPTIONS: Final = ("webhook", "events", "reject_calls", "auto_read_messages", "labels")
+
+
+def instance_settings(
+    *,
+    webhook: object = None,
+    events: object = None,
+    reject_calls: object = None,
+    auto_read_messages: object = None,
+    labels: object = None,
+) -> dict[str, Any]:
+    """Check an instance's settings and return them as the create/update body's fields.
+
+    Args:
+        webhook: Webhook URL (http or https).
+        events: Event names to subscribe (list or comma string).
+        reject_calls: Reject incoming calls.
+        auto_read_messages: Mark incoming messages read automatically.
+        labels: Free-form labels (a mapping).
+    """
+    body: dict[str, Any] = {}
+    if webhook is not None:
+        body["webhook"] = web_url(webhook, "webhook")
+    if events is not None:
+        # The create/update body takes a JSON array; responses give the names comma-joined.
+        body["events_subscribe"] = event_names(events)
+    if reject_calls is not None:
+        body["reject_calls"] = boolean(reject_calls, "reject_calls")
+    if auto_read_messages is not None:
+        body["auto_read_messages"] = boolean(auto_read_messages, "auto_read_messages")
+    if labels is not None:
+        if not isinstance(labels, Mapping):
+            raise InputError("labels", f"must be a mapping, not {_type_name(labels)}")
+        body["labels"] = dict(labels)
+    return body
+
+
+def create_options(value: object, field: str = "create_options") -> None:
+    """Check extra create arguments (``{"webhook": ..., "events": ...}``) as `create` would.
+
+    Args:
+        value: A mapping of `CREATE_OPTIONS` names to values.
+        field: Its name, for the error.
+    """
+    if not isinstance(value, Mapping):
+        raise InputError(field, f"must be a mapping, not {_type_name(value)}")
+    unknown = sorted(str(key) for key in value if key not in CREATE_OPTIONS)
+    if unknown:
+        raise InputError(
+            f"{field}[{unknown[0]!r}]", f"is not a create option; use {', '.join(CREATE_OPTIONS)}"
+        )
+    instance_settings(**value)

@@ -11,6 +11,12 @@ Subcommands:
 
 Credentials come from ``VZAPS_CLIENT_TOKEN`` and ``VZAPS_CLIENT_SECRET`` (and ``VZAPS_BASE_URL``
 for another host, such as a standalone simulator).
+
+The command is installed by every variant; ``onboard`` needs the ``[cli]`` extra and
+``simulator`` the ``[testing]`` one, and each says so (and exits 2) before doing any work.
+Exit status: 0 success (every instance connected), 1 a request or some instance failed, 2 bad
+input or usage, a missing extra, an unusable journal or refused credentials (nothing was
+created), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from . import errors
+from ._extras import MissingExtraError
 
 __all__ = ["main"]
 
@@ -35,8 +42,24 @@ commands:
   send             send a text message from an instance
   webhook serve    receive webhook deliveries and print the events
 
-Run 'vzaps-async COMMAND --help' for a command's options.
+Run 'vzaps-async COMMAND --help' for a command's options; 'vzaps-async --version' for the version.
+
+exit status:
+  0    success (for onboard: every instance connected)
+  1    a request failed, or some instance did not connect (the same command resumes)
+  2    bad input or usage, a missing extra, an unusable journal or refused credentials;
+       nothing was created
+  130  interrupted (Ctrl-C)
 """
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("vzaps-async")
+    except PackageNotFoundError:  # run from a source tree that is not installed
+        return "unknown"
 
 
 def _onboard(argv: list[str]) -> int:
@@ -54,18 +77,21 @@ def _fleet(argv: list[str]) -> int:
 def _simulator(argv: list[str]) -> int:
     from .testing.__main__ import main as simulator_main
 
-    return simulator_main(argv)
+    return simulator_main(argv, prog="vzaps-async simulator")
 
 
 def _webhook(argv: list[str]) -> int:
-    if not argv or argv[0] != "serve":
-        print(
-            "usage: vzaps-async webhook serve [--host H] [--port P] [--secret S]", file=sys.stderr
-        )
-        return 2
+    from .webhooks._cli import build_parser
     from .webhooks._cli import main as webhook_main
 
-    return webhook_main(argv[1:])
+    if argv[:1] == ["serve"]:
+        return webhook_main(argv[1:])
+    if argv[:1] in (["-h"], ["--help"]):
+        print("usage: vzaps-async webhook serve [OPTIONS]\n")
+        build_parser().print_help()
+        return 0
+    print("usage: vzaps-async webhook serve [--host H] [--port P] [--secret S]", file=sys.stderr)
+    return 2
 
 
 def _status(argv: list[str]) -> int:
@@ -134,14 +160,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] in ("-h", "--help", "help"):
-        print(_USAGE, end="")
+        print(_USAGE, end="", file=sys.stdout if args else sys.stderr)
         return 0 if args else 2
+    if args[0] == "--version":
+        print(f"vzaps-async {_version()}")
+        return 0
     command = _COMMANDS.get(args[0])
     if command is None:
         print(f"vzaps-async: unknown command {args[0]!r}\n\n{_USAGE}", end="", file=sys.stderr)
         return 2
     try:
         return command(args[1:])
+    except (errors.InputError, errors.JournalError, MissingExtraError) as exc:
+        # Caught before any request that matters: bad input, a journal that cannot be used.
+        print(f"vzaps-async {args[0]}: {exc}", file=sys.stderr)
+        return 2
     except errors.VZapsError as exc:
         # Exception text never carries secrets (see vzaps_async.errors), so it is safe to show.
         print(f"vzaps-async {args[0]}: {type(exc).__name__}: {exc}", file=sys.stderr)

@@ -31,6 +31,7 @@ credentials: headers are not stored, and the path of a route never carries a tok
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 __all__ = [
@@ -104,6 +105,19 @@ class OutcomeUnknownError(TransportError):
     instances: list by name; for billing: read `billing_status`)."""
 
 
+#: A quoted key naming a credential, then its quoted value (JSON text or a Python repr).
+_CREDENTIAL = re.compile(
+    r"""(?P<key>(['"])\w*(?:token|secret|jwt|password|authorization)\w*\2\s*:\s*)"""
+    r"""(?P<q>['"])(?:\\.|(?!(?P=q)).)*(?:(?P=q)|$)""",  # the value may be cut short
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def _scrub(text: str) -> str:
+    """Replace the values of credential-named fields (``"token": "..."``) with ``"…"``."""
+    return _CREDENTIAL.sub(lambda m: f"{m['key']}{m['q']}…{m['q']}", text)
+
+
 class ResponseError(VZapsError):
     """The server answered with something that is not the documented shape.
 
@@ -112,7 +126,9 @@ class ResponseError(VZapsError):
         status: HTTP status of the response.
         method: HTTP method of the request.
         path: Request path.
-        body: The raw body text, shortened.
+        body: The raw body text, shortened; values of credential fields (``token``,
+            ``secret``, ...) are replaced with ``…``, since a create response carries the
+            instance token.
     """
 
     def __init__(
@@ -121,12 +137,12 @@ class ResponseError(VZapsError):
         self.status = status
         self.method = method
         self.path = path
-        self.body = body
+        self.body = _scrub(body)
         super().__init__(f"{message} ({method} {path} -> HTTP {status})")
 
 
 class JournalError(VZapsError):
-    """The onboarding journal cannot be used; nothing was sent that depends on it.
+    """The onboarding journal cannot be used (at open, or for a save during a run).
 
     Args:
         location: The journal's file path or database name (never a password).

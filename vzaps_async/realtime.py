@@ -16,7 +16,9 @@ Resilience: a dropped connection, a close frame or no frame for ``stale_after`` 
 stream reconnect, waiting with exponential backoff and full jitter, and resume with
 ``last_event_id`` set to the last acked event. Delivery is at-least-once, so events already seen
 (by id, within a bounded window) are acked again and skipped. Frames that are not events are
-ignored. Credentials go in the upgrade request's headers, never in the URL.
+ignored. Credentials go in the upgrade request's headers (the JWT, X-Client-Token and
+X-Instance-Token, as every official SDK sends them); ``query_credentials=True`` also puts them in
+the URL's query string, as the Python, Go, TypeScript and PHP SDKs do for browsers.
 """
 
 from __future__ import annotations
@@ -61,6 +63,20 @@ def _strip_slash(url: str) -> str:
     return str(url).rstrip("/")
 
 
+def _query_credentials(headers: dict[str, str]) -> dict[str, str]:
+    query = {}
+    auth = headers.get("Authorization", "")
+    if auth.startswith("Bearer "):
+        query["access_token"] = auth[len("Bearer ") :]
+    for header, name in (
+        ("X-Client-Token", "client_token"),
+        ("X-Instance-Token", "instance_token"),
+    ):
+        if header in headers:
+            query[name] = headers[header]
+    return query
+
+
 @attrs.define(eq=False)
 class RealtimeStream:
     """An async iterator of one instance's events from the realtime WebSocket.
@@ -81,6 +97,9 @@ class RealtimeStream:
         max_reconnects: Give up (raise `ConnectError`) after this many failed connection attempts
             in a row; None retries forever.
         dedupe_window: How many recent event ids are remembered to drop redeliveries.
+        query_credentials: Also send the credentials in the URL's query (``access_token``,
+            ``client_token``, ``instance_token``); off by default, since URLs end up in proxy
+            and access logs.
     """
 
     session: aiohttp.ClientSession
@@ -95,6 +114,7 @@ class RealtimeStream:
     backoff_max: float = 30.0
     max_reconnects: int | None = None
     dedupe_window: int = 10_000
+    query_credentials: bool = False
     _ws: aiohttp.ClientWebSocketResponse | None = attrs.field(default=None, init=False)
     _pending_ack: BaseEvent | None = attrs.field(default=None, init=False)
     _seen: OrderedDict[str, None] = attrs.field(factory=OrderedDict, init=False)
@@ -245,8 +265,11 @@ class RealtimeStream:
                     break
             try:
                 headers = await self.headers_factory()
+                url = self.url
+                if self.query_credentials:
+                    url = url.update_query(_query_credentials(headers))
                 self._ws = await self.session.ws_connect(
-                    self.url, headers=headers, heartbeat=self.heartbeat, autoping=True
+                    url, headers=headers, heartbeat=self.heartbeat, autoping=True
                 )
             except aiohttp.WSServerHandshakeError as exc:
                 if exc.status in (401, 403):

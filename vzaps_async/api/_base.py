@@ -14,8 +14,17 @@ from vzaps_async._convert import structure
 from vzaps_async._secret import Secret
 from vzaps_async._transport import AuthKind, ParamValue, Transport
 from vzaps_async.errors import ResponseError
+from vzaps_async.models.common import StatusResult
 
-__all__ = ["InstanceRoute", "as_object", "drop_none", "instance_path", "parse", "segment"]
+__all__ = [
+    "InstanceRoute",
+    "drop_none",
+    "instance_path",
+    "keyed_items",
+    "parse",
+    "parse_status",
+    "segment",
+]
 
 T = TypeVar("T")
 
@@ -38,6 +47,9 @@ def parse(payload: Any, cls: type[T], *, method: str, path: str) -> T:
         method: HTTP method, for the error.
         path: Request path, for the error.
     """
+    if payload is None and attrs.has(cls):
+        # An empty 2xx answer (204) has no fields: every optional one stays None.
+        payload = {}
     if attrs.has(cls) and not isinstance(payload, Mapping):
         raise ResponseError(
             f"expected a JSON object for {cls.__name__}, got {type(payload).__name__}",
@@ -67,25 +79,47 @@ def parse(payload: Any, cls: type[T], *, method: str, path: str) -> T:
         ) from exc
 
 
-def as_object(payload: Any, *, method: str, path: str) -> dict[str, Any]:
-    """Return an undocumented object payload as a dict (an empty body gives ``{}``).
+def parse_status(payload: Any, *, method: str, path: str) -> StatusResult:
+    """Read a confirmation (``{"status": "ok"}``, ``{"message": ...}``); no body (204) gives an
+    empty `StatusResult`.
 
     Args:
         payload: The decoded payload.
         method: HTTP method, for the error.
         path: Request path, for the error.
     """
+    if isinstance(payload, str):
+        # A bare JSON string is the message itself.
+        return StatusResult(message=payload)
+    return parse(payload, StatusResult, method=method, path=path)
+
+
+def keyed_items(payload: Any, key: str, *, item_keys: tuple[str, ...] = ()) -> Any:
+    """Items of an undocumented list answer as a list of objects.
+
+    The answer may be a JSON array, an object holding the array under one of ``item_keys``, or
+    an object keyed by the items' ``key`` (``{"5511…@s.whatsapp.net": {...}}``, the form of
+    WhatsApp servers built on whatsmeow); the key is then put into each item. Anything else is
+    returned as it is, for `parse` to refuse.
+
+    Args:
+        payload: The decoded payload.
+        key: The attribute the map's keys fill in (e.g. ``"jid"``).
+        item_keys: Keys of an object that may hold the array.
+    """
     if payload is None:
-        return {}
-    if isinstance(payload, dict):
-        return payload
-    raise ResponseError(
-        f"expected a JSON object, got {type(payload).__name__}",
-        status=_OK,
-        method=method,
-        path=path,
-        body=_shorten(payload),
-    )
+        return []
+    if isinstance(payload, Mapping):
+        for name in item_keys:
+            inner = payload.get(name)
+            if isinstance(inner, list):
+                return inner
+            if isinstance(inner, Mapping):
+                payload = inner
+                break
+        if all(isinstance(v, Mapping) for v in payload.values()):
+            return [{key: k, **v} for k, v in payload.items()]
+    return payload
 
 
 def drop_none(**fields: Any) -> dict[str, Any]:
@@ -179,7 +213,7 @@ class InstanceRoute:
         )
         return parse(payload, cls, method=method, path=path)
 
-    async def _object(
+    async def _status(
         self,
         method: str,
         path: str,
@@ -187,6 +221,6 @@ class InstanceRoute:
         json: Any = None,
         params: Mapping[str, ParamValue] | None = None,
         idempotent: bool | None = None,
-    ) -> dict[str, Any]:
+    ) -> StatusResult:
         payload = await self._call(method, path, json=json, params=params, idempotent=idempotent)
-        return as_object(payload, method=method, path=path)
+        return parse_status(payload, method=method, path=path)

@@ -6,9 +6,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from typing import Any, TypeVar
 
 from vzaps_async.errors import ResponseError
-from vzaps_async.models.common import RawPage
 
-__all__ = ["normalize_page", "raw_page", "walk"]
+__all__ = ["normalize_page", "walk"]
 
 T = TypeVar("T")
 
@@ -54,20 +53,6 @@ def normalize_page(
         method=method,
         path=path,
     )
-
-
-def raw_page(payload: Any, *, item_keys: Sequence[str] = (), method: str, path: str) -> RawPage:
-    """Read a page of undocumented items into a `RawPage` of dicts.
-
-    Args:
-        payload: The decoded payload.
-        item_keys: Endpoint-specific keys that may hold the items.
-        method: HTTP method, for the error.
-        path: Request path, for the error.
-    """
-    page = normalize_page(payload, item_keys=item_keys, method=method, path=path)
-    items = tuple(item for item in page.pop("content") if isinstance(item, dict))
-    return RawPage(items=items, **page)
 
 
 async def walk(

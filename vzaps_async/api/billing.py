@@ -14,8 +14,9 @@ from vzaps_async import _validate as validate
 from vzaps_async._transport import Transport
 from vzaps_async.errors import InputError
 from vzaps_async.models.billing import Subscription, SubscriptionMode
+from vzaps_async.models.common import StatusResult
 
-from ._base import as_object, instance_path, parse
+from ._base import instance_path, parse, parse_status
 
 __all__ = ["BillingAPI", "cancel", "resume", "subscribe"]
 
@@ -42,10 +43,11 @@ async def subscribe(
 
 async def cancel(
     transport: Transport, instance_id: str, *, method: Literal["PUT", "DELETE"] = "PUT"
-) -> str:
-    """Cancel an instance (`PUT` or `DELETE /instances/{id}/cancel`); returns the server's message.
+) -> StatusResult:
+    """Cancel an instance (`PUT` or `DELETE /instances/{id}/cancel`).
 
-    The message says whether the cancellation is immediate or scheduled for the period end.
+    The answer's ``message`` says whether the cancellation is immediate or scheduled for the
+    period end.
 
     Args:
         transport: The client's transport.
@@ -58,12 +60,10 @@ async def cancel(
     path = instance_path(instance_id, "cancel")
     # Cancelling twice leaves the same state, so a lost answer may be replayed.
     payload = await transport.request(method, path, auth="jwt", idempotent=True)
-    body = as_object(payload, method=method, path=path)
-    message = body.get("message", body.get("details", ""))
-    return message if isinstance(message, str) else str(message)
+    return parse_status(payload, method=method, path=path)
 
 
-async def resume(transport: Transport, instance_id: str) -> None:
+async def resume(transport: Transport, instance_id: str) -> StatusResult:
     """Undo a scheduled end-of-period cancellation (`POST /instances/{id}/resume-subscription`).
 
     Args:
@@ -72,7 +72,8 @@ async def resume(transport: Transport, instance_id: str) -> None:
     """
     instance_id = validate.instance_id(instance_id)
     path = instance_path(instance_id, "resume-subscription")
-    await transport.request("POST", path, auth="jwt", idempotent=True)
+    payload = await transport.request("POST", path, auth="jwt", idempotent=True)
+    return parse_status(payload, method="POST", path=path)
 
 
 @attrs.define
@@ -97,14 +98,14 @@ class BillingAPI:
         """
         return await subscribe(self._transport, self.instance_id, billing_type=billing_type)
 
-    async def cancel(self, *, method: Literal["PUT", "DELETE"] = "PUT") -> str:
-        """Cancel the instance; returns the server's message.
+    async def cancel(self, *, method: Literal["PUT", "DELETE"] = "PUT") -> StatusResult:
+        """Cancel the instance; the answer's ``message`` says when it takes effect.
 
         Args:
             method: ``"PUT"`` or ``"DELETE"``.
         """
         return await cancel(self._transport, self.instance_id, method=method)
 
-    async def resume(self) -> None:
+    async def resume(self) -> StatusResult:
         """Undo a scheduled end-of-period cancellation."""
-        await resume(self._transport, self.instance_id)
+        return await resume(self._transport, self.instance_id)

@@ -9,6 +9,7 @@ import attrs
 
 from vzaps_async import _validate as validate
 from vzaps_async.models.chats import Chat, ChatExpiration, ChatPage
+from vzaps_async.models.common import StatusResult
 
 from ._base import InstanceRoute, drop_none, parse
 from ._paging import normalize_page, walk
@@ -64,27 +65,29 @@ class ChatsAPI(InstanceRoute):
         """
         return await self._parsed(Chat, "GET", self._chat_path(chat))
 
-    async def _action(self, chat: str, action: str, body: dict[str, Any] | None = None) -> None:
+    async def _action(
+        self, chat: str, action: str, body: dict[str, Any] | None = None
+    ) -> StatusResult:
         # Every chat action sets a state (archived, pinned, ...): repeating it is harmless.
-        await self._call("POST", self._chat_path(chat, action), json=body, idempotent=True)
+        return await self._status("POST", self._chat_path(chat, action), json=body, idempotent=True)
 
-    async def archive(self, chat: str) -> None:
+    async def archive(self, chat: str) -> StatusResult:
         """Archive the chat (`POST …/chats/{chat}/archive`).
 
         Args:
             chat: Number, group id or JID.
         """
-        await self._action(chat, "archive")
+        return await self._action(chat, "archive")
 
-    async def unarchive(self, chat: str) -> None:
+    async def unarchive(self, chat: str) -> StatusResult:
         """Unarchive the chat (`POST …/chats/{chat}/unarchive`).
 
         Args:
             chat: Number, group id or JID.
         """
-        await self._action(chat, "unarchive")
+        return await self._action(chat, "unarchive")
 
-    async def mute(self, chat: str, duration_seconds: int | None = None) -> None:
+    async def mute(self, chat: str, duration_seconds: int | None = None) -> StatusResult:
         """Mute the chat (`POST …/chats/{chat}/mute`).
 
         Args:
@@ -98,60 +101,60 @@ class ChatsAPI(InstanceRoute):
                     duration_seconds, "duration_seconds", minimum=1
                 )
             }
-        await self._action(chat, "mute", body)
+        return await self._action(chat, "mute", body)
 
-    async def unmute(self, chat: str) -> None:
+    async def unmute(self, chat: str) -> StatusResult:
         """Unmute the chat (`POST …/chats/{chat}/unmute`).
 
         Args:
             chat: Number, group id or JID.
         """
-        await self._action(chat, "unmute")
+        return await self._action(chat, "unmute")
 
-    async def pin(self, chat: str) -> None:
+    async def pin(self, chat: str) -> StatusResult:
         """Pin the chat (`POST …/chats/{chat}/pin`).
 
         Args:
             chat: Number, group id or JID.
         """
-        await self._action(chat, "pin")
+        return await self._action(chat, "pin")
 
-    async def unpin(self, chat: str) -> None:
+    async def unpin(self, chat: str) -> StatusResult:
         """Unpin the chat (`POST …/chats/{chat}/unpin`).
 
         Args:
             chat: Number, group id or JID.
         """
-        await self._action(chat, "unpin")
+        return await self._action(chat, "unpin")
 
-    async def read(self, chat: str) -> None:
+    async def read(self, chat: str) -> StatusResult:
         """Mark the whole chat read (`POST …/chats/{chat}/read`).
 
         Args:
             chat: Number, group id or JID.
         """
-        await self._action(chat, "read")
+        return await self._action(chat, "read")
 
-    async def unread(self, chat: str) -> None:
+    async def unread(self, chat: str) -> StatusResult:
         """Mark the chat unread (`POST …/chats/{chat}/unread`).
 
         Args:
             chat: Number, group id or JID.
         """
-        await self._action(chat, "unread")
+        return await self._action(chat, "unread")
 
-    async def clear(self, chat: str, *, delete_media: bool = False) -> None:
+    async def clear(self, chat: str, *, delete_media: bool = False) -> StatusResult:
         """Clear the chat's messages (`POST …/chats/{chat}/clear`).
 
         Args:
             chat: Number, group id or JID.
             delete_media: Also delete the media files.
         """
-        await self._action(
+        return await self._action(
             chat, "clear", {"delete_media": validate.boolean(delete_media, "delete_media")}
         )
 
-    async def delete(self, chat: str, *, delete_media: bool = False) -> None:
+    async def delete(self, chat: str, *, delete_media: bool = False) -> StatusResult:
         """Delete the chat (`DELETE …/chats/{chat}`).
 
         Args:
@@ -159,9 +162,9 @@ class ChatsAPI(InstanceRoute):
             delete_media: Also delete the media files.
         """
         body = {"delete_media": validate.boolean(delete_media, "delete_media")}
-        await self._call("DELETE", self._chat_path(chat), json=body)
+        return await self._status("DELETE", self._chat_path(chat), json=body)
 
-    async def set_expiration(self, chat: str, expiration: ChatExpiration | str) -> None:
+    async def set_expiration(self, chat: str, expiration: ChatExpiration | str) -> StatusResult:
         """Set disappearing messages (`PUT …/chats/{chat}/expiration`).
 
         Args:
@@ -169,4 +172,6 @@ class ChatsAPI(InstanceRoute):
             expiration: ``24_HOURS``, ``7_DAYS``, ``90_DAYS`` or ``OFF``.
         """
         body = {"expiration": validate.choice(expiration, "expiration", ChatExpiration).value}
-        await self._call("PUT", self._chat_path(chat, "expiration"), json=body, idempotent=True)
+        return await self._status(
+            "PUT", self._chat_path(chat, "expiration"), json=body, idempotent=True
+        )

@@ -8,6 +8,7 @@ from vzaps_async import _validate as validate
 from vzaps_async._convert import unstructure
 from vzaps_async.errors import InputError
 from vzaps_async.models.chatwoot import ChatwootConfig, ChatwootImportScope, ChatwootSettings
+from vzaps_async.models.common import StatusResult
 
 from ._base import InstanceRoute
 
@@ -52,15 +53,15 @@ class ChatwootAPI(InstanceRoute):
             ChatwootConfig, "POST", self._path("chatwoot"), json=body, idempotent=True
         )
 
-    async def delete(self) -> None:
+    async def delete(self) -> StatusResult:
         """Remove the configuration (`DELETE …/chatwoot`)."""
-        await self._call("DELETE", self._path("chatwoot"))
+        return await self._status("DELETE", self._path("chatwoot"))
 
-    async def import_(self, what: ChatwootImportScope | str) -> None:
+    async def import_(self, what: ChatwootImportScope | str) -> StatusResult:
         """Start an asynchronous import into Chatwoot (`POST …/chatwoot/import/{what}`).
 
         Args:
             what: ``contacts``, ``messages`` or ``all``.
         """
         scope = validate.choice(what, "what", ChatwootImportScope).value
-        await self._call("POST", self._path("chatwoot", "import", scope))
+        return await self._status("POST", self._path("chatwoot", "import", scope))

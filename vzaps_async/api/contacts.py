@@ -2,41 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import attrs
 
 from vzaps_async import _validate as validate
-from vzaps_async.errors import ResponseError
-from vzaps_async.models.common import RawJSON
+from vzaps_async.models.users import Contact
 
-from ._base import InstanceRoute, drop_none
+from ._base import InstanceRoute, drop_none, keyed_items, parse
 
 __all__ = ["ContactsAPI"]
 
 
 @attrs.define
 class ContactsAPI(InstanceRoute):
-    """Contacts of one instance; the response shapes are undocumented and returned as JSON."""
+    """Contacts of one instance, read into `Contact` models."""
 
-    async def list(self) -> RawJSON:
-        """All contacts (`GET …/contact/list`), as the decoded JSON (list or object)."""
+    async def list(self) -> tuple[Contact, ...]:
+        """All contacts (`GET …/contact/list`).
+
+        Read from a JSON array, ``{"contacts": [...]}`` or an object keyed by JID.
+        """
         path = self._path("contact", "list")
-        payload = await self._call("GET", path)
-        if payload is None:
-            return []
-        if isinstance(payload, dict | list):
-            return payload
-        raise ResponseError(
-            f"expected a JSON object or array, got {type(payload).__name__}",
-            status=200,
-            method="GET",
-            path=path,
-        )
+        items = keyed_items(await self._call("GET", path), "jid", item_keys=("contacts",))
+        return parse(items, tuple[Contact, ...], method="GET", path=path)
 
     async def add(
         self, phone: str, *, first_name: str | None = None, full_name: str | None = None
-    ) -> dict[str, Any]:
+    ) -> Contact:
         """Add a contact (`POST …/contact/add`).
 
         Args:
@@ -54,4 +45,6 @@ class ContactsAPI(InstanceRoute):
             ),
         }
         # Adding the same contact twice leaves one contact.
-        return await self._object("POST", self._path("contact", "add"), json=body, idempotent=True)
+        return await self._parsed(
+            Contact, "POST", self._path("contact", "add"), json=body, idempotent=True
+        )

@@ -1,20 +1,19 @@
 """WhatsApp groups of an instance (`/instances/{id}/group/...`).
 
-Group responses are undocumented, so they are returned as decoded JSON objects.
+Group responses are undocumented: the models keep the fields they do not name in ``extra``.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Sequence
-from typing import Any
 
 import attrs
 
 from vzaps_async import _validate as validate
-from vzaps_async.models.common import RawPage
+from vzaps_async.models.groups import Group, GroupInviteLink, GroupPage, GroupPhoto
 
-from ._base import InstanceRoute, drop_none
-from ._paging import raw_page, walk
+from ._base import InstanceRoute, drop_none, parse
+from ._paging import normalize_page, walk
 
 __all__ = ["GroupsAPI"]
 
@@ -32,8 +31,8 @@ def _flag(value: bool | None, field: str) -> bool | None:
 class GroupsAPI(InstanceRoute):
     """Groups the instance's WhatsApp account is in."""
 
-    async def list(self, *, page: int | None = None, page_size: int | None = None) -> RawPage:
-        """One page of groups (`GET …/group/list`); items are the groups as dicts.
+    async def list(self, *, page: int | None = None, page_size: int | None = None) -> GroupPage:
+        """One page of groups (`GET …/group/list`); items are `Group` models.
 
         Args:
             page: Page number, 1-based (server default when None).
@@ -47,9 +46,10 @@ class GroupsAPI(InstanceRoute):
         )
         path = self._path("group", "list")
         payload = await self._call("GET", path, params=params or None)
-        return raw_page(payload, item_keys=("groups",), method="GET", path=path)
+        normalized = normalize_page(payload, item_keys=("groups",), method="GET", path=path)
+        return parse(normalized, GroupPage, method="GET", path=path)
 
-    async def iter(self, *, page_size: int = 100) -> AsyncIterator[dict[str, Any]]:
+    async def iter(self, *, page_size: int = 100) -> AsyncIterator[Group]:
         """Iterate over all groups, loading pages as needed.
 
         Args:
@@ -57,24 +57,24 @@ class GroupsAPI(InstanceRoute):
         """
         size = validate.integer(page_size, "page_size", minimum=1)
 
-        async def fetch(page: int) -> tuple[Sequence[dict[str, Any]], int | None]:
+        async def fetch(page: int) -> tuple[Sequence[Group], int | None]:
             result = await self.list(page=page, page_size=size)
-            return result.items, result.total_pages
+            return result.content, result.total_pages
 
         async for group in walk(fetch, size=size):
             yield group
 
-    async def info(self, group_id: str) -> dict[str, Any]:
+    async def info(self, group_id: str) -> Group:
         """A group's metadata (`GET …/group/info?group_id=`).
 
         Args:
             group_id: The group id (``…@g.us``).
         """
         params = {"group_id": validate.group_id(group_id)}
-        return await self._object("GET", self._path("group", "info"), params=params)
+        return await self._parsed(Group, "GET", self._path("group", "info"), params=params)
 
-    async def invite_link(self, group_id: str, *, reset: bool = False) -> dict[str, Any]:
-        """The group's invite link (`GET …/group/invitelink`), e.g. ``{"invite_link": ...}``.
+    async def invite_link(self, group_id: str, *, reset: bool = False) -> GroupInviteLink:
+        """The group's invite link (`GET …/group/invitelink`).
 
         Args:
             group_id: The group id.
@@ -84,11 +84,15 @@ class GroupsAPI(InstanceRoute):
         if validate.boolean(reset, "reset"):
             params["reset"] = True
         # A reset changes state, so only the plain read may be replayed.
-        return await self._object(
-            "GET", self._path("group", "invitelink"), params=params, idempotent=not reset
+        return await self._parsed(
+            GroupInviteLink,
+            "GET",
+            self._path("group", "invitelink"),
+            params=params,
+            idempotent=not reset,
         )
 
-    async def set_photo(self, group_id: str, image: str) -> dict[str, Any]:
+    async def set_photo(self, group_id: str, image: str) -> GroupPhoto:
         """Set the group photo (`POST …/group/photo`).
 
         Args:
@@ -99,9 +103,11 @@ class GroupsAPI(InstanceRoute):
             "group_id": validate.group_id(group_id),
             "image": validate.non_empty(image, "image"),
         }
-        return await self._object("POST", self._path("group", "photo"), json=body, idempotent=True)
+        return await self._parsed(
+            GroupPhoto, "POST", self._path("group", "photo"), json=body, idempotent=True
+        )
 
-    async def set_name(self, group_id: str, name: str) -> dict[str, Any]:
+    async def set_name(self, group_id: str, name: str) -> Group:
         """Rename the group (`POST …/group/name`).
 
         Args:
@@ -109,9 +115,11 @@ class GroupsAPI(InstanceRoute):
             name: The new name.
         """
         body = {"group_id": validate.group_id(group_id), "name": validate.non_empty(name, "name")}
-        return await self._object("POST", self._path("group", "name"), json=body, idempotent=True)
+        return await self._parsed(
+            Group, "POST", self._path("group", "name"), json=body, idempotent=True
+        )
 
-    async def set_description(self, group_id: str, description: str) -> dict[str, Any]:
+    async def set_description(self, group_id: str, description: str) -> Group:
         """Set the group description (`POST …/group/description`).
 
         Args:
@@ -122,8 +130,8 @@ class GroupsAPI(InstanceRoute):
             "group_id": validate.group_id(group_id),
             "description": validate.non_empty(description, "description"),
         }
-        return await self._object(
-            "POST", self._path("group", "description"), json=body, idempotent=True
+        return await self._parsed(
+            Group, "POST", self._path("group", "description"), json=body, idempotent=True
         )
 
     async def settings(
@@ -133,7 +141,7 @@ class GroupsAPI(InstanceRoute):
         admin_only_message: bool | None = None,
         admin_only_settings: bool | None = None,
         delay_message: int | None = None,
-    ) -> dict[str, Any]:
+    ) -> Group:
         """Change group settings (`POST …/group/settings`).
 
         Args:
@@ -152,8 +160,8 @@ class GroupsAPI(InstanceRoute):
                 else validate.integer(delay_message, "delay_message", minimum=0),
             ),
         }
-        return await self._object(
-            "POST", self._path("group", "settings"), json=body, idempotent=True
+        return await self._parsed(
+            Group, "POST", self._path("group", "settings"), json=body, idempotent=True
         )
 
     async def create(
@@ -163,7 +171,7 @@ class GroupsAPI(InstanceRoute):
         *,
         description: str | None = None,
         image: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> Group:
         """Create a group (`POST …/group/create`); not retried after an unknown outcome.
 
         Args:
@@ -182,9 +190,9 @@ class GroupsAPI(InstanceRoute):
                 group_image=None if image is None else validate.non_empty(image, "image"),
             ),
         }
-        return await self._object("POST", self._path("group", "create"), json=body)
+        return await self._parsed(Group, "POST", self._path("group", "create"), json=body)
 
-    async def add_admins(self, group_id: str, participants: Iterable[str]) -> dict[str, Any]:
+    async def add_admins(self, group_id: str, participants: Iterable[str]) -> Group:
         """Promote members to admin (`POST …/group/add-admin`).
 
         Args:
@@ -195,11 +203,11 @@ class GroupsAPI(InstanceRoute):
             "group_id": validate.group_id(group_id),
             "participants": _participants(participants),
         }
-        return await self._object(
-            "POST", self._path("group", "add-admin"), json=body, idempotent=True
+        return await self._parsed(
+            Group, "POST", self._path("group", "add-admin"), json=body, idempotent=True
         )
 
-    async def remove_admins(self, group_id: str, participants: Iterable[str]) -> dict[str, Any]:
+    async def remove_admins(self, group_id: str, participants: Iterable[str]) -> Group:
         """Demote admins to members (`POST …/group/remove-admin`).
 
         Args:
@@ -210,6 +218,6 @@ class GroupsAPI(InstanceRoute):
             "group_id": validate.group_id(group_id),
             "participants": _participants(participants),
         }
-        return await self._object(
-            "POST", self._path("group", "remove-admin"), json=body, idempotent=True
+        return await self._parsed(
+            Group, "POST", self._path("group", "remove-admin"), json=body, idempotent=True
         )

@@ -15,48 +15,16 @@ from vzaps_async import _validate as validate
 from vzaps_async._transport import Transport
 from vzaps_async.errors import InputError
 from vzaps_async.models.billing import Subscription, SubscriptionMode
-from vzaps_async.models.common import ActionResult, EventType
+from vzaps_async.models.common import ActionResult, EventType, StatusResult
 from vzaps_async.models.instances import InstanceInfo, InstancePage
 
 from . import billing
-from ._base import instance_path, parse
+from ._base import instance_path, parse, parse_status
 from ._paging import normalize_page, walk
 
 __all__ = ["InstancesAPI"]
 
 _MAX_PAGE_SIZE = 1000
-
-
-def _name(value: object, field: str = "name") -> str:
-    name = validate.non_empty(value, field)
-    if not 3 <= len(name) <= 255:
-        raise InputError(field, f"must be 3 to 255 characters long, got {len(name)}")
-    return name
-
-
-def _settings(
-    *,
-    webhook: str | None,
-    events: Iterable[EventType | str] | str | None,
-    reject_calls: bool | None,
-    auto_read_messages: bool | None,
-    labels: Mapping[str, Any] | None,
-) -> dict[str, Any]:
-    body: dict[str, Any] = {}
-    if webhook is not None:
-        body["webhook"] = validate.web_url(webhook, "webhook")
-    if events is not None:
-        # The create/update body takes a JSON array; responses give the names comma-joined.
-        body["events_subscribe"] = validate.event_names(events)
-    if reject_calls is not None:
-        body["reject_calls"] = validate.boolean(reject_calls, "reject_calls")
-    if auto_read_messages is not None:
-        body["auto_read_messages"] = validate.boolean(auto_read_messages, "auto_read_messages")
-    if labels is not None:
-        if not isinstance(labels, Mapping):
-            raise InputError("labels", f"must be a mapping, not {type(labels).__name__}")
-        body["labels"] = dict(labels)
-    return body
 
 
 def _page_size(value: object, field: str) -> int:
@@ -96,9 +64,9 @@ class InstancesAPI:
         labels: Mapping[str, Any] | None,
     ) -> InstanceInfo:
         # create and provision: same body, and neither is replayed after an unknown outcome.
-        body = {"name": _name(name)}
+        body = {"name": validate.instance_name(name)}
         body.update(
-            _settings(
+            validate.instance_settings(
                 webhook=webhook,
                 events=events,
                 reject_calls=reject_calls,
@@ -191,7 +159,8 @@ class InstancesAPI:
             query: Free-text search (sent as ``filter.query``).
             filter: Further filter keys, sent as given.
             sort: Sort field, e.g. ``"createdAt"``.
-            sort_desc: Sort descending (sent as ``sortDesc``, the documented spelling).
+            sort_desc: Sort descending (sent as ``sortDesc``, the documented spelling, or as
+                ``WireForms.list_sort_desc`` says).
         """
         body: dict[str, Any] = {
             "page": validate.integer(page, "page", minimum=1),
@@ -206,7 +175,9 @@ class InstancesAPI:
         if sort is not None:
             body["sort"] = validate.non_empty(sort, "sort")
         if sort_desc is not None:
-            body["sortDesc"] = validate.boolean(sort_desc, "sort_desc")
+            body[self._transport.config.wire.list_sort_desc] = validate.boolean(
+                sort_desc, "sort_desc"
+            )
         return await self._page("/instances/list", body)
 
     async def _page(self, path: str, body: Mapping[str, Any]) -> InstancePage:
@@ -278,14 +249,19 @@ class InstancesAPI:
         return await self._page("/instances/search", body)
 
     async def get(self, instance_id: str) -> InstanceInfo:
-        """One instance's summary (`POST /instances/get`).
+        """One instance's summary (`POST /instances/get`, or ``GET /instances/{id}`` with
+        ``WireForms(instance_get="GET")``).
 
         Args:
             instance_id: The instance.
         """
-        body = {"id": validate.instance_id(instance_id)}
+        instance_id = validate.instance_id(instance_id)
+        if self._transport.config.wire.instance_get == "GET":
+            path = instance_path(instance_id)
+            payload = await self._transport.request("GET", path, auth="jwt")
+            return parse(payload, InstanceInfo, method="GET", path=path)
         info: InstanceInfo = await self._send(
-            InstanceInfo, "POST", "/instances/get", body, idempotent=True
+            InstanceInfo, "POST", "/instances/get", {"id": instance_id}, idempotent=True
         )
         return info
 
@@ -314,9 +290,9 @@ class InstancesAPI:
         path = instance_path(validate.instance_id(instance_id))
         body: dict[str, Any] = {}
         if name is not None:
-            body["name"] = _name(name)
+            body["name"] = validate.instance_name(name)
         body.update(
-            _settings(
+            validate.instance_settings(
                 webhook=webhook,
                 events=events,
                 reject_calls=reject_calls,
@@ -340,14 +316,17 @@ class InstancesAPI:
         result: ActionResult = await self._send(ActionResult, "POST", path, None, idempotent=True)
         return result
 
-    async def delete(self, instance_id: str) -> None:
+    async def delete(self, instance_id: str) -> StatusResult:
         """Delete the instance (`DELETE /instances/{id}`).
+
+        The API documents ``204 No Content``; the result is then empty (every field None).
 
         Args:
             instance_id: The instance.
         """
         path = instance_path(validate.instance_id(instance_id))
-        await self._transport.request("DELETE", path, auth="jwt")
+        payload = await self._transport.request("DELETE", path, auth="jwt")
+        return parse_status(payload, method="DELETE", path=path)
 
     async def subscribe(
         self, instance_id: str, *, billing_type: SubscriptionMode | str | None = None
@@ -361,8 +340,10 @@ class InstancesAPI:
         """
         return await billing.subscribe(self._transport, instance_id, billing_type=billing_type)
 
-    async def cancel(self, instance_id: str, *, method: Literal["PUT", "DELETE"] = "PUT") -> str:
-        """Cancel the instance (`/instances/{id}/cancel`); returns the server's message.
+    async def cancel(
+        self, instance_id: str, *, method: Literal["PUT", "DELETE"] = "PUT"
+    ) -> StatusResult:
+        """Cancel the instance (`/instances/{id}/cancel`); ``message`` says when it takes effect.
 
         Args:
             instance_id: The instance.
@@ -370,10 +351,10 @@ class InstancesAPI:
         """
         return await billing.cancel(self._transport, instance_id, method=method)
 
-    async def resume(self, instance_id: str) -> None:
+    async def resume(self, instance_id: str) -> StatusResult:
         """Undo a scheduled cancellation (`POST /instances/{id}/resume-subscription`).
 
         Args:
             instance_id: The instance.
         """
-        await billing.resume(self._transport, instance_id)
+        return await billing.resume(self._transport, instance_id)

@@ -20,6 +20,7 @@ from vzaps_async.models.messages import (
     Button,
     ListSection,
     MediaDownload,
+    MessageAction,
     PresenceState,
     SentMessage,
 )
@@ -577,8 +578,11 @@ class MessagesAPI(InstanceRoute):
         *,
         poll_sender: str | None = None,
         from_me: bool | None = None,
-    ) -> dict[str, Any]:
-        """Vote in a poll (`POST …/chat/poll/vote`); returns the undocumented response as a dict.
+    ) -> MessageAction:
+        """Vote in a poll (`POST …/chat/poll/vote`).
+
+        The chosen answers go in ``selected_options`` (the contract's field) or, with
+        ``ClientConfig(wire=WireForms(poll_vote="vote"))``, in ``vote`` (the official SDKs' types).
 
         Args:
             phone: The chat the poll is in.
@@ -590,15 +594,19 @@ class MessagesAPI(InstanceRoute):
         body = {
             "phone": validate.chat_target(phone),
             "message_id": validate.non_empty(message_id, "message_id"),
-            "selected_options": validate.string_list(selected_options, "selected_options"),
+            self._transport.config.wire.poll_vote: validate.string_list(
+                selected_options, "selected_options"
+            ),
             **drop_none(
                 poll_sender=_optional_text(poll_sender, "poll_sender"),
                 from_me=_optional_bool(from_me, "from_me"),
             ),
         }
-        return await self._object("POST", self._path("chat", "poll", "vote"), json=body)
+        return await self._parsed(
+            MessageAction, "POST", self._path("chat", "poll", "vote"), json=body
+        )
 
-    async def react(self, phone: str, message_id: str, reaction: str) -> dict[str, Any]:
+    async def react(self, phone: str, message_id: str, reaction: str) -> MessageAction:
         """React to a message with an emoji (`POST …/chat/react`).
 
         Args:
@@ -611,9 +619,9 @@ class MessagesAPI(InstanceRoute):
             "message_id": validate.non_empty(message_id, "message_id"),
             "reaction": validate.non_empty(reaction, "reaction"),
         }
-        return await self._object("POST", self._path("chat", "react"), json=body)
+        return await self._parsed(MessageAction, "POST", self._path("chat", "react"), json=body)
 
-    async def remove_reaction(self, phone: str, message_id: str) -> dict[str, Any]:
+    async def remove_reaction(self, phone: str, message_id: str) -> MessageAction:
         """Remove this account's reaction (`DELETE …/chat/react` with a JSON body).
 
         Args:
@@ -624,11 +632,11 @@ class MessagesAPI(InstanceRoute):
             "phone": validate.chat_target(phone),
             "message_id": validate.non_empty(message_id, "message_id"),
         }
-        return await self._object("DELETE", self._path("chat", "react"), json=body)
+        return await self._parsed(MessageAction, "DELETE", self._path("chat", "react"), json=body)
 
     async def presence(
         self, phone: str, state: PresenceState | str, *, media: str | None = None
-    ) -> dict[str, Any]:
+    ) -> MessageAction:
         """Show typing / recording / paused in a chat (`POST …/chat/presence`).
 
         Args:
@@ -645,8 +653,8 @@ class MessagesAPI(InstanceRoute):
                 raise InputError("media", f"{media!r} is not 'audio'")
             body["media"] = media
         # Showing the same presence twice is harmless.
-        return await self._object(
-            "POST", self._path("chat", "presence"), json=body, idempotent=True
+        return await self._parsed(
+            MessageAction, "POST", self._path("chat", "presence"), json=body, idempotent=True
         )
 
     async def mark_read(
@@ -719,7 +727,7 @@ class MessagesAPI(InstanceRoute):
         """
         return await self._download("document", media)
 
-    async def edit(self, message_id: str, text: str, phone: str | None = None) -> dict[str, Any]:
+    async def edit(self, message_id: str, text: str, phone: str | None = None) -> MessageAction:
         """Edit a sent text message (`PATCH …/chat/messages/{message_id}`).
 
         Args:
@@ -732,9 +740,9 @@ class MessagesAPI(InstanceRoute):
             **drop_none(phone=None if phone is None else validate.chat_target(phone)),
         }
         path = self._path("chat", "messages", validate.non_empty(message_id, "message_id"))
-        return await self._object("PATCH", path, json=body, idempotent=True)
+        return await self._parsed(MessageAction, "PATCH", path, json=body, idempotent=True)
 
-    async def delete(self, message_id: str, phone: str | None = None) -> dict[str, Any]:
+    async def delete(self, message_id: str, phone: str | None = None) -> MessageAction:
         """Delete (revoke) a sent message (`DELETE …/chat/messages/{message_id}`).
 
         Args:
@@ -743,9 +751,9 @@ class MessagesAPI(InstanceRoute):
         """
         body = drop_none(phone=None if phone is None else validate.chat_target(phone))
         path = self._path("chat", "messages", validate.non_empty(message_id, "message_id"))
-        return await self._object("DELETE", path, json=body or None)
+        return await self._parsed(MessageAction, "DELETE", path, json=body or None)
 
-    async def send(self, kind: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    async def send(self, kind: str, body: Mapping[str, Any]) -> MessageAction:
         """Call any ``POST …/chat/{kind}`` route with a body as given (an escape hatch).
 
         Not retried after an unknown outcome.
@@ -760,4 +768,4 @@ class MessagesAPI(InstanceRoute):
         if not isinstance(body, Mapping):
             raise InputError("body", f"must be a mapping, not {type(body).__name__}")
         path = "/".join([self._path("chat"), *(segment(p) for p in parts)])
-        return await self._object("POST", path, json=dict(body))
+        return await self._parsed(MessageAction, "POST", path, json=dict(body))

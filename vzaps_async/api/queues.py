@@ -1,20 +1,20 @@
 """The instance's outgoing queues: pending messages and pending operations.
 
-The responses are undocumented, so items come back as dicts.
+The responses are undocumented: items are `QueuedItem`s that keep the fields they do not name in
+``extra``.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
 
 import attrs
 
 from vzaps_async import _validate as validate
-from vzaps_async.models.common import RawPage
+from vzaps_async.models.queues import QueuedItem, QueuePage, QueueRemoval
 
-from ._base import InstanceRoute, drop_none
-from ._paging import raw_page, walk
+from ._base import InstanceRoute, drop_none, parse
+from ._paging import normalize_page, walk
 
 __all__ = ["QueuesAPI"]
 
@@ -23,7 +23,7 @@ __all__ = ["QueuesAPI"]
 class QueuesAPI(InstanceRoute):
     """Inspect and purge what one instance still has to send or do."""
 
-    async def _list(self, kind: str, page: int | None, page_size: int | None) -> RawPage:
+    async def _list(self, kind: str, page: int | None, page_size: int | None) -> QueuePage:
         params = drop_none(
             page=None if page is None else validate.integer(page, "page", minimum=1),
             page_size=None
@@ -32,19 +32,20 @@ class QueuesAPI(InstanceRoute):
         )
         path = self._path("queue", kind)
         payload = await self._call("GET", path, params=params or None)
-        return raw_page(payload, item_keys=(kind,), method="GET", path=path)
+        normalized = normalize_page(payload, item_keys=(kind,), method="GET", path=path)
+        return parse(normalized, QueuePage, method="GET", path=path)
 
-    async def _iter(self, kind: str, page_size: int) -> AsyncIterator[dict[str, Any]]:
+    async def _iter(self, kind: str, page_size: int) -> AsyncIterator[QueuedItem]:
         size = validate.integer(page_size, "page_size", minimum=1)
 
-        async def fetch(page: int) -> tuple[Sequence[dict[str, Any]], int | None]:
+        async def fetch(page: int) -> tuple[Sequence[QueuedItem], int | None]:
             result = await self._list(kind, page, size)
-            return result.items, result.total_pages
+            return result.content, result.total_pages
 
         async for item in walk(fetch, size=size):
             yield item
 
-    async def messages(self, *, page: int | None = None, page_size: int | None = None) -> RawPage:
+    async def messages(self, *, page: int | None = None, page_size: int | None = None) -> QueuePage:
         """Pending outgoing messages (`GET …/queue/messages`).
 
         Args:
@@ -53,7 +54,7 @@ class QueuesAPI(InstanceRoute):
         """
         return await self._list("messages", page, page_size)
 
-    def iter_messages(self, *, page_size: int = 100) -> AsyncIterator[dict[str, Any]]:
+    def iter_messages(self, *, page_size: int = 100) -> AsyncIterator[QueuedItem]:
         """Iterate over all pending outgoing messages, loading pages as needed.
 
         Args:
@@ -61,20 +62,24 @@ class QueuesAPI(InstanceRoute):
         """
         return self._iter("messages", page_size)
 
-    async def purge_messages(self) -> dict[str, Any]:
+    async def purge_messages(self) -> QueueRemoval:
         """Drop every pending outgoing message (`DELETE …/queue/messages`)."""
-        return await self._object("DELETE", self._path("queue", "messages"))
+        return await self._parsed(QueueRemoval, "DELETE", self._path("queue", "messages"))
 
-    async def remove_message(self, message_id: str) -> dict[str, Any]:
+    async def remove_message(self, message_id: str) -> QueueRemoval:
         """Drop one pending outgoing message (`DELETE …/queue/messages/{message_id}`).
 
         Args:
             message_id: The queued message.
         """
         message_id = validate.non_empty(message_id, "message_id")
-        return await self._object("DELETE", self._path("queue", "messages", message_id))
+        return await self._parsed(
+            QueueRemoval, "DELETE", self._path("queue", "messages", message_id)
+        )
 
-    async def operations(self, *, page: int | None = None, page_size: int | None = None) -> RawPage:
+    async def operations(
+        self, *, page: int | None = None, page_size: int | None = None
+    ) -> QueuePage:
         """Pending operations other than messages (`GET …/queue/operations`).
 
         Args:
@@ -83,7 +88,7 @@ class QueuesAPI(InstanceRoute):
         """
         return await self._list("operations", page, page_size)
 
-    def iter_operations(self, *, page_size: int = 100) -> AsyncIterator[dict[str, Any]]:
+    def iter_operations(self, *, page_size: int = 100) -> AsyncIterator[QueuedItem]:
         """Iterate over all pending operations, loading pages as needed.
 
         Args:
@@ -91,15 +96,17 @@ class QueuesAPI(InstanceRoute):
         """
         return self._iter("operations", page_size)
 
-    async def purge_operations(self) -> dict[str, Any]:
+    async def purge_operations(self) -> QueueRemoval:
         """Drop every pending operation (`DELETE …/queue/operations`)."""
-        return await self._object("DELETE", self._path("queue", "operations"))
+        return await self._parsed(QueueRemoval, "DELETE", self._path("queue", "operations"))
 
-    async def remove_operation(self, operation_id: str) -> dict[str, Any]:
+    async def remove_operation(self, operation_id: str) -> QueueRemoval:
         """Drop one pending operation (`DELETE …/queue/operations/{operation_id}`).
 
         Args:
             operation_id: The queued operation.
         """
         operation_id = validate.non_empty(operation_id, "operation_id")
-        return await self._object("DELETE", self._path("queue", "operations", operation_id))
+        return await self._parsed(
+            QueueRemoval, "DELETE", self._path("queue", "operations", operation_id)
+        )

@@ -8,7 +8,7 @@ from vzaps_async import _validate as validate
 from vzaps_async.models.common import ActionResult
 from vzaps_async.models.session import PairCode, QRCode, SessionStatus
 
-from ._base import InstanceRoute
+from ._base import InstanceRoute, parse
 
 __all__ = ["SessionAPI"]
 
@@ -21,8 +21,14 @@ class SessionAPI(InstanceRoute):
         """Get the current QR code (`GET …/session/qr`); the first call starts the worker.
 
         Call it again until `QRCode.connected`: codes rotate, and a new one replaces the last.
+        The code is read from ``qr_code`` or ``QRCode``, or from ``data`` itself when the server
+        sends the data URL as a bare string.
         """
-        return await self._parsed(QRCode, "GET", self._prefix + "/session/qr")
+        path = self._prefix + "/session/qr"
+        payload = await self._call("GET", path)
+        if isinstance(payload, str):
+            return QRCode(qr_code=payload)
+        return parse(payload, QRCode, method="GET", path=path)
 
     async def pair_code(self, phone: str) -> PairCode:
         """Get a code to link the phone by number instead of QR (`GET …/session/paircode/{phone}`).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import attrs
@@ -9,6 +10,7 @@ import attrs
 from vzaps_async import _validate as validate
 from vzaps_async._convert import unstructure
 from vzaps_async.errors import InputError, ResponseError
+from vzaps_async.models.common import StatusResult
 from vzaps_async.models.typebot import (
     TypebotConfig,
     TypebotSession,
@@ -58,6 +60,17 @@ def _sessions(payload: Any, *, method: str, path: str) -> tuple[TypebotSession, 
     return parse(payload, tuple[TypebotSession, ...], method=method, path=path)
 
 
+def _session(payload: Any, *, method: str, path: str) -> TypebotSession:
+    """One session from ``{"status": "ok"}``, the session object, or both nested
+    (``{"status": "ok", "session": {...}}``: the session's own fields win)."""
+    if payload is None:
+        return TypebotSession()
+    if isinstance(payload, Mapping) and isinstance(payload.get("session"), Mapping):
+        outer = {k: v for k, v in payload.items() if k != "session"}
+        payload = {**outer, **payload["session"]}
+    return parse(payload, TypebotSession, method=method, path=path)
+
+
 @attrs.define
 class TypebotAPI(InstanceRoute):
     """TypeBot flows wired to one instance."""
@@ -95,7 +108,7 @@ class TypebotAPI(InstanceRoute):
             )
         return await self._parsed(TypebotConfig, "POST", self._path("typebots"), json=body)
 
-    async def update(self, typebot_id: str, settings: TypebotSettings) -> None:
+    async def update(self, typebot_id: str, settings: TypebotSettings) -> StatusResult:
         """Change some fields of a configuration (`PATCH …/typebots/{typebot_id}`).
 
         Args:
@@ -106,34 +119,36 @@ class TypebotAPI(InstanceRoute):
         if not body:
             raise InputError("settings", "set at least one field to change")
         path = self._path("typebots", validate.non_empty(typebot_id, "typebot_id"))
-        await self._call("PATCH", path, json=body, idempotent=True)
+        return await self._status("PATCH", path, json=body, idempotent=True)
 
-    async def delete(self, typebot_id: str) -> None:
+    async def delete(self, typebot_id: str) -> StatusResult:
         """Delete a configuration and its sessions (`DELETE …/typebots/{typebot_id}`).
 
         Args:
             typebot_id: The configuration.
         """
         path = self._path("typebots", validate.non_empty(typebot_id, "typebot_id"))
-        await self._call("DELETE", path)
+        return await self._status("DELETE", path)
 
     async def sessions(self) -> tuple[TypebotSession, ...]:
         """All TypeBot sessions of the instance (`GET …/typebots/sessions`)."""
         path = self._path("typebots", "sessions")
         return _sessions(await self._call("GET", path), method="GET", path=path)
 
-    async def _start(self, path: str, body: dict[str, Any]) -> TypebotSession:
-        payload = await self._call("POST", path, json=body)
-        if payload is None:
-            return TypebotSession()
-        return parse(payload, TypebotSession, method="POST", path=path)
+    async def _session_call(
+        self, path: str, body: dict[str, Any] | None = None, *, idempotent: bool = False
+    ) -> TypebotSession:
+        payload = await self._call("POST", path, json=body, idempotent=idempotent)
+        return _session(payload, method="POST", path=path)
 
     async def start_session(
         self, public_id: str, phone: str, message: str, *, push_name: str | None = None
     ) -> TypebotSession:
         """Start a flow with a contact by the flow's public id (`POST …/typebots/sessions/start`).
 
-        The API may answer only ``{"status": "ok"}``; then only `TypebotSession.status` is set.
+        The reference documents ``{"status": "ok"}``, the SDK docs the session itself; an answer
+        ``{"status": "ok", "session": {...}}`` is read as the session. With only
+        ``{"status": "ok"}``, only `TypebotSession.status` is set.
 
         Args:
             public_id: The flow's public id.
@@ -149,7 +164,7 @@ class TypebotAPI(InstanceRoute):
                 push_name=None if push_name is None else validate.non_empty(push_name, "push_name")
             ),
         }
-        return await self._start(self._path("typebots", "sessions", "start"), body)
+        return await self._session_call(self._path("typebots", "sessions", "start"), body)
 
     async def start_bot_session(
         self, typebot_id: str, phone: str, message: str, *, push_name: str | None = None
@@ -170,26 +185,28 @@ class TypebotAPI(InstanceRoute):
                 push_name=None if push_name is None else validate.non_empty(push_name, "push_name")
             ),
         }
-        return await self._start(self._path("typebots", typebot_id, "sessions", "start"), body)
+        return await self._session_call(
+            self._path("typebots", typebot_id, "sessions", "start"), body
+        )
 
-    async def pause_session(self, session_id: str) -> None:
+    async def pause_session(self, session_id: str) -> TypebotSession:
         """Pause a session (`POST …/typebots/sessions/{session}/pause`).
 
         Args:
             session_id: The session UUID.
         """
         session_id = validate.non_empty(session_id, "session_id")
-        await self._call(
-            "POST", self._path("typebots", "sessions", session_id, "pause"), idempotent=True
+        return await self._session_call(
+            self._path("typebots", "sessions", session_id, "pause"), idempotent=True
         )
 
-    async def close_session(self, session_id: str) -> None:
+    async def close_session(self, session_id: str) -> TypebotSession:
         """Close a session (`POST …/typebots/sessions/{session}/close`).
 
         Args:
             session_id: The session UUID.
         """
         session_id = validate.non_empty(session_id, "session_id")
-        await self._call(
-            "POST", self._path("typebots", "sessions", session_id, "close"), idempotent=True
+        return await self._session_call(
+            self._path("typebots", "sessions", session_id, "close"), idempotent=True
         )

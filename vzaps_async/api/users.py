@@ -8,11 +8,10 @@ from typing import Any
 import attrs
 
 from vzaps_async import _validate as validate
-from vzaps_async.errors import ResponseError
-from vzaps_async.models.common import RawJSON
-from vzaps_async.models.users import Avatar, UserCheck, UserCheckResult
+from vzaps_async.errors import InputError
+from vzaps_async.models.users import Avatar, Contact, UserCheck, UserCheckResult, UserInfo
 
-from ._base import InstanceRoute
+from ._base import InstanceRoute, keyed_items, parse
 
 __all__ = ["UsersAPI"]
 
@@ -33,16 +32,31 @@ class UsersAPI(InstanceRoute):
         )
         return result.users
 
-    async def info(self, phones: str | Iterable[str]) -> dict[str, Any]:
+    async def info(self, phones: str | Iterable[str]) -> tuple[UserInfo, ...]:
         """Profile information of WhatsApp users (`POST …/user/info`).
 
-        The response shape is undocumented and returned as a dict.
+        ``phone`` is sent as an array (like ``user/check``); with
+        ``ClientConfig(wire=WireForms(user_info_phone="string"))`` as one string (the official
+        SDKs' types), which allows one number per call. The answer is read as ``{"users": [...]}``,
+        a bare array, or an object keyed by JID.
 
         Args:
-            phones: One number or several; sent as an array.
+            phones: One number or several.
         """
-        body = {"phone": validate.phones(phones)}
-        return await self._object("POST", self._path("user", "info"), json=body, idempotent=True)
+        numbers = validate.phones(phones)
+        phone: Any = numbers
+        if self._transport.config.wire.user_info_phone == "string":
+            if len(numbers) != 1:
+                raise InputError(
+                    "phones",
+                    f"got {len(numbers)} numbers; WireForms(user_info_phone='string') sends one "
+                    "per call: call info() once per number",
+                )
+            phone = numbers[0]
+        path = self._path("user", "info")
+        payload = await self._call("POST", path, json={"phone": phone}, idempotent=True)
+        items = keyed_items(payload, "jid", item_keys=("users", "Users"))
+        return parse(items, tuple[UserInfo, ...], method="POST", path=path)
 
     async def avatar(self, phone: str, *, preview: bool = False) -> Avatar:
         """A user's profile picture (`POST …/user/avatar`).
@@ -59,20 +73,11 @@ class UsersAPI(InstanceRoute):
             Avatar, "POST", self._path("user", "avatar"), json=body, idempotent=True
         )
 
-    async def contacts(self) -> RawJSON:
-        """The WhatsApp account's contacts (`GET …/user/contacts`), as the decoded JSON.
+    async def contacts(self) -> tuple[Contact, ...]:
+        """The WhatsApp account's contacts (`GET …/user/contacts`).
 
-        The response shape is undocumented: a list of contacts or an object keyed by JID.
+        Read from a JSON array, ``{"contacts": [...]}`` or an object keyed by JID.
         """
         path = self._path("user", "contacts")
-        payload = await self._call("GET", path)
-        if payload is None:
-            return []
-        if isinstance(payload, dict | list):
-            return payload
-        raise ResponseError(
-            f"expected a JSON object or array, got {type(payload).__name__}",
-            status=200,
-            method="GET",
-            path=path,
-        )
+        items = keyed_items(await self._call("GET", path), "jid", item_keys=("contacts",))
+        return parse(items, tuple[Contact, ...], method="GET", path=path)

@@ -5,9 +5,19 @@ from __future__ import annotations
 from .billing import Subscription, SubscriptionMode
 from .chats import Chat, ChatExpiration, ChatPage
 from .chatwoot import ChatwootConfig, ChatwootImportScope, ChatwootSettings
-from .common import ActionResult, EventType, RawJSON, RawPage
+from .common import ActionResult, EventType, StatusResult
+from .groups import Group, GroupInviteLink, GroupPage, GroupParticipant, GroupPhoto
 from .instances import BillingStatus, InstanceInfo, InstancePage
-from .messages import Button, ListRow, ListSection, MediaDownload, PresenceState, SentMessage
+from .messages import (
+    Button,
+    ListRow,
+    ListSection,
+    MediaDownload,
+    MessageAction,
+    PresenceState,
+    SentMessage,
+)
+from .queues import QueuedItem, QueuePage, QueueRemoval
 from .session import BusinessCategory, BusinessProfile, PairCode, QRCode, SessionStatus
 from .typebot import (
     TypebotConfig,
@@ -17,7 +27,7 @@ from .typebot import (
     TypebotTriggerOperator,
     TypebotTriggerType,
 )
-from .users import Avatar, UserCheck
+from .users import Avatar, Contact, UserCheck, UserInfo
 from .webhook import WebhookConfig, WebhookLog, WebhookLogPage, WebhookLogStatus
 
 __all__ = [
@@ -33,19 +43,28 @@ __all__ = [
     "ChatwootConfig",
     "ChatwootImportScope",
     "ChatwootSettings",
+    "Contact",
     "EventType",
+    "Group",
+    "GroupInviteLink",
+    "GroupPage",
+    "GroupParticipant",
+    "GroupPhoto",
     "InstanceInfo",
     "InstancePage",
     "ListRow",
     "ListSection",
     "MediaDownload",
+    "MessageAction",
     "PairCode",
     "PresenceState",
     "QRCode",
-    "RawJSON",
-    "RawPage",
+    "QueuePage",
+    "QueueRemoval",
+    "QueuedItem",
     "SentMessage",
     "SessionStatus",
+    "StatusResult",
     "Subscription",
     "SubscriptionMode",
     "TypebotConfig",
@@ -55,6 +74,7 @@ __all__ = [
     "TypebotTriggerOperator",
     "TypebotTriggerType",
     "UserCheck",
+    "UserInfo",
     "WebhookConfig",
     "WebhookLog",
     "WebhookLogPage",

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import enum
-from typing import Any, TypeAlias, TypeVar
+from collections.abc import Mapping
+from typing import Any
 
 import attrs
 
-from vzaps_async._convert import open_enum
+from vzaps_async._convert import EXTRA, open_enum, rename
 from vzaps_async.models.events import EventType
 
 __all__ = [
     "ActionResult",
     "EventType",
-    "RawJSON",
-    "RawPage",
+    "StatusResult",
 ]
-
-E = TypeVar("E", bound=enum.Enum)
-
-#: The type of a response whose shape the API does not document: a decoded JSON object or array.
-RawJSON: TypeAlias = dict[str, Any] | list[Any]
-
 
 # One EventType for the whole package: the event models define it, request fields reuse it.
 open_enum(EventType)
@@ -35,27 +28,35 @@ class ActionResult:
         instance_id: The instance acted on.
         status: What the server reports; the values are undocumented, so this is a plain string.
         details: A human-readable description.
+        extra: Fields of the answer this model does not name.
     """
 
     instance_id: str | None = None
     status: str | None = None
     details: str | None = None
+    extra: Mapping[str, Any] = attrs.field(default=EXTRA, repr=False)
+
+
+rename(ActionResult)
 
 
 @attrs.frozen
-class RawPage:
-    """One page of a list whose items the API does not document; items are decoded JSON objects.
+class StatusResult:
+    """The short confirmation an action answers with: ``{"status": "ok"}`` for chat actions,
+    TypeBot and Chatwoot changes and resume, ``{"message": ...}`` for cancel, nothing for a
+    delete that answers 204 (then every field is None).
 
     Args:
-        items: The items of this page.
-        page: The page number (1-based), when the server reports it.
-        size: The page size, when the server reports it.
-        total: The number of items over all pages, when the server reports it.
-        total_pages: The number of pages, when the server reports it.
+        status: What the server reports, e.g. ``"ok"`` (values undocumented: a plain string).
+        message: A human-readable message (cancel: "Instance canceled successfully").
+        details: A human-readable description, when the server sends one.
+        extra: Fields of the answer this model does not name (e.g. an import's ``scope``).
     """
 
-    items: tuple[dict[str, Any], ...] = ()
-    page: int | None = None
-    size: int | None = None
-    total: int | None = None
-    total_pages: int | None = None
+    status: str | None = None
+    message: str | None = None
+    details: str | None = None
+    extra: Mapping[str, Any] = attrs.field(default=EXTRA, repr=False)
+
+
+rename(StatusResult)

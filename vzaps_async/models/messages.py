@@ -5,17 +5,20 @@ from __future__ import annotations
 import base64
 import binascii
 import enum
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 import attrs
 
-from vzaps_async._convert import open_enum, rename
+from vzaps_async._convert import EXTRA, open_enum, rename
 
 __all__ = [
     "Button",
     "ListRow",
     "ListSection",
     "MediaDownload",
+    "MessageAction",
     "PresenceState",
     "SentMessage",
 ]
@@ -46,6 +49,33 @@ class SentMessage:
     message_id: str
     details: str | None = None
     timestamp: datetime | None = None
+
+
+@attrs.frozen
+class MessageAction:
+    """The answer of an action on a message or chat (vote, react, presence, edit, delete, or a
+    chat route sent with `MessagesAPI.send`): undocumented beyond an id and a status, so the
+    fields it does not name are kept in ``extra``.
+
+    Args:
+        message_id: The message acted on, or the new message the action created (a reaction,
+            a vote).
+        operation_id: Id of the queued operation, when the server reports one.
+        status: What the server reports (e.g. ``"sent"`` or ``"queued"``).
+        details: Human-readable status.
+        timestamp: When the server accepted the action.
+        extra: Fields this model does not name (e.g. the presence ``state``).
+    """
+
+    message_id: str | None = None
+    operation_id: str | None = None
+    status: str | None = None
+    details: str | None = None
+    timestamp: datetime | None = None
+    extra: Mapping[str, Any] = attrs.field(default=EXTRA, repr=False)
+
+
+rename(MessageAction, message_id=("message_id", "id"))
 
 
 @attrs.frozen

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 import attrs
 
-from vzaps_async._convert import open_enum, rename
+from vzaps_async._convert import EXTRA, open_enum, rename
 
 __all__ = [
     "TypebotConfig",
@@ -169,6 +171,7 @@ class TypebotSession:
         push_name: The contact's display name.
         created_at: When the session started.
         updated_at: Last activity.
+        extra: Fields of the answer this model does not name.
     """
 
     id: str | None = None
@@ -179,6 +182,7 @@ class TypebotSession:
     push_name: str | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    extra: Mapping[str, Any] = attrs.field(default=EXTRA, repr=False)
 
 
 rename(TypebotSession, id=("id", "session_id"))

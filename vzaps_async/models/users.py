@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Mapping
+from typing import Any
 
 import attrs
 
-__all__ = ["Avatar", "UserCheck"]
+from vzaps_async._convert import EXTRA, rename
+
+__all__ = ["Avatar", "Contact", "UserCheck", "UserInfo"]
 
 
 @attrs.frozen
@@ -63,3 +67,61 @@ class Avatar:
             return base64.b64decode(self.base64)
         except (binascii.Error, ValueError):
             return None
+
+
+@attrs.frozen
+class UserInfo:
+    """Profile details of one WhatsApp user (`POST /instances/{id}/user/info`, undocumented:
+    fields it does not name are kept in ``extra``).
+
+    Args:
+        phone: The number looked up.
+        jid: The account's JID.
+        exists: Whether the number is on WhatsApp, when the server says.
+        verified_name: The verified business name, when there is one.
+        status: The profile's status text ("about").
+        picture_id: Id of the profile picture.
+        devices: The account's device JIDs.
+        extra: Fields this model does not name.
+    """
+
+    phone: str | None = None
+    jid: str | None = None
+    exists: bool | None = None
+    verified_name: str | None = None
+    status: str | None = None
+    picture_id: str | None = None
+    devices: tuple[str, ...] = ()
+    extra: Mapping[str, Any] = attrs.field(default=EXTRA, repr=False)
+
+
+rename(UserInfo)
+
+
+@attrs.frozen
+class Contact:
+    """One saved contact of the WhatsApp account (``user/contacts``, ``contact/list``,
+    ``contact/add``; undocumented: fields it does not name are kept in ``extra``).
+
+    Args:
+        jid: The contact's JID.
+        phone: The contact's number.
+        first_name: First name as saved.
+        full_name: Full name as saved.
+        push_name: The name the contact set on WhatsApp.
+        business_name: The business name, for a business account.
+        found: Whether the contact is on WhatsApp, when the server says.
+        extra: Fields this model does not name.
+    """
+
+    jid: str | None = None
+    phone: str | None = None
+    first_name: str | None = None
+    full_name: str | None = None
+    push_name: str | None = None
+    business_name: str | None = None
+    found: bool | None = None
+    extra: Mapping[str, Any] = attrs.field(default=EXTRA, repr=False)
+
+
+rename(Contact)

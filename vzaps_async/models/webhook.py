@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, NewType
 
 import attrs
 
-from vzaps_async._convert import EventNames, converter, open_enum, rename
+from vzaps_async._convert import EXTRA, EventNames, converter, open_enum, rename
 from vzaps_async._secret import url_repr
 
 #: The default of an event-name list: none.
@@ -79,6 +80,7 @@ class WebhookLog:
         created_at: When the delivery was created.
         last_attempt_at: When it was last attempted.
         next_attempt_at: When it will be attempted next.
+        extra: Fields this model does not name (e.g. ``retried`` after a retry).
     """
 
     id: str | None = None
@@ -93,6 +95,10 @@ class WebhookLog:
     created_at: datetime | None = None
     last_attempt_at: datetime | None = None
     next_attempt_at: datetime | None = None
+    extra: Mapping[str, Any] = attrs.field(default=EXTRA, repr=False)
+
+
+rename(WebhookLog)
 
 
 @attrs.frozen

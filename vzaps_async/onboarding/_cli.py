@@ -6,8 +6,13 @@ offline. With a ``--journal`` file an interrupted run (Ctrl-C, a crash, a kill) 
 it stopped when started again with the same arguments. ``--journal postgresql://... --job NAME``
 starts or joins a job shared by workers on several machines (see ``_cli_job``).
 
-Exit status: 0 when every instance ended CONNECTED, 1 otherwise, 2 for bad arguments or a journal
-that cannot be used (held by another run, not a database, unwritable), 130 when interrupted.
+Every argument, the input file, the output path, the QR folder, the web port and the journal
+are checked before the first request; a problem is reported on one line naming the file, row or
+option and the fix.
+
+Exit status: 0 when every instance ended CONNECTED, 1 when some did not, 2 for bad input or
+usage, a missing extra or a journal that cannot be used (held by another run, not a database,
+unwritable), with nothing sent, 130 when interrupted.
 """
 
 from __future__ import annotations
@@ -19,13 +24,21 @@ import io
 import json
 import os
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 import anyio
 
-from vzaps_async.errors import InputError, JournalError
+from vzaps_async._extras import MissingExtraError, require
+from vzaps_async._secret import url_repr
+from vzaps_async.errors import (
+    AuthenticationError,
+    InputError,
+    JournalError,
+    PermissionDeniedError,
+    VZapsError,
+)
 
 from ._cli_job import is_dsn, open_job
 from ._driver import OnboardingOptions
@@ -41,9 +54,22 @@ from ._presenters import (
 from ._state import Snapshot, State
 from ._store import Journal, MemoryJournal, SQLiteJournal
 
-__all__ = ["build_parser", "load_specs", "main"]
+__all__ = ["build_parser", "load_specs", "main", "state_table", "write_results"]
 
 DEFAULT_JOURNAL = "vzaps-fleet.db"
+
+_EXIT_CODES = """exit status:
+  0    every instance ended connected
+  1    some instance did not (see the summary and --output), or the run stopped on an error
+       after it started (one line says which; the same command resumes)
+  2    bad input or usage, a missing extra, an unusable journal or refused credentials;
+       nothing was created
+  130  interrupted (Ctrl-C); with a --journal, the same command resumes
+"""
+
+#: The columns (CSV) or keys (JSON) an input row may have.
+_INPUT_FIELDS = ("name", "phone", "method", "webhook")
+_INPUT_FORM = "CSV with a header row name[,phone][,method][,webhook], or a JSON list of objects"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vzaps-async onboard",
         description="Take many WhatsApp instances from nothing to connected (QR or pair code).",
+        epilog=_EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     # Neither: join an existing shared job (--journal postgresql://... --job NAME).
     what = parser.add_mutually_exclusive_group()
@@ -107,30 +135,129 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def load_specs(path: Path, default_method: str = "qr") -> list[InstanceSpec]:
-    """Read instance specs from a CSV or JSON file.
+    """Read instance specs from a CSV or JSON file, checking every row.
+
+    A file whose text starts with ``[`` is JSON whatever its suffix; anything else is CSV (comma,
+    semicolon or tab separated, header names in any case, a UTF-8 byte-order mark allowed).
 
     Args:
-        path: ``.csv`` with a header row (``name`` required; ``phone``, ``method``, ``webhook``
-            optional) or ``.json`` holding a list of objects with the same keys.
-        default_method: Method for rows that name none.
+        path: CSV with a header row (``name`` required; ``phone``, ``method``, ``webhook``
+            optional) or JSON holding a list of objects with the same keys.
+        default_method: Method for rows that name none and have no phone.
+
+    Raises:
+        InputError: Naming the file and row (or the header) at fault and the fix.
     """
-    text = path.read_text(encoding="utf-8")
-    rows: list[dict[str, Any]]
-    if path.suffix.lower() == ".json":
-        loaded = json.loads(text)
-        if not isinstance(loaded, list):
-            raise InputError("--input", "a JSON input must be a list of objects")
-        rows = [dict(r) for r in loaded]
-    else:
-        rows = [dict(r) for r in csv.DictReader(io.StringIO(text))]
-    specs = []
-    for row in rows:
-        name = str(row.get("name") or "").strip()
-        phone = str(row.get("phone") or "").strip() or None
-        method = str(row.get("method") or "").strip() or ("pair_code" if phone else default_method)
-        options = {"webhook": row["webhook"]} if row.get("webhook") else {}
-        specs.append(InstanceSpec(name, phone=phone, method=method, create_options=options))  # type: ignore[arg-type]
+    where = str(path)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(where, "is not UTF-8 text; save it as UTF-8") from None
+    except OSError as exc:
+        raise InputError("--input", f"cannot read {where}: {exc.strerror or exc}") from None
+    if not text.strip():
+        raise InputError(where, f"is empty; expected {_INPUT_FORM}")
+    is_json = path.suffix.lower() == ".json" or text.lstrip().startswith(("[", "{"))
+    rows = _json_rows(where, text) if is_json else _csv_rows(where, text)
+    if not rows:
+        raise InputError(where, "lists no instances; add one row (or object) per instance")
+    specs: list[InstanceSpec] = []
+    seen: dict[str, str] = {}
+    for label, row in rows:
+        name = row.get("name")
+        if isinstance(name, str):
+            name = name.strip()
+        if name is None or name == "":
+            raise InputError(f"{where} {label}", "has no name; each instance needs one")
+        phone = _cell(row.get("phone"))
+        method = _cell(row.get("method")) or ("pair_code" if phone else default_method)
+        webhook = _cell(row.get("webhook"))
+        try:
+            spec = InstanceSpec(
+                name,
+                phone=phone,
+                method=method,  # type: ignore[arg-type]  # InstanceSpec checks it
+                create_options={"webhook": webhook} if webhook else {},
+            )
+        except InputError as exc:
+            raise InputError(f"{where} {label}, {exc.field}", exc.problem) from None
+        if spec.name in seen:
+            raise InputError(
+                f"{where} {label}",
+                f"name {spec.name!r} is already used on {seen[spec.name]}; names must be unique",
+            )
+        seen[spec.name] = label
+        specs.append(spec)
     return specs
+
+
+def _cell(value: object) -> object:
+    # Blank CSV cells and JSON nulls both mean "not given".
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return value.strip() if isinstance(value, str) else value
+
+
+def _json_rows(where: str, text: str) -> list[tuple[str, dict[str, Any]]]:
+    try:
+        loaded = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            where, f"is not valid JSON ({exc.msg}, line {exc.lineno}); expected {_INPUT_FORM}"
+        ) from None
+    except RecursionError:
+        raise InputError(where, "is nested too deeply to be an instance list") from None
+    if not isinstance(loaded, list):
+        raise InputError(where, f"must hold a JSON list of objects, not a {type(loaded).__name__}")
+    rows = []
+    for i, item in enumerate(loaded):
+        label = f"item {i}"
+        if not isinstance(item, dict):
+            raise InputError(f"{where} {label}", 'must be an object such as {"name": "shop-01"}')
+        _check_fields(f"{where} {label}", list(item))
+        rows.append((label, item))
+    return rows
+
+
+def _csv_rows(where: str, text: str) -> list[tuple[str, dict[str, Any]]]:
+    first = text.lstrip("\r\n").splitlines()[0]
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(first, delimiters=",;\t")
+    except csv.Error:  # one column: nothing to tell the delimiter by
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text), dialect)
+    header: list[str] | None = None
+    rows = []
+    for cells in reader:
+        if not any(cell.strip() for cell in cells):
+            continue  # blank lines
+        if header is None:
+            header = [cell.strip().lower() for cell in cells]
+            _check_fields(f"{where} header", header)
+            continue
+        label = f"row {reader.line_num}"
+        if len(cells) > len(header):
+            raise InputError(
+                f"{where} {label}",
+                f"has {len(cells)} fields but the header has {len(header)} "
+                f"({','.join(header)}); quote values that contain the delimiter",
+            )
+        rows.append((label, dict(zip(header, cells, strict=False))))
+    return rows
+
+
+def _check_fields(where: str, fields: list[str]) -> None:
+    unknown = [f for f in fields if f not in _INPUT_FIELDS]
+    if unknown:
+        raise InputError(
+            where,
+            f"unknown column {unknown[0]!r}; the columns are {', '.join(_INPUT_FIELDS)} "
+            "(only name is required)",
+        )
+    if len(set(fields)) != len(fields):
+        raise InputError(where, "names a column twice")
+    if where.endswith("header") and "name" not in fields:
+        raise InputError(where, f"has no 'name' column; expected {_INPUT_FORM}")
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -221,6 +348,25 @@ def _summary(report: FleetReport, out: TextIO) -> None:
             console.print(f"... and {len(report.failures) - 50} more (see --output)")
 
 
+def state_table(counts: Mapping[State, int], total: int, width: int) -> Any:
+    """The live display's table: one column per state, every header whole at ``width``.
+
+    Args:
+        counts: Instances per state.
+        total: Instances in the fleet.
+        width: Terminal columns.
+    """
+    from rich.table import Table
+
+    # Eight padded columns need 88 columns; narrower terminals (80) drop the padding rather
+    # than cut headers to "SUBSCR…".
+    table = Table(title=f"Onboarding {total} instances", padding=(0, 1) if width >= 88 else 0)
+    for state in State:
+        table.add_column(state.value, justify="right", no_wrap=True)
+    table.add_row(*(str(counts.get(s, 0)) for s in State))
+    return table
+
+
 async def _progress(fleet: Fleet, live: bool, out: TextIO) -> None:
     events = fleet.events()
     if not live:
@@ -233,17 +379,13 @@ async def _progress(fleet: Fleet, live: bool, out: TextIO) -> None:
         return
     from rich.console import Console
     from rich.live import Live
-    from rich.table import Table
 
-    def render() -> Table:
-        table = Table(title=f"Onboarding {len(fleet.specs)} instances")
-        for state in State:
-            table.add_column(state.value, justify="right")
-        counts = fleet.counts
-        table.add_row(*(str(counts.get(s, 0)) for s in State))
-        return table
+    console = Console(file=out)
 
-    with Live(render(), console=Console(file=out), refresh_per_second=8) as display:
+    def render() -> Any:
+        return state_table(fleet.counts, len(fleet.specs), console.width)
+
+    with Live(render(), console=console, refresh_per_second=8) as display:
         async for _ in events:
             display.update(render())
         display.update(render())
@@ -253,9 +395,20 @@ async def _progress(fleet: Fleet, live: bool, out: TextIO) -> None:
 async def _presenter(args: argparse.Namespace, simulate: bool) -> AsyncIterator[Presenter]:
     kind = args.presenter or ("none" if simulate else "terminal")
     if kind == "web":
-        async with WebPresenter(port=args.web_port) as web:
+        web = WebPresenter(port=args.web_port)
+        try:
+            await web.start()
+        except OSError as exc:
+            raise InputError(
+                "--web-port",
+                f"cannot listen on 127.0.0.1:{args.web_port} ({exc.strerror or exc}); "
+                "pick another port, or 0 for any free one",
+            ) from None
+        try:
             print(f"QR codes: {web.url}", file=sys.stderr, flush=True)
             yield web
+        finally:
+            await web.aclose()
     elif kind == "png":
         yield PngFolderPresenter(args.png_folder)
     elif kind == "terminal":
@@ -270,12 +423,18 @@ async def _journal(args: argparse.Namespace, simulate: bool) -> AsyncIterator[Jo
         async with open_job(args.journal, args.job, args.lease) as job:
             yield job
         return
-    path = args.journal if args.journal is not None else (None if simulate else DEFAULT_JOURNAL)
+    path = _journal_path(args, simulate)
     if path is None:
         yield MemoryJournal()
         return
     async with SQLiteJournal(path) as journal:
         yield journal
+
+
+def _journal_path(args: argparse.Namespace, simulate: bool) -> Path | None:
+    if args.journal is not None:
+        return Path(args.journal)
+    return None if simulate else Path(DEFAULT_JOURNAL)
 
 
 @contextlib.asynccontextmanager
@@ -302,6 +461,11 @@ async def _client(args: argparse.Namespace, simulate: bool) -> AsyncIterator[Any
         yield client
 
 
+def _fail(problem: object) -> int:
+    print(f"vzaps-async onboard: {problem}", file=sys.stderr)
+    return 2
+
+
 async def _run(args: argparse.Namespace, specs: list[InstanceSpec], simulate: bool) -> int:
     out = sys.stdout
     live = out.isatty() and not args.plain and not os.environ.get("CI")
@@ -312,47 +476,120 @@ async def _run(args: argparse.Namespace, specs: list[InstanceSpec], simulate: bo
             method=args.method, poll_interval=args.poll_interval, deadline=args.deadline
         ),
     )
-    # The journal first: a journal held by another run, or unusable, stops before any request.
-    async with (
-        _journal(args, simulate) as journal,
-        _client(args, simulate) as client,
-        _presenter(args, simulate) as presenter,
-    ):
-        if simulate and args.journal is not None and await journal.load_all():
-            print(
-                "note: this journal's instances live in the simulator of an earlier run, which "
-                "is gone; to resume against a simulator, run one standalone "
-                "(vzaps-async simulator) and pass --base-url",
-                file=sys.stderr,
-            )
-        if not specs and isinstance(journal, PostgresJournal) and not await journal.exists():
-            print(
-                f"vzaps-async onboard: the job {args.job!r} has no instances; start it with "
-                "--count or --input",
-                file=sys.stderr,
-            )
-            return 2
+    async with contextlib.AsyncExitStack() as stack:
+        # Everything that can refuse (the web port, the journal, the credentials) is set up
+        # here, before the first request; a refusal exits 2 with nothing sent.
+        try:
+            # The journal first: one held by another run, or unusable, stops everything.
+            journal = await stack.enter_async_context(_journal(args, simulate))
+            presenter = await stack.enter_async_context(_presenter(args, simulate))
+            if simulate:
+                names = {s.name for s in specs}
+                earlier = [s.name for s in await journal.load_all() if s.name in names]
+                if earlier:
+                    raise InputError(
+                        "--journal",
+                        f"{_journal_label(args)} holds {earlier[0]!r} from an earlier --simulate "
+                        "run, whose in-process simulator is gone; pass a new --journal (or none), "
+                        "or run a standalone simulator (vzaps-async simulator) with --base-url "
+                        "for runs you want to resume",
+                    )
+            if not specs and isinstance(journal, PostgresJournal) and not await journal.exists():
+                raise InputError(
+                    "--job",
+                    f"the job {args.job!r} has no instances; start it with --count or --input",
+                )
+            client = await stack.enter_async_context(_client(args, simulate))
+        except (InputError, JournalError, MissingExtraError) as exc:
+            return _fail(exc)
         fleet = Fleet(client, journal, specs, options=options, presenter=presenter)
         report: FleetReport | None = None
         async with anyio.create_task_group() as tg:
             tg.start_soon(_progress, fleet, live, out)
             report = await fleet.run()
+        output_error = None
         if args.output is not None:
             names = {s.name for s in specs}
             finals = [s for s in await journal.load_all() if s.name in names]
             finals.sort(key=lambda s: s.name)
-            write_results(args.output, finals, args.include_tokens)
+            try:
+                write_results(args.output, finals, args.include_tokens)
+            except OSError as exc:
+                output_error = f"--output {args.output}: not written ({exc.strerror or exc})"
     assert report is not None
     _summary(report, out)
+    if output_error is not None:
+        print(f"vzaps-async onboard: {output_error}; the journal has the results", file=sys.stderr)
+        return 1
     return 0 if report.all_connected else 1
 
 
-def _journal_error(exc: BaseException) -> JournalError | InputError | None:
-    """The journal's error when it alone stopped the run (the progress task wraps it in a group),
-    or the input a shared job refused (a spec that clashes with the job's)."""
+def _journal_label(args: argparse.Namespace) -> str:
+    """How messages name the journal: a database by host and job (never its password)."""
+    if is_dsn(args.journal):
+        return f"the job {args.job!r} at {url_repr(args.journal)}"
+    return str(args.journal)
+
+
+def _check_args(args: argparse.Namespace) -> list[InstanceSpec]:
+    """Every check that needs no network, in the order of the options; returns the specs."""
+    for option, value in (("--count", args.count), ("--concurrency", args.concurrency)):
+        if value is not None and value < 1:
+            raise InputError(option, f"must be at least 1, got {value}")
+    for option, number in (("--deadline", args.deadline), ("--poll-interval", args.poll_interval)):
+        if not number > 0:  # also refuses NaN
+            raise InputError(option, f"must be a number of seconds > 0, got {number}")
+    if not 0 <= args.web_port <= 65535:
+        raise InputError("--web-port", f"must be 0-65535 (0 = any free port), got {args.web_port}")
+    shared = is_dsn(args.journal)
+    if args.job and not shared:
+        raise InputError("--job", "needs a postgresql://... --journal (a shared job)")
+    if shared:
+        open_job(args.journal, args.job, args.lease)  # checks --job and --lease
+    if args.count is not None:
+        specs = [
+            InstanceSpec(f"{args.prefix}-{i:04d}", method="qr") for i in range(1, args.count + 1)
+        ]
+    elif args.input is not None:
+        specs = load_specs(args.input, args.method)
+    elif shared:
+        specs = []  # join the job as it is
+    else:
+        raise InputError("--count/--input", "one is required (only a shared job can be joined)")
+    if args.output is not None:
+        _check_output(Path(args.output))
+    if args.journal is not None and not shared:
+        _check_folder("--journal", Path(args.journal).parent)
+    if args.presenter == "png":
+        folder = Path(args.png_folder)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError("--png-folder", f"cannot create {folder} ({exc.strerror})") from None
+        _check_folder("--png-folder", folder)
+    return specs
+
+
+def _check_output(path: Path) -> None:
+    if path.suffix.lower() not in (".json", ".csv"):
+        raise InputError("--output", f"{path}: name a .json or .csv file")
+    if path.is_dir():
+        raise InputError("--output", f"{path} is a folder; name a file such as {path}/r.json")
+    _check_folder("--output", path.parent)
+
+
+def _check_folder(option: str, folder: Path) -> None:
+    if not folder.is_dir():
+        raise InputError(option, f"folder {folder} does not exist; create it or pick another")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError(option, f"folder {folder} is not writable; pick another")
+
+
+def _stopped_by(exc: BaseException) -> VZapsError | None:
+    """The SDK error that alone stopped the run (the progress task wraps it in a group)."""
     while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
         exc = exc.exceptions[0]
-    return exc if isinstance(exc, JournalError | InputError) else None
+    return exc if isinstance(exc, VZapsError) else None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -364,41 +601,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        if args.job and not is_dsn(args.journal):
-            raise InputError("--job", "needs a postgresql://... --journal")
-        if args.count is None and args.input is None and not is_dsn(args.journal):
-            raise InputError(
-                "--count/--input", "one is required (only a shared job can be joined without)"
-            )
+        # All three are needed before any work: the display and summary, the simulator's QR
+        # codes, the SQLite journal.
+        require("vzaps-async onboard", "cli", "rich", "segno", "aiosqlite")
         if is_dsn(args.journal):
-            open_job(args.journal, args.job, args.lease)  # checks the options before any run
-        if args.count is not None:
-            if args.count < 1:
-                raise InputError("--count", "must be at least 1")
-            specs = [
-                InstanceSpec(f"{args.prefix}-{i:04d}", method="qr")
-                for i in range(1, args.count + 1)
-            ]
-        elif args.input is not None:
-            specs = load_specs(args.input, args.method)
-        else:
-            specs = []
-        if args.concurrency < 1:
-            raise InputError("--concurrency", "must be at least 1")
-    except (InputError, OSError, ValueError) as exc:
-        print(f"vzaps-async onboard: {exc}", file=sys.stderr)
-        return 2
+            require("vzaps-async onboard --journal postgresql://...", "postgres", "asyncpg")
+        specs = _check_args(args)
+    except (InputError, MissingExtraError) as exc:
+        return _fail(exc)
     have_credentials = bool(
         os.environ.get("VZAPS_CLIENT_TOKEN") and os.environ.get("VZAPS_CLIENT_SECRET")
     )
     if args.base_url and not have_credentials and not args.simulate:
         # Pointing at a host without credentials is a mistake, not a request for the simulator.
-        print(
-            "vzaps-async onboard: --base-url needs VZAPS_CLIENT_TOKEN and VZAPS_CLIENT_SECRET "
-            "(a standalone simulator prints them on start)",
-            file=sys.stderr,
+        return _fail(
+            "--base-url needs VZAPS_CLIENT_TOKEN and VZAPS_CLIENT_SECRET "
+            "(a standalone simulator prints them on start)"
         )
-        return 2
     simulate = args.simulate or not have_credentials
     if simulate and not args.simulate:
         print(
@@ -407,15 +626,35 @@ def main(argv: list[str] | None = None) -> int:
         )
     try:
         return anyio.run(_run, args, specs, simulate)
-    except (InputError, JournalError, BaseExceptionGroup) as exc:
-        journal_error = _journal_error(exc)
-        if journal_error is None:
+    except (VZapsError, BaseExceptionGroup) as exc:
+        error = _stopped_by(exc)
+        if error is None:
             raise
-        print(f"vzaps-async onboard: {journal_error}", file=sys.stderr)
-        return 2
+        if isinstance(error, InputError):
+            return _fail(error)  # a spec the shared job has with other fields: nothing was sent
+        if isinstance(error, JournalError):
+            # Mid-run (an unusable journal at the start is refused in _run): work was done.
+            print(
+                f"vzaps-async onboard: {error}; instances created before it are adopted by name "
+                "when the same command runs again",
+                file=sys.stderr,
+            )
+            return 1
+        # The account's inventory, read before anything is created, could not be read.
+        print(f"vzaps-async onboard: reading the account's instances: {error}", file=sys.stderr)
+        return 2 if isinstance(error, AuthenticationError | PermissionDeniedError) else 1
     except KeyboardInterrupt:
-        where = "the journal" if (args.journal or not simulate) else "nothing (memory journal)"
-        print(f"\ninterrupted; progress is kept in {where}; run again to resume", file=sys.stderr)
+        if simulate:
+            where = (
+                "nothing to resume: the in-process simulator stopped with its instances "
+                "(a standalone simulator with --base-url can be resumed)"
+            )
+        else:
+            journal = _journal_label(args) if args.journal else _journal_path(args, simulate)
+            where = (
+                f"progress is kept in the journal {journal}; run the same command again to resume"
+            )
+        print(f"\ninterrupted; {where}", file=sys.stderr)
         return 130
 
 

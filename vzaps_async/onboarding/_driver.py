@@ -162,11 +162,8 @@ class Transition:
 
 Observer = Callable[[Transition], Awaitable[None]]
 
-# Saves that must be on disk before the driver acts on them: what a call that costs money is
-# about to do (the intents), the token (it exists only in the create answer), and final or
-# billing outcomes. Every other save may ride on the next commit: losing one in a crash only
-# makes the next run ask the server again (billing status, QR or status), at no cost.
-_DURABLE_EVENTS: Final = (CreateIntended, Created, SubscribeIntended, Failed, Cancelled, Resumed)
+#: Creates answered 404 or 409 (with nothing listed under the name) before the instance fails.
+_REFUSED_CREATES: Final = 3
 
 
 class _Abort(Exception):
@@ -259,15 +256,21 @@ class Onboarding:
 
     # ------------------------------------------------------------------ public operations
 
+    def plan(self) -> Snapshot:
+        """A fresh PLANNED snapshot of this instance: where an instance the journal has never
+        seen starts (nothing is saved until the create intent)."""
+        return Snapshot(name=self.name, method=self._method, phone=self._phone)
+
     async def load(self, snapshot: Snapshot | None = None) -> Snapshot:
         """Load the journaled snapshot (or use ``snapshot``), or plan a fresh one.
 
         Args:
-            snapshot: A snapshot already read from the journal, to save a lookup.
+            snapshot: A snapshot already read from the journal, or a `plan` when the caller
+                knows the journal has none (a fleet does: it read every record at start).
         """
         if self._snap is None:
             found = snapshot or await self._journal.get(self.name)
-            self._snap = found or Snapshot(name=self.name, method=self._method, phone=self._phone)
+            self._snap = found or self.plan()
         return self._snap
 
     async def run(self, snapshot: Snapshot | None = None) -> Snapshot:
@@ -339,9 +342,10 @@ class Onboarding:
             # leave the two disagreeing.
             raise ValueError(f"{self.name}: cannot cancel in state {snap.state.value}")
         try:
-            message = await self._call(
+            result = await self._call(
                 self._gates.subscribe, self._client.instances.cancel, snap.instance_id, retry=True
             )
+            message = result.message or result.status or ""
         except ConflictError as exc:
             message = f"already cancelled ({exc.code or exc.status})"
         await self._apply(Cancelled(message))
@@ -389,7 +393,7 @@ class Onboarding:
                 # A cancellation held off by the shield takes effect now, once the token is safe.
                 await anyio.lowlevel.checkpoint_if_cancelled()
             else:
-                await self._journal.save(new, durable=isinstance(event, _DURABLE_EVENTS))
+                await self._journal.save(new)
         self._snap = new
         if self._presenter is not None:
             await self._show(self._presenter, new, event)
@@ -491,10 +495,11 @@ class Onboarding:
         await self._apply(PairingStarted(snap.method, snap.phone))
 
     async def _create(self, snap: Snapshot) -> None:
-        # What the server has under this name decides first: the run's inventory when there is
-        # one (it covers a journal that lost the record), else a lookup for a pending intent.
+        # What the server has under this name decides first. A pending intent is looked up now:
+        # the create it stands for may have been committed after the run's inventory was read.
+        # Without one, the inventory (which covers a journal that lost the record) decides.
         matches, self._inventory = self._inventory, None
-        if matches is None and snap.intent == "create":
+        if snap.intent == "create":
             matches = await self._find_by_name()
         if matches is not None and await self._adopt(matches):
             return
@@ -502,14 +507,21 @@ class Onboarding:
         create = functools.partial(
             self._client.instances.create, self.name, **self._options.create_options
         )
+        tries = self._current.create_attempts
         try:
-            info = await self._send_paid(self._gates.create, create, "create")
+            info = await self._send_paid(self._gates.create, create, "create", tries)
         except FATAL as exc:
             await self._fail(f"create refused: {_describe(exc)}")
         except REFUSED as exc:
             # A 404 or 409 to a create says nothing sure about the name: what the server lists
-            # under it decides, in the next step.
+            # under it decides, in the next step, a few times; then it is a refusal.
+            if tries >= _REFUSED_CREATES:
+                await self._fail(
+                    f"create answered {_describe(exc)} {tries} times and nothing named "
+                    f"{self.name!r} is listed"
+                )
             log.info("%s: create answered %s; reconciling", self.name, _describe(exc))
+            await self._pause(exc, tries)
             return
         if info is None:
             return  # outcome unknown: the next step reconciles by name before any new create
@@ -521,7 +533,7 @@ class Onboarding:
         await self._apply(Created(info.id, info.token))
 
     async def _send_paid(
-        self, limiter: asyncio.Semaphore, send: Callable[[], Awaitable[T]], what: str
+        self, limiter: asyncio.Semaphore, send: Callable[[], Awaitable[T]], what: str, tries: int
     ) -> T | None:
         """Send a call that costs money (create, subscribe) under its journaled intent.
 
@@ -533,6 +545,8 @@ class Onboarding:
             limiter: The phase slot to hold.
             send: The call.
             what: Its name, for reasons and logs.
+            tries: Intents of this call journaled so far (the pause after an unknown outcome
+                grows with them).
         """
         attempt = 0
         while True:
@@ -549,7 +563,7 @@ class Onboarding:
                 log.info(
                     "%s: %s outcome unknown (%s); reconciling", self.name, what, _describe(exc)
                 )
-                await self._pause(exc, 1)
+                await self._pause(exc, tries)
                 return None
 
     async def _find_by_name(self) -> tuple[InstanceInfo, ...]:
@@ -604,7 +618,9 @@ class Onboarding:
         await self._apply(SubscribeIntended())
         subscribe = functools.partial(self._client.instances.subscribe, snap.instance_id)
         try:
-            sub = await self._send_paid(self._gates.subscribe, subscribe, "subscribe")
+            sub = await self._send_paid(
+                self._gates.subscribe, subscribe, "subscribe", self._current.subscribe_attempts
+            )
         except PaymentRequiredError as exc:
             await self._fail(f"billing declined: {exc.message} ({exc.code or exc.status})")
         except ConflictError as exc:

@@ -14,7 +14,9 @@ import anyio
 import attrs
 from anyio.streams.memory import MemoryObjectSendStream
 
+from vzaps_async import _validate as validate
 from vzaps_async._limits import RateLimiter
+from vzaps_async._secret import url_repr
 from vzaps_async.errors import InputError, JournalError, LeaseLostError
 from vzaps_async.models.instances import InstanceInfo
 
@@ -30,33 +32,46 @@ __all__ = ["Failure", "Fleet", "FleetOptions", "FleetReport", "InstanceSpec"]
 _NO_OPTIONS: Mapping[str, Any] = MappingProxyType({})
 
 
+def _phone(value: object) -> str | None:
+    return None if value is None else validate.phone(value)
+
+
+def _options_repr(options: Mapping[str, Any]) -> str:
+    # A webhook URL carries the receiver's shared secret in its path or query.
+    shown = {k: url_repr(v) if k == "webhook" else repr(v) for k, v in options.items()}
+    return "{" + ", ".join(f"{k!r}: {v}" for k, v in shown.items()) + "}"
+
+
 @attrs.frozen
 class InstanceSpec:
     """One instance a fleet should bring to CONNECTED.
 
+    Every field is checked here, by the same checks the client applies to the calls it will
+    make, so a spec that would fail later is refused before anything is created or billed.
+
     Args:
         name: Instance name (3-255 characters), unique within the fleet; the journal key.
-        phone: Phone number (digits with country code), needed for ``method="pair_code"``.
+        phone: Phone number (country code + digits; ``+``, spaces and dashes are removed),
+            needed for ``method="pair_code"``.
         method: ``"qr"`` or ``"pair_code"``.
-        create_options: Extra create arguments (``webhook``, ``events``, ``labels``, ...).
+        create_options: Extra create arguments (``webhook``, ``events``, ``reject_calls``,
+            ``auto_read_messages``, ``labels``).
     """
 
-    name: str
-    phone: str | None = None
+    name: str = attrs.field(converter=validate.instance_name)
+    phone: str | None = attrs.field(default=None, converter=_phone)
     method: PairingMethod = "qr"
     # One shared read-only empty mapping rather than a dict per spec, which a fleet of tens of
     # thousands of specs would keep alive for the whole run.
-    create_options: Mapping[str, Any] = _NO_OPTIONS
+    create_options: Mapping[str, Any] = attrs.field(default=_NO_OPTIONS, repr=_options_repr)
 
     def __attrs_post_init__(self) -> None:
-        if not 3 <= len(self.name) <= 255:
-            raise InputError("name", f"must be 3-255 characters, got {self.name!r}")
         if self.method not in ("qr", "pair_code"):
             raise InputError("method", f"must be 'qr' or 'pair_code', got {self.method!r}")
         if self.method == "pair_code" and not self.phone:
             raise InputError("phone", f"{self.name}: the pair_code method needs a phone number")
-        if self.phone is not None and not self.phone.isdigit():
-            raise InputError("phone", "digits only, with the country code and no '+'")
+        if self.create_options:
+            validate.create_options(self.create_options)
 
 
 def _at_least_one(instance: object, attribute: attrs.Attribute[Any], value: int) -> None:
@@ -327,7 +342,7 @@ class Fleet:
         )
 
     async def _inventory(self, wanted: set[str]) -> dict[str, tuple[InstanceInfo, ...]]:
-        """The server's instances for every name the journal has not seen get past create."""
+        """The server's instances for every name that may still create (see `Work.uncreated`)."""
         if not self._options.reconcile_inventory or not wanted:
             return {}
         found: dict[str, tuple[InstanceInfo, ...]] = dict.fromkeys(wanted, ())
@@ -364,11 +379,13 @@ class Fleet:
             )
             counted = snapshot.state if snapshot is not None else State.PLANNED
             self._live[onboarding] = counted
+            # The claim carries the journal's record: no lookup per new instance.
+            start = snapshot if snapshot is not None else onboarding.plan()
             lease = claim.lease
             if lease is None:
-                final: Snapshot | None = await onboarding.run(snapshot)
+                final: Snapshot | None = await onboarding.run(start)
             else:
-                final = await _run_leased(onboarding, snapshot, lease)
+                final = await _run_leased(onboarding, start, lease)
             del self._live[onboarding]
             self._counts[counted] -= 1
             await work.release(claim, final)
@@ -387,7 +404,7 @@ class Fleet:
 
 
 async def _run_leased(
-    onboarding: Onboarding, snapshot: Snapshot | None, lease: anyio.CancelScope
+    onboarding: Onboarding, snapshot: Snapshot, lease: anyio.CancelScope
 ) -> Snapshot | None:
     """Run an onboarding inside its lease; None when the lease was lost (the run stopped)."""
     try:

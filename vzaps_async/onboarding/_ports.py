@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from vzaps_async._limits import CoolDown
 from vzaps_async._secret import Secret
 from vzaps_async.models.billing import Subscription
+from vzaps_async.models.common import StatusResult
 from vzaps_async.models.instances import InstanceInfo
 from vzaps_async.models.session import PairCode, QRCode, SessionStatus
 
@@ -76,12 +77,12 @@ class InstancesPort(Protocol):
         """Start billing (charges the card)."""
         ...
 
-    async def cancel(self, instance_id: str) -> str:
+    async def cancel(self, instance_id: str) -> StatusResult:
         """Cancel now or at period end."""
         ...
 
-    async def resume(self, instance_id: str) -> None:
-        """Reverse a scheduled cancellation."""
+    async def resume(self, instance_id: str) -> object:
+        """Reverse a scheduled cancellation (the answer is not used)."""
         ...
 
 

@@ -313,7 +313,6 @@ class PostgresJournal:
         "_conn_label",
         "_dsn",
         "_flushed",
-        "_fresh",
         "_heard_by",
         "_held",
         "_host",
@@ -372,7 +371,6 @@ class PostgresJournal:
         self._heard_by: CoolDown | None = None
         self._held: dict[str, _Held] = {}
         self._lost: set[str] = set()
-        self._fresh: set[str] = set()
         self._joined = False
         self._join_lock = anyio.Lock()
         self._valid_until = 0.0
@@ -550,8 +548,6 @@ class PostgresJournal:
         Args:
             name: The instance name.
         """
-        if name in self._fresh:
-            return None  # claimed a moment ago with no snapshot: no need to ask again
         if self._pending:
             await self._commit()
         rows = await self._read(
@@ -579,7 +575,6 @@ class PostgresJournal:
         if held is None:
             await self._claim_on_write(snapshot)
             return
-        self._fresh.discard(name)
         self._pending[name] = (
             name,
             held.epoch,
@@ -648,7 +643,6 @@ class PostgresJournal:
     def _lose(self, name: str) -> None:
         held = self._held.pop(name, None)
         self._lost.add(name)
-        self._fresh.discard(name)
         if held is not None:
             log.warning("%s: lease on %s lost; stopping every call for it", self.location, name)
             held.lease.cancel()
@@ -798,8 +792,6 @@ class PostgresJournal:
             lease = anyio.CancelScope(deadline=self._valid_until)
             self._held[name] = _Held(epoch, lease)
             self._lost.discard(name)
-            if record is None:
-                self._fresh.add(name)
             snapshot = _decode(self.location, name, record) if record else None
             claims.append(Claim(_spec(spec), snapshot, lease))
         return claims

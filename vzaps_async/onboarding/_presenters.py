@@ -57,6 +57,10 @@ def _remaining(expires_at: float | None) -> str:
 class TerminalPresenter:
     """Prints QR codes as half-block drawings and pair codes as text.
 
+    One QR code fills most of a 24-line terminal, so only one is drawn at a time: the oldest
+    pending instance's (redrawn when it rotates), with a count of the others waiting; when it
+    connects or fails, the next one is drawn. The others' rotations are kept, not printed.
+
     Args:
         write: Where text goes (default: standard output).
         invert: Draw light modules as blocks (right for light-on-dark terminals).
@@ -65,24 +69,41 @@ class TerminalPresenter:
     def __init__(self, write: Callable[[str], None] | None = None, *, invert: bool = True) -> None:
         self._write = write or (lambda text: print(text, end="", file=sys.stdout, flush=True))
         self._invert = invert
+        #: The latest QR of each instance waiting for a scan, oldest first.
+        self._pending: dict[str, QRShown] = {}
+        self._shown: str | None = None
 
     async def qr_shown(self, snapshot: Snapshot, event: QRShown) -> None:
-        """Draw the QR under a title line.
+        """Draw the QR under a title line, or keep it until the one on screen is done.
 
         Args:
             snapshot: The instance's snapshot.
             event: The QR and its expiry.
         """
-        title = (
-            f"{snapshot.name}: scan with WhatsApp → Linked devices{_remaining(event.expires_at)}"
-        )
+        self._pending[snapshot.name] = event
+        if self._shown in (None, snapshot.name):
+            self._draw(snapshot.name)
+
+    def _draw(self, name: str) -> None:
+        event = self._pending[name]
+        self._shown = name
+        title = f"{name}: scan with WhatsApp → Linked devices{_remaining(event.expires_at)}"
         try:
             drawing = render_half_blocks(
                 qr_matrix(png_from_data_url(event.qr_code)), invert=self._invert
             )
         except (QRGridError, ValueError) as exc:
             drawing = f"(cannot draw this QR code: {exc})\n"
-        self._write(f"{title}\n{drawing}")
+        others = len(self._pending) - 1
+        waiting = f"({others} more waiting; the next is shown once this one links)\n"
+        self._write(f"{title}\n{drawing}{waiting if others else ''}")
+
+    def _done(self, name: str) -> None:
+        self._pending.pop(name, None)
+        if self._shown == name:
+            self._shown = None
+            if self._pending:
+                self._draw(next(iter(self._pending)))
 
     async def pair_code_shown(self, snapshot: Snapshot, event: PairCodeShown) -> None:
         """Print the code with its phone number.
@@ -95,6 +116,7 @@ class TerminalPresenter:
             f"{snapshot.name}: on phone +{event.phone} open WhatsApp → Linked devices → "
             f"Link with phone number and type {event.code}{_remaining(event.expires_at)}\n"
         )
+        self._done(snapshot.name)  # switched from QR to the pair code
 
     async def connected(self, snapshot: Snapshot) -> None:
         """Say it connected.
@@ -104,6 +126,7 @@ class TerminalPresenter:
         """
         phone = f" (+{snapshot.phone})" if snapshot.phone else ""
         self._write(f"{snapshot.name}: connected{phone}\n")
+        self._done(snapshot.name)
 
     async def failed(self, snapshot: Snapshot) -> None:
         """Say it failed and why.
@@ -112,6 +135,7 @@ class TerminalPresenter:
             snapshot: The instance's snapshot.
         """
         self._write(f"{snapshot.name}: FAILED: {snapshot.failure}\n")
+        self._done(snapshot.name)
 
 
 class PngFolderPresenter:

@@ -6,10 +6,8 @@ returns, so a process killed at any instant leaves a record that tells the next 
 reconcile. Every `save` is atomic per record and durable when it returns.
 
 `SQLiteJournal` commits in groups: saves that arrive while a commit is running are written
-together by the next commit, so thousands of concurrent onboardings share fsyncs without any
-durable save returning before its own record is on disk. A save the driver marks not durable
-(a step whose loss a rerun recovers from by asking the server) is only queued: it rides on the
-next commit group. It has one writer at a time: `open` takes an
+together by the next commit, so thousands of concurrent onboardings share fsyncs without any save
+returning before its own record is on disk. It has one writer at a time: `open` takes an
 exclusive OS lock on a side file (``<journal>.lock``) for as long as the journal is open, so a
 second run on the same file refuses at once instead of racing the first one's creates. The
 kernel drops the lock when its process dies, however it dies, so a crashed run never leaves a
@@ -169,8 +167,8 @@ class Work(Protocol):
         ...
 
     async def uncreated(self) -> set[str]:
-        """Names this run may be handed whose journal record shows no instance id yet (the
-        fleet reads the account's inventory for them, once)."""
+        """Names this run may be handed that may still create: no record, or one not past
+        create and not ended (the fleet reads the account's inventory for them, once)."""
         ...
 
     async def job_counts(self) -> Mapping[State, int] | None:
@@ -219,10 +217,13 @@ class LocalWork:
         """
 
     async def uncreated(self) -> set[str]:
-        """Specs with no record, or a record without an instance id."""
+        """Specs with no record, or a record not past create and not ended."""
         known = self._known
         return {
-            s.name for s in self._specs if s.name not in known or known[s.name].instance_id is None
+            s.name
+            for s in self._specs
+            if s.name not in known
+            or (known[s.name].instance_id is None and not known[s.name].terminal)
         }
 
     async def job_counts(self) -> Mapping[State, int] | None:
@@ -258,13 +259,11 @@ class Journal(Protocol):
         """
         ...
 
-    async def save(self, snapshot: Snapshot, *, durable: bool = True) -> None:
-        """Store ``snapshot``, replacing the record of its name atomically.
+    async def save(self, snapshot: Snapshot) -> None:
+        """Store ``snapshot`` (replacing the record of its name) atomically and durably.
 
         Args:
             snapshot: The snapshot to store.
-            durable: Return only once the record is on disk. With False the record may ride on
-                the next durable save (or the close); reads see it at once either way.
         """
         ...
 
@@ -304,12 +303,11 @@ class MemoryJournal:
         """
         return self._records.get(name)
 
-    async def save(self, snapshot: Snapshot, *, durable: bool = True) -> None:
+    async def save(self, snapshot: Snapshot) -> None:
         """Store ``snapshot``.
 
         Args:
             snapshot: The snapshot to store.
-            durable: Ignored: memory is as durable as it gets.
         """
         self._records[snapshot.name] = snapshot
 
@@ -382,6 +380,10 @@ def _explain(exc: BaseException) -> str:
             "read and write the file and create files beside it"
         )
     return f"cannot be used: {type(exc).__name__}: {text}"
+
+
+def _side_files(journal: Path) -> tuple[Path, Path]:
+    return (journal.with_name(journal.name + "-wal"), journal.with_name(journal.name + "-shm"))
 
 
 class _Hold:
@@ -495,9 +497,11 @@ class SQLiteJournal:
             await conn.execute(_SCHEMA)
             await conn.commit()
             if existed:
-                # Only a file that opened as a journal is tightened (SQLite gives its -wal and
-                # -shm files the database's mode).
-                os.chmod(self._path, 0o600)
+                # Only a file that opened as a journal is tightened, with the -wal and -shm files
+                # SQLite has just made beside it with the file's old mode (they hold records too).
+                for path in (self._path, *_side_files(self._path)):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.chmod(path, 0o600)
         except (sqlite3.Error, OSError) as exc:
             if conn is not None:
                 with anyio.CancelScope(shield=True):
@@ -531,8 +535,6 @@ class SQLiteJournal:
         Raises:
             JournalError: The file cannot be read, or a record does not decode (named).
         """
-        if self._pending:
-            await self._commit()
         try:
             async with self._connection().execute("SELECT name, record FROM onboarding") as cur:
                 rows = await cur.fetchall()
@@ -549,8 +551,6 @@ class SQLiteJournal:
         Raises:
             JournalError: The file cannot be read, or the record does not decode.
         """
-        if self._pending:
-            await self._commit()
         try:
             async with self._connection().execute(
                 "SELECT record FROM onboarding WHERE name = ?", (name,)
@@ -560,31 +560,23 @@ class SQLiteJournal:
             raise JournalError(str(self._path), _explain(exc)) from None
         return None if row is None else _decode(str(self._path), name, row[0])
 
-    async def save(self, snapshot: Snapshot, *, durable: bool = True) -> None:
-        """Store ``snapshot``; a durable save returns once its commit group is on disk.
+    async def save(self, snapshot: Snapshot) -> None:
+        """Store ``snapshot`` durably; returns once its commit group is on disk.
 
         Args:
             snapshot: The snapshot to store.
-            durable: False queues the record for the next commit group (another durable save,
-                a read, or `aclose`) and returns at once.
 
         Raises:
             JournalError: The record could not be written (a full disk, say); the record of
                 this name on disk is still the previous one.
         """
-        self._connection()
+        conn = self._connection()
         row = (snapshot.name, snapshot.state.value, json.dumps(snapshot_to_record(snapshot)))
         self._pending[snapshot.name] = row
-        if durable:
-            await self._commit()
-
-    async def _commit(self) -> None:
-        """Return once every record pending when called is on disk (group commit)."""
-        conn = self._connection()
         generation = self._queued
         async with self._lock:
             if self._flushed >= generation:
-                return  # an earlier holder of the lock committed our records with its group
+                return  # an earlier holder of the lock committed our record with its group
             batch = list(self._pending.values())
             self._pending.clear()
             self._queued += 1
@@ -621,20 +613,7 @@ class SQLiteJournal:
         return local_work(self, specs)
 
     async def aclose(self) -> None:
-        """Write what is still pending, close the database and release its lock.
-
-        Raises:
-            JournalError: The pending records could not be written (the journal is closed all
-                the same).
-        """
-        try:
-            if self._conn is not None and self._pending:
-                with anyio.CancelScope(shield=True):
-                    await self._commit()
-        finally:
-            await self._close()
-
-    async def _close(self) -> None:
+        """Close the database and release its lock."""
         conn, self._conn = self._conn, None
         hold, self._hold = self._hold, None
         try:

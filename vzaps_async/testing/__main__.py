@@ -1,7 +1,8 @@
 """Run the VZaps API simulator as its own process: ``python -m vzaps_async.testing``.
 
 Prints ``VZAPS_BASE_URL=...``, ``VZAPS_REALTIME_URL=...``, ``VZAPS_CLIENT_TOKEN=...`` and
-``VZAPS_CLIENT_SECRET=...`` (one per line, ready for ``export``) and serves until SIGINT/SIGTERM.
+``VZAPS_CLIENT_SECRET=...`` (one per line, ready for ``export``) once it serves, and serves until
+SIGINT/SIGTERM. Scripts wait for it with ``GET /__sim/health`` (200 once it serves).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import asyncio
 import contextlib
 import signal
 import sys
+
+from vzaps_async._extras import MissingExtraError, require
 
 from ._faults import FaultRule, Faults
 from ._phones import PhonePolicy
@@ -34,10 +37,14 @@ def _phones(text: str) -> PhonePolicy:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The command-line parser of the standalone simulator."""
+def build_parser(prog: str = "python -m vzaps_async.testing") -> argparse.ArgumentParser:
+    """The command-line parser of the standalone simulator.
+
+    Args:
+        prog: The command name shown in usage and ``--help``.
+    """
     parser = argparse.ArgumentParser(
-        prog="python -m vzaps_async.testing",
+        prog=prog,
         description="Run a local, stateful simulator of the VZaps public API.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (127.0.0.1)")
@@ -66,11 +73,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="probability of applying a request and then dropping the connection",
     )
     parser.add_argument("--seed", type=int, help="seed of the fault random source")
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="accept only the documented form of each request (400 naming the field otherwise); "
+        "without it, other forms are read and recorded at GET /__sim/contract",
+    )
+    parser.add_argument(
+        "--webhook-reads",
+        choices=("any", "webhookURL", "webhook_url"),
+        default="any",
+        help="which webhook-set field the server reads (any)",
+    )
     return parser
 
 
 def _config(args: argparse.Namespace) -> SimulatorConfig:
-    overrides: dict[str, float | int] = {}
+    overrides: dict[str, float | int | bool | str] = {
+        "strict": args.strict,
+        "webhook_reads": args.webhook_reads,
+    }
     for option, field in (
         ("jwt_lifetime", "jwt_lifetime"),
         ("qr_seconds", "qr_seconds"),
@@ -120,19 +142,32 @@ async def _serve(args: argparse.Namespace) -> None:
         await stop.wait()
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, prog: str = "python -m vzaps_async.testing") -> int:
     """Run the standalone simulator until SIGINT/SIGTERM; returns the exit status.
+
+    Exit status: 0 after a clean stop, 1 when the port cannot be bound, 2 for bad options or
+    a missing extra.
 
     Args:
         argv: Command-line arguments (default ``sys.argv[1:]``).
+        prog: The command name shown in usage and errors.
     """
-    args = build_parser().parse_args(argv)
+    args = build_parser(prog).parse_args(argv)
+    try:
+        require(prog, "testing", "segno")
+    except MissingExtraError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return 2
     try:
         asyncio.run(_serve(args))
     except KeyboardInterrupt:
         pass
     except OSError as exc:
-        print(f"error: cannot serve on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        print(
+            f"{prog}: cannot serve on {args.host}:{args.port} ({exc.strerror or exc}); "
+            "pick another --port, or 0 for any free one",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

@@ -2,8 +2,10 @@
 
 The middleware gives every response an ``X-Request-Id`` (through ``on_response_prepare``, so
 WebSocket handshakes get one too), counts requests per route template, applies the per-token rate
-limit and the fault rules, and turns `SimError` and aiohttp's HTTP exceptions into the contract's
-error body. Routes under ``/__sim/`` (the control API) are never counted, limited or faulted.
+limit and the fault rules, checks the request against its documented form (`_contract`: refused
+when strict, recorded at ``GET /__sim/contract`` when lenient), and turns `SimError` and
+aiohttp's HTTP exceptions into the contract's error body. Routes under ``/__sim/`` (the control
+API) are never counted, limited, faulted or checked.
 """
 
 from __future__ import annotations
@@ -11,19 +13,31 @@ from __future__ import annotations
 import asyncio
 import importlib
 import importlib.util
+import json
 import logging
 import math
 import secrets
+from typing import Any
 
 import attrs
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
+from ._auth import authorize_account, authorize_instance
+from ._contract import (
+    CONTRACT_KEY,
+    ROUTES,
+    ContractLog,
+    Deviation,
+    RouteContract,
+    check,
+    webhook_contract,
+)
 from ._faults import FaultDecision
-from ._http import SimError, error_body
+from ._http import PARSED_BODY_KEY, SimError, error_body, flat
 from ._state import STATE_KEY, SimState
 
-__all__ = ["CONTROL_PREFIX", "build_app", "route_key"]
+__all__ = ["CONTRACT_KEY", "CONTROL_PREFIX", "build_app", "route_key"]
 
 _log = logging.getLogger("vzaps_async.testing")
 
@@ -34,6 +48,7 @@ CONTROL_PREFIX = "/__sim/"
 _OPTIONAL_MODULES = ("_routes_resources", "_events")
 
 _REQUEST_ID_KEY: web.RequestKey[str] = web.RequestKey("vzaps_sim_request_id", str)
+_WEBHOOK_SET = "POST /instances/{id}/webhook"
 
 
 def route_key(request: web.Request) -> str:
@@ -136,8 +151,39 @@ async def _apply_faults_before(
         )
 
 
-def _make_middleware(state: SimState) -> Middleware:
+async def _deviations(request: web.Request, key: str, contract: RouteContract) -> list[Deviation]:
+    body: Any = None
+    if request.body_exists:
+        # aiohttp keeps the bytes read here, so the handler reads the same body again.
+        raw = await request.read()
+        if raw.strip():
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                return []  # the handler answers the JSON error itself
+            request[PARSED_BODY_KEY] = body
+    content_type = request.headers.get("Content-Type")
+    if content_type is not None:
+        content_type = content_type.split(";", 1)[0].strip().lower()
+    return check(key, contract, body, request.query, content_type)
+
+
+#: Routes that accept only the owner's JWT (billing).
+_JWT_ONLY = ("/subscribe", "/resume-subscription", "/cancel")
+
+
+async def _authorize(request: web.Request, state: SimState, key: str) -> None:
+    path = key.split(" ", 1)[1]
+    if path.startswith("/instances/{id}"):
+        jwt_only = path.endswith(_JWT_ONLY)
+        await authorize_instance(request, state, request.match_info["id"], jwt_only=jwt_only)
+    elif path.startswith("/instances/"):
+        await authorize_account(request, state)
+
+
+def _make_middleware(state: SimState, log: ContractLog) -> Middleware:
     limiter = _RateLimiter()
+    webhook_set = webhook_contract(state.config.webhook_reads)
 
     @web.middleware
     async def simulator_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -158,6 +204,16 @@ def _make_middleware(state: SimState) -> Middleware:
                         "rate limit exceeded",
                         headers={"Retry-After": str(max(1, math.ceil(wait)))},
                     )
+                contract = webhook_set if key == _WEBHOOK_SET else ROUTES.get(key)
+                if contract is not None:
+                    deviations = await _deviations(request, key, contract)
+                    if deviations:
+                        if state.config.strict:
+                            # Credentials are checked first, as the handler would: a request
+                            # that is both unauthorized and malformed answers 401/403/404.
+                            await _authorize(request, state, key)
+                            raise SimError(400, "VALIDATION_ERROR", deviations[0].message())
+                        log.record(deviations)
             response = await handler(request)
         except SimError as error:
             response = _error_response(error)
@@ -195,8 +251,17 @@ def build_app(state: SimState) -> web.Application:
     """
     from . import _control, _routes_core
 
-    app = web.Application(middlewares=[_make_middleware(state)], client_max_size=64 * 1024 * 1024)
+    log = ContractLog()
+    app = web.Application(
+        middlewares=[_make_middleware(state, log)], client_max_size=64 * 1024 * 1024
+    )
     app[STATE_KEY] = state
+    app[CONTRACT_KEY] = log
+
+    async def contract_report(request: web.Request) -> web.Response:
+        return flat(log.to_wire(strict=state.config.strict))
+
+    app.router.add_get(CONTROL_PREFIX + "contract", contract_report)
     app.on_response_prepare.append(_add_request_id)
     _routes_core.setup(app, state)
     _control.setup(app, state)

@@ -55,6 +55,11 @@ def instance_debug_json(state: SimState, instance: SimInstance) -> dict[str, Any
     }
 
 
+async def health(request: web.Request) -> web.Response:
+    """``GET /__sim/health``: 200 once the simulator serves (for scripts that wait for it)."""
+    return flat({"status": "ok"})
+
+
 async def counters(request: web.Request) -> web.Response:
     """``GET /__sim/counters``."""
     return flat(get_state(request).counters.snapshot())
@@ -172,6 +177,7 @@ def setup(app: web.Application, state: SimState) -> None:
     """
     del state  # handlers read it from the request
     add = app.router.add_route
+    add("GET", "/__sim/health", health)
     add("GET", "/__sim/counters", counters)
     add("POST", "/__sim/counters/reset", reset_counters)
     add("POST", "/__sim/accounts", create_account)

@@ -25,8 +25,9 @@ Simulator choices where the contract is silent (all adjustable on the `EventBus`
   ``client_token`` and ``instance_token`` query parameters; ``events`` as a comma list or repeated
   parameters, case-insensitive, ``All`` accepted; a known ``last_event_id`` replays the retained
   events after it, then the socket goes live; without a cursor, retained events no client has acked
-  are sent first. Acks may use ``event_id``, ``id`` or ``eventId``. Every subscriber of an
-  instance gets its own copy.
+  are sent first. Acks may use ``event_id``, ``id`` or ``eventId`` (strict: only ``event_id``;
+  lenient records the others at ``GET /__sim/contract``). Every subscriber of an instance gets
+  its own copy.
 
 Control API: ``POST /__sim/instances/{id}/events`` injects an event, ``POST
 /__sim/instances/{id}/drop-realtime`` drops the instance's realtime connections and ``POST
@@ -54,6 +55,7 @@ from aiohttp import web
 from yarl import URL
 
 from ._auth import authorize_instance, get_state
+from ._contract import CONTRACT_KEY, ContractLog, ack_deviation
 from ._http import SimError, flat, ok, read_json
 from ._state import EVENT_NAMES, SimInstance, SimState
 
@@ -500,9 +502,10 @@ class EventBus:
         self._subscribers.setdefault(instance.id, set()).add(subscriber)
         sender = asyncio.get_running_loop().create_task(self._send_loop(subscriber))
         try:
+            log = request.app.get(CONTRACT_KEY)
             async for message in ws:
                 if message.type == aiohttp.WSMsgType.TEXT:
-                    self._on_client_frame(instance.id, message.data)
+                    self._on_client_frame(instance.id, message.data, log)
         finally:
             self._subscribers.get(instance.id, set()).discard(subscriber)
             sender.cancel()
@@ -518,13 +521,20 @@ class EventBus:
             except (ConnectionError, RuntimeError):
                 return
 
-    def _on_client_frame(self, instance_id: str, text: str) -> None:
+    def _on_client_frame(self, instance_id: str, text: str, log: ContractLog | None) -> None:
         try:
             frame = json.loads(text)
         except ValueError:
             return
         if not isinstance(frame, dict) or str(frame.get("type", "")).lower() != "ack":
             return
+        deviation = ack_deviation(frame)
+        if deviation is not None:
+            if self.state.config.strict:
+                # Strict: only the documented key acks; the event stays unacked (redelivered).
+                return
+            if log is not None:
+                log.record([deviation])
         for key in _ACK_KEYS:
             if isinstance(frame.get(key), str):
                 self._ack(instance_id, frame[key])
@@ -632,6 +642,12 @@ async def _set_webhook(request: web.Request) -> web.Response:
     state = get_state(request)
     instance = await authorize_instance(request, state, request.match_info["id"])
     body = await read_json(request)
+    reads = state.config.webhook_reads
+    if reads != "any":
+        # A server that reads one form only: the other fields are never looked at.
+        body = {k: v for k, v in body.items() if k in (reads, "events")}
+        if reads == "webhookURL" and not isinstance(body.get("events"), str | None):
+            body.pop("events")
     url: Any = None
     for key in ("webhookURL", "webhook_url", "webhookUrl", "url"):
         if key in body:
@@ -640,6 +656,9 @@ async def _set_webhook(request: web.Request) -> web.Response:
     if body.get("enabled") is False:
         url = ""
     if url is None and "events" not in body:
+        if reads != "any":
+            # Nothing this server reads was sent: it answers as if nothing changed.
+            return ok({"webhook": instance.webhook_url, "events": instance.events_subscribe_text})
         raise SimError(400, "VALIDATION_ERROR", "webhookURL is required")
     if url is not None:
         if not isinstance(url, str):

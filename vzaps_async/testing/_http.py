@@ -14,7 +14,11 @@ from typing import Any
 
 from aiohttp import web
 
-__all__ = ["SimError", "error_body", "flat", "no_content", "ok", "read_json"]
+__all__ = ["PARSED_BODY_KEY", "SimError", "error_body", "flat", "no_content", "ok", "read_json"]
+
+#: The request's JSON body as the middleware already decoded it (for the contract check), so
+#: `read_json` does not decode it twice.
+PARSED_BODY_KEY: web.RequestKey[Any] = web.RequestKey("vzaps_sim_parsed_body", object)
 
 
 class SimError(Exception):
@@ -94,15 +98,18 @@ async def read_json(request: web.Request, *, required: bool = True) -> dict[str,
         request: The request.
         required: False accepts an empty body as ``{}``.
     """
-    raw = await request.read()
-    if not raw.strip():
-        if required:
-            raise SimError(400, "VALIDATION_ERROR", "request body is required (JSON object)")
-        return {}
-    try:
-        value = json.loads(raw)
-    except ValueError as exc:
-        raise SimError(400, "VALIDATION_ERROR", f"body is not valid JSON: {exc}") from None
+    if PARSED_BODY_KEY in request:
+        value = request[PARSED_BODY_KEY]
+    else:
+        raw = await request.read()
+        if not raw.strip():
+            if required:
+                raise SimError(400, "VALIDATION_ERROR", "request body is required (JSON object)")
+            return {}
+        try:
+            value = json.loads(raw)
+        except ValueError as exc:
+            raise SimError(400, "VALIDATION_ERROR", f"body is not valid JSON: {exc}") from None
     if not isinstance(value, dict):
         raise SimError(400, "VALIDATION_ERROR", "body must be a JSON object")
     return value

@@ -5,10 +5,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from types import TracebackType
+from typing import Any, ClassVar
 
+import attrs
 from aiohttp import web
 
+from vzaps_async._extras import require
+
 from ._app import build_app
+from ._contract import CONTRACT_KEY
 from ._counters import Counters
 from ._events import EventBus, get_bus
 from ._faults import FaultRule, Faults
@@ -33,7 +38,15 @@ class Simulator:
         clock: Epoch-seconds clock (inject a `ManualClock` to move time in tests).
         client_token: Credentials of the default account (random when omitted).
         client_secret: Secret of the default account (random when omitted).
+        strict: Accept only the documented form of each request, answering 400 naming the
+            field otherwise (``SimulatorConfig.strict``). None: ``config.strict``, or
+            `default_strict` when that is off.
     """
+
+    #: Whether simulators built with ``strict=None`` are strict. Lenient for users; this
+    #: project's own test suite sets it (tests/conftest.py), so every request the SDK sends in
+    #: any test is checked against the documented form.
+    default_strict: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -46,13 +59,19 @@ class Simulator:
         clock: Callable[[], float] | None = None,
         client_token: str | None = None,
         client_secret: str | None = None,
+        strict: bool | None = None,
     ) -> None:
+        config = config or SimulatorConfig()
+        if strict is None:
+            strict = config.strict or Simulator.default_strict
+        if strict != config.strict:
+            config = attrs.evolve(config, strict=strict)
         if faults is None:
             faults = Faults()
         elif not isinstance(faults, Faults):
             faults = Faults(rules=list(faults))
         self.state = SimState(
-            config=config or SimulatorConfig(),
+            config=config,
             phones=phones or PhonePolicy.manual(),
             faults=faults,
             clock=clock or time.time,
@@ -100,6 +119,15 @@ class Simulator:
         """Request and business counters."""
         return self.state.counters
 
+    def deviations(self) -> list[dict[str, Any]]:
+        """What the lenient simulator tolerated so far, like ``GET /__sim/contract``: one entry
+        per distinct deviation (``route``, ``field``, ``sent``, ``documented``, ``count``)."""
+        if self._runner is None:
+            raise RuntimeError("the simulator is not started")
+        log = self._runner.app[CONTRACT_KEY]
+        entries: list[dict[str, Any]] = log.to_wire(strict=self.state.config.strict)["deviations"]
+        return entries
+
     @property
     def events(self) -> EventBus:
         """The event bus: inject events, drop realtime connections, read delivery logs."""
@@ -144,9 +172,16 @@ class Simulator:
         self.state.enter_pair_code(self.state.get_instance(instance_id), code)
 
     async def start(self) -> None:
-        """Bind the port and start serving."""
+        """Bind the port and start serving.
+
+        Raises:
+            MissingExtraError: segno (which draws the QR codes) is not installed; the message
+                names ``pip install 'vzaps-async[testing]'``.
+        """
         if self._runner is not None:
             return
+        # Refuse at start rather than answer HTTP 500 on the first session/qr.
+        require("the VZaps simulator", "testing", "segno")
         runner = web.AppRunner(build_app(self.state), access_log=None, shutdown_timeout=2.0)
         await runner.setup()
         try:

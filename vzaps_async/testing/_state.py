@@ -108,6 +108,15 @@ class SimulatorConfig:
         require_connected_for_sends: Refuse sends and message actions with 409 ``NOT_CONNECTED``
             while the instance's WhatsApp session is not connected.
         app_url: Base of the dashboard URL in the instance ``url`` field.
+        strict: Accept only the documented form of each request (field names, types, required
+            fields, query parameters, the JSON Content-Type) and answer anything else with 400
+            ``VALIDATION_ERROR`` naming the field (see `_contract`). Off: the other forms the
+            official SDKs send are read too, and each deviation is recorded at
+            ``GET /__sim/contract``.
+        webhook_reads: Which webhook-set body the server reads: ``"any"`` (every form SDKs
+            send), or only ``"webhookURL"`` (the API reference) or ``"webhook_url"`` (the Go,
+            TypeScript, .NET and Java SDKs); a body in the other form is then answered 200 and
+            silently stores nothing, as a server decoding into a fixed struct would.
     """
 
     jwt_lifetime: float = 3600.0
@@ -131,6 +140,8 @@ class SimulatorConfig:
     retry_after_seconds: int = 1
     require_connected_for_sends: bool = False
     app_url: str = "https://app.vzaps.com"
+    strict: bool = False
+    webhook_reads: Literal["any", "webhookURL", "webhook_url"] = "any"
 
 
 class ManualClock:
