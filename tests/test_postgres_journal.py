@@ -412,3 +412,12 @@ async def test_no_secret_reaches_a_debug_log_or_an_error(
     )
     text += str(caught.value)
     assert [secret for secret in secrets if secret in text] == []
+
+
+def test_the_unfinished_filter_names_exactly_the_terminal_states() -> None:
+    """The claim's written-out filter (matched to the partial index) lists the terminal states."""
+    from vzaps_async.onboarding._postgres import _UNFINISHED
+    from vzaps_async.onboarding._state import TERMINAL_STATES
+
+    listed = _UNFINISHED.split("(", 1)[1].rstrip(")").replace("'", "").split(", ")
+    assert {State(name) for name in listed} == TERMINAL_STATES

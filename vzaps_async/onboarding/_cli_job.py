@@ -15,6 +15,7 @@ from typing import TextIO
 
 import anyio
 
+from vzaps_async._extras import MissingExtraError, require
 from vzaps_async.errors import InputError, JournalError
 
 from ._postgres import JobStatus, PostgresJournal
@@ -109,6 +110,11 @@ def status_main(argv: list[str]) -> int:
             "(a SQLite journal belongs to one run; see 'onboard --output')",
             file=sys.stderr,
         )
+        return 2
+    try:
+        require("vzaps-async fleet status", "postgres", "asyncpg")
+    except MissingExtraError as exc:
+        print(f"vzaps-async fleet status: {exc}", file=sys.stderr)
         return 2
     try:
         return anyio.run(_status, args)
