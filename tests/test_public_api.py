@@ -62,6 +62,9 @@ EXPECTED = {
     "RawResponse",
     "Subscription",
     "SubscriptionMode",
+    "Supervisor",
+    "SupervisorOptions",
+    "SupervisorReport",
     "Timeouts",
     "TransportError",
     "UnknownEvent",
@@ -80,10 +83,11 @@ def test_exported_names() -> None:
 
 
 def test_import_stays_light() -> None:
-    """Importing the client pulls in neither the simulator, the CLI extras nor the journal."""
+    """Importing the client pulls in neither the simulator, the optional extras nor the journal."""
     code = (
         "import sys, vzaps_async; "
-        "heavy = ['vzaps_async.testing', 'aiosqlite', 'asyncpg', 'segno', 'rich']; "
+        "heavy = ['vzaps_async.testing', 'aiosqlite', 'asyncpg', 'segno', 'rich', "
+        "'prometheus_client', 'opentelemetry']; "
         "print(','.join(m for m in heavy if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -55,6 +55,9 @@ from .onboarding import (
     OnboardingOptions,
     PostgresJournal,
     SQLiteJournal,
+    Supervisor,
+    SupervisorOptions,
+    SupervisorReport,
 )
 from .realtime import RealtimeStream
 from .webhooks import Router, webhook_app
@@ -113,6 +116,9 @@ __all__ = [
     "StatusResult",
     "Subscription",
     "SubscriptionMode",
+    "Supervisor",
+    "SupervisorOptions",
+    "SupervisorReport",
     "Timeouts",
     "TransportError",
     "UnknownEvent",

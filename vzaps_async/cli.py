@@ -4,6 +4,7 @@ Subcommands:
 
 - ``onboard``: take a fleet of instances from nothing to connected (see ``onboard --help``).
 - ``fleet status``: show a job shared through PostgreSQL (states, workers, failures).
+- ``supervise``: keep a journal's instances connected (see ``supervise --help``).
 - ``simulator``: run the local VZaps API simulator as its own process.
 - ``status``: list the account's instances, or show one instance's WhatsApp session.
 - ``send``: send one text message from an instance.
@@ -37,6 +38,7 @@ _USAGE = """usage: vzaps-async COMMAND [ARGS]
 commands:
   onboard          onboard a fleet of instances (QR or pair code) to connected
   fleet status     show a shared (PostgreSQL) fleet job: states, workers, failures
+  supervise        keep a journal's instances connected (drops, logouts, dead sessions)
   simulator        run the local VZaps API simulator
   status           list instances, or show one instance's session status
   send             send a text message from an instance
@@ -72,6 +74,12 @@ def _fleet(argv: list[str]) -> int:
     from .onboarding._cli_job import status_main
 
     return status_main(argv)
+
+
+def _supervise(argv: list[str]) -> int:
+    from .onboarding._cli_supervise import main as supervise_main
+
+    return supervise_main(argv)
 
 
 def _simulator(argv: list[str]) -> int:
@@ -148,6 +156,7 @@ _COMMANDS: dict[str, Callable[[list[str]], int]] = {
     "send": _send,
     "simulator": _simulator,
     "status": _status,
+    "supervise": _supervise,
     "webhook": _webhook,
 }
 

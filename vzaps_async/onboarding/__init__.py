@@ -3,8 +3,10 @@
 - `State`, the events and `transition`: the pure state machine (see ``docs/onboarding.md``);
 - `Onboarding`: the async driver for one instance;
 - `Fleet`: many onboardings with shared limits, a 429 cool-down, events and a `FleetReport`;
+- `Supervisor`: keeps a journal's connected instances connected (drops, logouts, zombies);
 - `MemoryJournal`, `SQLiteJournal`: where snapshots survive crashes;
 - `PostgresJournal`: one job shared by many workers on many machines (see docs/distributed.md);
+- `Metrics` (Prometheus) and `Tracing` (OpenTelemetry), optional extras;
 - presenters: show QR codes and pair codes to whoever holds the phones.
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 from ._driver import Gates, Onboarding, OnboardingOptions, Transition
 from ._fleet import Failure, Fleet, FleetOptions, FleetReport, InstanceSpec
+from ._metrics import Metrics
 from ._postgres import JobStatus, PostgresJournal, WorkerStatus
 from ._presenters import (
     NullPresenter,
@@ -27,6 +30,7 @@ from ._state import (
     Connected,
     Created,
     CreateIntended,
+    Disconnected,
     Event,
     Failed,
     IllegalTransition,
@@ -34,8 +38,10 @@ from ._state import (
     PairCodeShown,
     PairingStarted,
     QRShown,
+    Restarted,
     Resumed,
     Snapshot,
+    Stalled,
     State,
     Subscribed,
     SubscribeIntended,
@@ -44,6 +50,8 @@ from ._state import (
     transition,
 )
 from ._store import Journal, MemoryJournal, SQLiteJournal
+from ._supervisor import Supervisor, SupervisorOptions, SupervisorReport
+from ._tracing import Tracing
 
 __all__ = [
     "TERMINAL_STATES",
@@ -52,6 +60,7 @@ __all__ = [
     "Connected",
     "CreateIntended",
     "Created",
+    "Disconnected",
     "Event",
     "Failed",
     "Failure",
@@ -65,6 +74,7 @@ __all__ = [
     "JobStatus",
     "Journal",
     "MemoryJournal",
+    "Metrics",
     "NullPresenter",
     "Onboarding",
     "OnboardingOptions",
@@ -74,13 +84,19 @@ __all__ = [
     "PostgresJournal",
     "Presenter",
     "QRShown",
+    "Restarted",
     "Resumed",
     "SQLiteJournal",
     "Snapshot",
+    "Stalled",
     "State",
     "SubscribeIntended",
     "Subscribed",
+    "Supervisor",
+    "SupervisorOptions",
+    "SupervisorReport",
     "TerminalPresenter",
+    "Tracing",
     "Transition",
     "WebPresenter",
     "WorkerStatus",

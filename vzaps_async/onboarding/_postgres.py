@@ -52,7 +52,7 @@ log = logging.getLogger("vzaps_async.onboarding.postgres")
 
 # Written out (not a parameter) so that the planner matches it to the partial index of
 # unfinished instances: claims then never scan a job's finished rows.
-_UNFINISHED = "state NOT IN ('CONNECTED', 'FAILED', 'CANCELLED')"
+_UNFINISHED = "state NOT IN ('CANCELLED', 'CONNECTED', 'DISCONNECTED', 'FAILED', 'STALLED')"
 
 # Each entry takes the schema from version i to i + 1; applied in order under an advisory lock,
 # so workers starting together migrate once. Never edit an entry: append a new one.
@@ -88,7 +88,7 @@ _MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (job, name)
     );
     CREATE INDEX vzaps_instances_open ON vzaps_instances (job, seq)
-        WHERE state NOT IN ('CONNECTED', 'FAILED', 'CANCELLED');
+        WHERE state NOT IN ('CANCELLED', 'CONNECTED', 'DISCONNECTED', 'FAILED', 'STALLED');
     """,
 )
 # Any constant that other applications are unlikely to use for pg_advisory_xact_lock.
@@ -781,9 +781,7 @@ class PostgresJournal:
     async def _claim(self, tried: set[str], wanted: int) -> list[Claim]:
         sent = anyio.current_time()
         limit = min(self.claim_batch, wanted)
-        rows = await self._fetch(
-            _CLAIM, self._job, self._worker, self._lease, limit, list(tried)
-        )
+        rows = await self._fetch(_CLAIM, self._job, self._worker, self._lease, limit, list(tried))
         if not rows:
             return []
         self._extend(sent)

@@ -73,6 +73,13 @@ _PLAIN_FIELDS = (
     "created_at",
     "updated_at",
     "connected_at",
+    "last_seen_connected_at",
+    "trouble_since",
+    "incident",
+    "disconnects",
+    "repairs",
+    "restarts",
+    "restarted_at",
 )
 
 

@@ -2,7 +2,8 @@
 
 Lets tests, demos and benchmarks in other processes do what `Simulator` offers in Python:
 create accounts, set faults, read counters, list instances (with tokens), command simulated
-phones and expire every JWT. Answers are flat JSON; errors use the contract's error body.
+phones (scan, type a code, drop, log out, turn zombie) and expire every JWT. Answers are flat
+JSON; errors use the contract's error body.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from ._http import SimError, flat, read_json
 from ._routes_core import activate_subscription, session_status_json
 from ._state import SimInstance, SimState, rfc3339
 
-__all__ = ["instance_debug_json", "setup"]
+__all__ = ["instance_debug_json", "routes"]
 
 
 def instance_debug_json(state: SimState, instance: SimInstance) -> dict[str, Any]:
@@ -52,6 +53,8 @@ def instance_debug_json(state: SimState, instance: SimInstance) -> dict[str, Any
         "connected": instance.connected,
         "phone": instance.phone,
         "pairing": pairing,
+        "drop_until": rfc3339(instance.drop_until),
+        "zombie": instance.zombie,
     }
 
 
@@ -153,11 +156,45 @@ async def pair(request: web.Request) -> web.Response:
     return flat(session_status_json(instance))
 
 
+async def drop(request: web.Request) -> web.Response:
+    """``POST /__sim/instances/{id}/drop`` ``{"seconds"}``: the session drops, then comes back."""
+    state = get_state(request)
+    instance = state.get_instance(request.match_info["id"])
+    seconds = (await read_json(request)).get("seconds")
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        raise SimError(400, "VALIDATION_ERROR", "seconds: must be a number of seconds")
+    state.drop(instance, float(seconds))
+    return flat(instance_debug_json(state, instance))
+
+
+async def logout(request: web.Request) -> web.Response:
+    """``POST /__sim/instances/{id}/logout``: the phone unlinks; a new pairing is needed."""
+    state = get_state(request)
+    instance = state.get_instance(request.match_info["id"])
+    state.logout(instance)
+    return flat(instance_debug_json(state, instance))
+
+
+async def zombie(request: web.Request) -> web.Response:
+    """``POST /__sim/instances/{id}/zombie`` ``{"cured_by"?: "restart"|"repair"}``.
+
+    The session keeps saying connected while sends stay queued, until a restart (or only a
+    re-pair) cures it.
+    """
+    state = get_state(request)
+    instance = state.get_instance(request.match_info["id"])
+    cured_by = (await read_json(request, required=False)).get("cured_by", "restart")
+    if cured_by not in ("restart", "repair"):
+        raise SimError(400, "VALIDATION_ERROR", "cured_by: must be 'restart' or 'repair'")
+    state.make_zombie(instance, cured_by)
+    return flat(instance_debug_json(state, instance))
+
+
 async def complete_checkout(request: web.Request) -> web.Response:
     """``POST /__sim/instances/{id}/complete-checkout``: the hosted checkout was paid."""
     state = get_state(request)
     instance = state.get_instance(request.match_info["id"])
-    if "checkout_session" not in instance.extras:
+    if instance.checkout_session is None:
         raise SimError(409, "NO_CHECKOUT", "no checkout session is open for this instance")
     activate_subscription(state, instance)
     return flat(instance_debug_json(state, instance))
@@ -168,23 +205,20 @@ async def expire_tokens(request: web.Request) -> web.Response:
     return flat({"expired": get_state(request).expire_jwts()})
 
 
-def setup(app: web.Application, state: SimState) -> None:
-    """Register the control routes.
-
-    Args:
-        app: The simulator application.
-        state: The simulator state.
-    """
-    del state  # handlers read it from the request
-    add = app.router.add_route
-    add("GET", "/__sim/health", health)
-    add("GET", "/__sim/counters", counters)
-    add("POST", "/__sim/counters/reset", reset_counters)
-    add("POST", "/__sim/accounts", create_account)
-    add("GET", "/__sim/faults", get_faults)
-    add("POST", "/__sim/faults", set_faults)
-    add("GET", "/__sim/instances", list_instances)
-    add("POST", "/__sim/instances/{id}/scan", scan)
-    add("POST", "/__sim/instances/{id}/pair", pair)
-    add("POST", "/__sim/instances/{id}/complete-checkout", complete_checkout)
-    add("POST", "/__sim/expire-tokens", expire_tokens)
+#: The control routes, added by `build_app`.
+routes = [
+    web.get("/__sim/health", health),
+    web.get("/__sim/counters", counters),
+    web.post("/__sim/counters/reset", reset_counters),
+    web.post("/__sim/accounts", create_account),
+    web.get("/__sim/faults", get_faults),
+    web.post("/__sim/faults", set_faults),
+    web.get("/__sim/instances", list_instances),
+    web.post("/__sim/instances/{id}/scan", scan),
+    web.post("/__sim/instances/{id}/pair", pair),
+    web.post("/__sim/instances/{id}/drop", drop),
+    web.post("/__sim/instances/{id}/logout", logout),
+    web.post("/__sim/instances/{id}/zombie", zombie),
+    web.post("/__sim/instances/{id}/complete-checkout", complete_checkout),
+    web.post("/__sim/expire-tokens", expire_tokens),
+]
