@@ -231,7 +231,7 @@ async def _fleet(
     tracker = _Tracker()
     # Import the client's modules before the baseline so that only the fleet's memory is counted.
     if spec["client"].startswith("vzaps_async"):
-        import aiosqlite  # noqa: F401
+        import sqlite3  # noqa: F401
 
         import vzaps_async.onboarding  # noqa: F401
     elif spec["client"] == "vzaps_official":

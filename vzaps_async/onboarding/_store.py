@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
-import logging
 import os
 import socket
 import sqlite3
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import anyio
+import anyio.to_thread
 
 from vzaps_async._secret import Secret
 from vzaps_async.errors import JournalError, JournalLockedError
@@ -189,22 +189,6 @@ _SCHEMA = (
     " record TEXT NOT NULL)"
 )
 
-# aiosqlite logs every operation at DEBUG with its arguments, which are the journal's records,
-# instance tokens included. These three templates are the ones that carry arguments.
-_AIOSQLITE_ARGUMENT_RECORDS = frozenset(
-    {"executing %s", "operation %s completed", "returning exception %s"}
-)
-
-
-def _drop_aiosqlite_arguments(record: logging.LogRecord) -> bool:
-    return record.msg not in _AIOSQLITE_ARGUMENT_RECORDS
-
-
-def _quiet_aiosqlite() -> None:
-    logger = logging.getLogger("aiosqlite")
-    if _drop_aiosqlite_arguments not in logger.filters:
-        logger.addFilter(_drop_aiosqlite_arguments)
-
 
 def _explain(exc: BaseException) -> str:
     """What a SQLite or OS failure means for the journal, and what to do."""
@@ -284,6 +268,45 @@ def _describe_holder(raw: bytes) -> str:
         return "another process (it did not record who)"
 
 
+_UPSERT = (
+    "INSERT INTO onboarding (name, state, record) VALUES (?, ?, ?) "
+    "ON CONFLICT(name) DO UPDATE SET state = excluded.state, record = excluded.record"
+)
+
+# One encoder for every record: json.dumps would build a new one per call for these options.
+_encode_record = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    """Open the file as a journal (runs on the journal's thread)."""
+    # isolation_level=None: the journal says where each transaction begins and ends.
+    # check_same_thread=False: every call runs on a worker thread, one at a time (the limiter).
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        verdict = [row[0] for row in db.execute("PRAGMA quick_check")]
+        if verdict != ["ok"]:
+            raise sqlite3.DatabaseError(f"database disk image is malformed: {verdict[:3]}")
+        db.execute(_SCHEMA)
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _write_group(db: sqlite3.Connection, batch: list[tuple[str, str, str]]) -> None:
+    """Write one commit group in one transaction (runs on the journal's thread)."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.executemany(_UPSERT, batch)
+        db.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            db.execute("ROLLBACK")
+        raise
+
+
 class SQLiteJournal:
     """A journal in one SQLite file (WAL, synchronous=FULL, one transaction per commit group).
 
@@ -291,18 +314,33 @@ class SQLiteJournal:
     it holds ``<path>.lock`` exclusively: a second journal on the same file (in this process or
     any other on this machine) raises `JournalLockedError` from `open`.
 
+    The standard library's `sqlite3` runs on a worker thread, one call at a time; a commit
+    group (its inserts and its commit) is one call, so one thread hand-off per group however
+    many saves it carries.
+
     Args:
         path: The database file; created with mode 0600 when missing (an existing file is made
             owner-only once it has opened as a journal).
     """
 
-    __slots__ = ("_conn", "_flushed", "_hold", "_lock", "_path", "_pending", "_queued")
+    __slots__ = (
+        "_db",
+        "_flushed",
+        "_hold",
+        "_lock",
+        "_path",
+        "_pending",
+        "_queued",
+        "_thread",
+    )
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self._path = Path(path)
-        self._conn: Any = None
+        self._db: sqlite3.Connection | None = None
         self._hold: _Hold | None = None
         self._lock = anyio.Lock()
+        # One call on the connection at a time: sqlite3 objects are not for concurrent threads.
+        self._thread = anyio.CapacityLimiter(1)
         self._pending: dict[str, tuple[str, str, str]] = {}
         self._queued = 0  # generation of the group now collecting saves
         self._flushed = -1  # last generation durably committed
@@ -320,45 +358,32 @@ class SQLiteJournal:
             JournalError: The file cannot be used as a journal (the message says why and what
                 to do); nothing was changed, the file's mode included.
         """
-        import aiosqlite
-
-        if self._conn is not None:
+        if self._db is not None:
             raise RuntimeError("SQLiteJournal is already open")
-        _quiet_aiosqlite()
         location = str(self._path)
         hold = _Hold.take(self._path)
-        conn = None
         try:
             existed = self._path.exists()
             if not existed:
                 # The journal holds instance tokens: created owner-only before SQLite opens it.
                 os.close(os.open(self._path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600))
-            conn = await aiosqlite.connect(self._path)
-            await conn.execute("PRAGMA journal_mode=WAL")
-            await conn.execute("PRAGMA synchronous=FULL")
-            async with conn.execute("PRAGMA quick_check") as cursor:
-                verdict = [row[0] for row in await cursor.fetchall()]
-            if verdict != ["ok"]:
-                raise sqlite3.DatabaseError(f"database disk image is malformed: {verdict[:3]}")
-            await conn.execute(_SCHEMA)
-            await conn.commit()
+            with anyio.CancelScope(shield=True):  # a connection opened is a connection kept
+                db = await anyio.to_thread.run_sync(_connect, self._path, limiter=self._thread)
             if existed:
                 # Only a file that opened as a journal is tightened (SQLite gives its -wal and
                 # -shm files the database's mode).
-                os.chmod(self._path, 0o600)
+                try:
+                    os.chmod(self._path, 0o600)
+                except OSError:
+                    db.close()
+                    raise
         except (sqlite3.Error, OSError) as exc:
-            if conn is not None:
-                with anyio.CancelScope(shield=True):
-                    await conn.close()
             hold.release()
             raise JournalError(location, _explain(exc)) from None
         except BaseException:
-            if conn is not None:
-                with anyio.CancelScope(shield=True):
-                    await conn.close()
             hold.release()
             raise
-        self._conn = conn
+        self._db = db
         self._hold = hold
         return self
 
@@ -368,10 +393,10 @@ class SQLiteJournal:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
-    def _connection(self) -> Any:
-        if self._conn is None:
+    def _connection(self) -> sqlite3.Connection:
+        if self._db is None:
             raise RuntimeError("SQLiteJournal is not open; use 'async with SQLiteJournal(path)'")
-        return self._conn
+        return self._db
 
     async def load_all(self) -> list[Snapshot]:
         """Return every stored snapshot.
@@ -379,9 +404,13 @@ class SQLiteJournal:
         Raises:
             JournalError: The file cannot be read, or a record does not decode (named).
         """
+        db = self._connection()
+
+        def read() -> list[tuple[str, str]]:
+            return db.execute("SELECT name, record FROM onboarding").fetchall()
+
         try:
-            async with self._connection().execute("SELECT name, record FROM onboarding") as cur:
-                rows = await cur.fetchall()
+            rows = await anyio.to_thread.run_sync(read, limiter=self._thread)
         except sqlite3.Error as exc:
             raise JournalError(str(self._path), _explain(exc)) from None
         return [_decode(str(self._path), name, text) for name, text in rows]
@@ -395,11 +424,15 @@ class SQLiteJournal:
         Raises:
             JournalError: The file cannot be read, or the record does not decode.
         """
+        db = self._connection()
+
+        def read() -> tuple[str] | None:
+            cursor = db.execute("SELECT record FROM onboarding WHERE name = ?", (name,))
+            row: tuple[str] | None = cursor.fetchone()
+            return row
+
         try:
-            async with self._connection().execute(
-                "SELECT record FROM onboarding WHERE name = ?", (name,)
-            ) as cursor:
-                row = await cursor.fetchone()
+            row = await anyio.to_thread.run_sync(read, limiter=self._thread)
         except sqlite3.Error as exc:
             raise JournalError(str(self._path), _explain(exc)) from None
         return None if row is None else _decode(str(self._path), name, row[0])
@@ -414,8 +447,8 @@ class SQLiteJournal:
             JournalError: The record could not be written (a full disk, say); the record of
                 this name on disk is still the previous one.
         """
-        conn = self._connection()
-        row = (snapshot.name, snapshot.state.value, json.dumps(snapshot_to_record(snapshot)))
+        db = self._connection()
+        row = (snapshot.name, snapshot.state.value, _encode_record(snapshot_to_record(snapshot)))
         self._pending[snapshot.name] = row
         generation = self._queued
         async with self._lock:
@@ -427,19 +460,11 @@ class SQLiteJournal:
             # Shielded: a cancelled saver must not abandon a commit others are waiting for.
             with anyio.CancelScope(shield=True):
                 try:
-                    await conn.executemany(
-                        "INSERT INTO onboarding (name, state, record) VALUES (?, ?, ?) "
-                        "ON CONFLICT(name) DO UPDATE SET state = excluded.state, "
-                        "record = excluded.record",
-                        batch,
-                    )
-                    await conn.commit()
+                    await anyio.to_thread.run_sync(_write_group, db, batch, limiter=self._thread)
                 except BaseException as exc:
                     # Put the group back (newer saves of the same name win) for the next holder.
-                    for row in batch:
-                        self._pending.setdefault(row[0], row)
-                    with contextlib.suppress(sqlite3.Error):
-                        await conn.rollback()
+                    for queued in batch:
+                        self._pending.setdefault(queued[0], queued)
                     if isinstance(exc, sqlite3.Error):
                         raise JournalError(str(self._path), _explain(exc)) from None
                     raise
@@ -447,12 +472,12 @@ class SQLiteJournal:
 
     async def aclose(self) -> None:
         """Close the database and release its lock."""
-        conn, self._conn = self._conn, None
+        db, self._db = self._db, None
         hold, self._hold = self._hold, None
         try:
-            if conn is not None:
+            if db is not None:
                 with anyio.CancelScope(shield=True):
-                    await conn.close()
+                    await anyio.to_thread.run_sync(db.close, limiter=self._thread)
         finally:
             if hold is not None:
                 hold.release()
