@@ -228,3 +228,15 @@ async def test_a_journal_that_turns_read_only_says_so(tmp_path: Path) -> None:
         with pytest.raises(JournalError, match="is read-only; make the file and its folder"):
             await journal.save(sample("after"))
         journal._db.execute("PRAGMA query_only = 0")
+
+
+async def test_the_wal_and_shm_of_a_loose_journal_are_private_too(tmp_path: Path) -> None:
+    """A 0644 journal opened again is tightened with the -wal and -shm SQLite makes beside it."""
+    path = tmp_path / "loose.db"
+    async with SQLiteJournal(path) as journal:
+        await journal.save(sample())
+    os.chmod(path, 0o644)
+    async with SQLiteJournal(path) as journal:
+        await journal.save(sample("another"))
+        modes = [stat.S_IMODE(os.stat(f"{path}{side}").st_mode) for side in ("", "-wal", "-shm")]
+    assert modes == [0o600, 0o600, 0o600]

@@ -84,6 +84,13 @@ def every_field(name: str = "shop-01") -> Snapshot:
         created_at=2.0,
         updated_at=3.0,
         connected_at=5.0,
+        last_seen_connected_at=6.0,
+        trouble_since=7.0,
+        incident="messages stuck in the queue",
+        disconnects=4,
+        repairs=2,
+        restarts=3,
+        restarted_at=8.0,
     )
 
 

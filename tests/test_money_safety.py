@@ -302,3 +302,18 @@ async def test_a_fleet_reads_its_journal_once(sim: Simulator, client: Client) ->
     report = await Fleet(client, journal, specs(6), options=OPTIONS).run()
     assert report.all_connected, report.failures
     assert (journal.loads, journal.gets) == (1, 0)
+
+
+async def test_a_rerun_with_nothing_left_to_create_reads_no_inventory(
+    sim: Simulator, client: Client
+) -> None:
+    """When every spec is past create or ended, the rerun does not page through the account."""
+    journal = MemoryJournal()
+    await journal.save(Snapshot(name="shop-000", state=State.FAILED, failure="two named"))
+    await Fleet(client, journal, specs(3, "done"), options=OPTIONS).run()
+    lists = sim.counters.requests["POST /instances/list"]
+    report = await Fleet(
+        client, journal, [InstanceSpec("shop-000"), *specs(3, "done")], options=OPTIONS
+    ).run()
+    assert report.counts == {State.FAILED: 1, State.CONNECTED: 3}
+    assert sim.counters.requests["POST /instances/list"] == lists

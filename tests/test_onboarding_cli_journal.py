@@ -121,3 +121,20 @@ def test_a_garbage_journal_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert line.startswith(f"vzaps-async onboard: journal {journal}: is not an SQLite database")
     assert "Traceback" not in result.stderr
     assert journal.read_bytes() == before
+
+
+def test_refused_credentials_are_one_line_and_exit_2(
+    simulator: dict[str, str], tmp_path: Path
+) -> None:
+    """A wrong client secret stops the run at the account's inventory: one line, exit 2, and
+    nothing created."""
+    base = simulator["VZAPS_BASE_URL"]
+    before = _get(f"{base}/__sim/counters")["instances_created"]
+    env = {**simulator, "VZAPS_CLIENT_SECRET": "cs_wrong_secret_value"}
+    process = _onboard(tmp_path / "fleet.db", env)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 2
+    (line,) = err.strip().splitlines()
+    assert line.startswith("vzaps-async onboard: reading the account's instances: ")
+    assert "cs_wrong_secret_value" not in err
+    assert _get(f"{base}/__sim/counters")["instances_created"] == before

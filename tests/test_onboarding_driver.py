@@ -16,6 +16,7 @@ from vzaps_async.errors import (
     ConflictError,
     ConnectError,
     InputError,
+    NotFoundError,
     OutcomeUnknownError,
     RateLimitedError,
 )
@@ -166,6 +167,32 @@ async def test_a_call_proven_not_applied_is_resent_without_a_lookup(kind: str, s
     assert client.count("get") == 0
     assert final.create_attempts == 1
     assert final.subscribe_attempts == 1
+
+
+@pytest.mark.parametrize("answer", [ConflictError, NotFoundError])
+async def test_a_create_refused_with_nothing_listed_fails_after_three_tries(answer: type) -> None:
+    """Creates answered 404 or 409, with nothing listed under the name, end FAILED on the third."""
+    client = FakeClient()
+    client.script["create"] = [answer(409, "name taken", code="NAME_TAKEN")] * 10
+    final = await Onboarding(client, MemoryJournal(), "abc-1", options=OPTIONS).run()
+    assert final.state is State.FAILED
+    assert final.failure is not None
+    assert "3 times and nothing named 'abc-1' is listed" in final.failure
+    assert client.count("create") == 3
+
+
+async def test_a_pending_create_intent_is_looked_up_even_with_an_inventory() -> None:
+    """A create intent is reconciled with a fresh lookup, not the run's older inventory."""
+    client = FakeClient()
+    client.listed = (InstanceInfo(id="VZX", name="abc-1", token=Secret("listed-token-123456")),)
+    journal = MemoryJournal()
+    pending = Snapshot(name="abc-1", intent="create", intent_at=1.0, create_attempts=1)
+    await journal.save(pending)
+    onboarding = Onboarding(client, journal, "abc-1", options=OPTIONS, inventory=())
+    final = await onboarding.run()
+    assert final.state is State.CONNECTED
+    assert final.instance_id == "VZX"
+    assert client.count("create") == 0
 
 
 async def test_journaled_create_intent_is_reconciled_before_creating() -> None:

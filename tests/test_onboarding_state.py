@@ -20,6 +20,7 @@ from vzaps_async.onboarding import (
     Connected,
     Created,
     CreateIntended,
+    Disconnected,
     Event,
     Failed,
     IllegalTransition,
@@ -27,8 +28,10 @@ from vzaps_async.onboarding import (
     PairCodeShown,
     PairingStarted,
     QRShown,
+    Restarted,
     Resumed,
     Snapshot,
+    Stalled,
     State,
     Subscribed,
     SubscribeIntended,
@@ -143,6 +146,9 @@ EVENTS = st.one_of(
     st.builds(QRShown, st.sampled_from(["data:a", "data:b"])),
     st.builds(PairCodeShown, st.just("ABCD-EFGH"), st.just("55")),
     st.builds(Connected),
+    st.builds(Disconnected, st.sampled_from(["logout", ""])),
+    st.builds(Stalled, st.just("queue stuck")),
+    st.builds(Restarted),
     st.builds(Cancelled),
     st.builds(Resumed),
     st.builds(Failed, st.just("boom")),
@@ -244,3 +250,54 @@ def test_clearing_an_intent_needs_one_pending(state: State) -> None:
         transition(snap, IntentCleared("nothing to clear"))
     pending = attrs.evolve(snap, intent="create" if state is State.PLANNED else "subscribe")
     assert transition(pending, IntentCleared("cleared")).intent is None
+
+
+def connected_snapshot() -> Snapshot:
+    snap = Snapshot(name="shop-01", planned_at=0.0)
+    for event in happy_path():
+        snap = transition(snap, event)
+    return snap
+
+
+def test_a_drop_that_comes_back_keeps_the_history() -> None:
+    """CONNECTED -> DISCONNECTED -> CONNECTED counts the drop and keeps the first connection."""
+    snap = transition(connected_snapshot(), Disconnected("status probe", last_seen=9.0, at=10.0))
+    assert snap.state is State.DISCONNECTED
+    assert (snap.disconnects, snap.trouble_since, snap.incident) == (1, 10.0, "status probe")
+    assert snap.last_seen_connected_at == 9.0
+    snap = transition(snap, Connected(at=12.0))
+    assert snap.state is State.CONNECTED
+    assert (snap.connected_at, snap.last_seen_connected_at) == (7.0, 12.0)
+    assert (snap.trouble_since, snap.incident, snap.repairs) == (None, None, 0)
+
+
+def test_a_logout_goes_back_to_pairing_as_a_repair() -> None:
+    """A dropped session that needs a phone again re-enters PAIRING, counted as a re-pair."""
+    snap = transition(connected_snapshot(), Disconnected("logout", at=10.0))
+    snap = transition(snap, PairingStarted("qr", at=11.0))
+    assert snap.state is State.PAIRING
+    assert (snap.repairs, snap.pairing_restarts, snap.qr_rotations) == (1, 0, 0)
+    snap = transition(snap, QRShown("data:new", at=12.0))
+    snap = transition(snap, Connected(at=13.0))
+    assert snap.state is State.CONNECTED
+    assert (snap.repairs, snap.disconnects, snap.connected_at) == (1, 1, 7.0)
+
+
+def test_a_stalled_session_is_restarted_then_repaired() -> None:
+    """The zombie ladder: STALLED counts restarts, then a re-pair leaves for PAIRING."""
+    snap = transition(connected_snapshot(), Stalled("queue stuck", last_seen=8.0, at=10.0))
+    assert (snap.state, snap.incident, snap.trouble_since) == (State.STALLED, "queue stuck", 10.0)
+    snap = transition(snap, Restarted(at=11.0))
+    assert (snap.state, snap.restarts, snap.restarted_at) == (State.STALLED, 1, 11.0)
+    cured = transition(snap, Connected(at=12.0))
+    assert (cured.state, cured.incident, cured.restarts) == (State.CONNECTED, None, 1)
+    repaired = transition(snap, PairingStarted("qr", at=12.0))
+    assert (repaired.state, repaired.repairs) == (State.PAIRING, 1)
+
+
+@pytest.mark.parametrize("event", [Disconnected("x"), Stalled("x"), Restarted()])
+def test_supervision_events_need_a_connected_session(event: Event) -> None:
+    """Drops, stalls and restarts are refused before the instance ever connected."""
+    pairing = Snapshot(name="abc", state=State.PAIRING, subscribed=True)
+    with pytest.raises(IllegalTransition):
+        transition(pairing, event)

@@ -137,6 +137,18 @@ async def test_web_presenter_serves_live_state() -> None:
         assert state["shop-01"]["qr"] is None
 
 
+async def test_web_presenter_puts_who_needs_a_phone_first_and_says_why() -> None:
+    """Pending codes come first with their expiry; a re-pair's card says why it is needed."""
+    web = WebPresenter()
+    await web.connected(Snapshot(name="aaa-connected", state=State.CONNECTED))
+    again = Snapshot(name="zzz-again", state=State.PAIRING, repairs=1, incident="logout")
+    await web.qr_shown(again, QRShown("data:image/png;base64,QR", expires_at=123.0))
+    first, second = web.state()
+    assert (first["name"], first["expires_at"]) == ("zzz-again", 123.0)
+    assert first["detail"] == "pair again: logout"
+    assert second["name"] == "aaa-connected"
+
+
 async def test_the_terminal_draws_one_pending_qr_at_a_time() -> None:
     """With several instances pairing, one QR is drawn (with a count of the others), another's
     rotation prints nothing, and the next is drawn once the shown one connects."""

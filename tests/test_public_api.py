@@ -62,6 +62,9 @@ EXPECTED = {
     "RawResponse",
     "Subscription",
     "SubscriptionMode",
+    "Supervisor",
+    "SupervisorOptions",
+    "SupervisorReport",
     "Timeouts",
     "TransportError",
     "UnknownEvent",
@@ -88,11 +91,13 @@ HEAVY = [
     "sqlite3",
     "segno",
     "rich",
+    "prometheus_client",
+    "opentelemetry",
 ]
 
 
 def test_import_stays_light() -> None:
-    """`import vzaps_async` loads the client only (no onboarding, webhooks, realtime)."""
+    """`import vzaps_async` loads the client only: no onboarding, webhooks, realtime, extras."""
     code = (
         f"import sys, vzaps_async; heavy = {HEAVY!r}; "
         "print(','.join(m for m in heavy if m in sys.modules))"

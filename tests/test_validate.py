@@ -139,3 +139,12 @@ def test_a_credential_with_a_control_character_is_an_input_error(value: str) -> 
     with pytest.raises(InputError, match="token: contains a line break") as caught:
         validate.secret(value, "token")
     assert "zq9v" not in str(caught.value)
+
+
+def test_a_bad_webhook_url_is_refused_without_repeating_its_secret() -> None:
+    """The error for a malformed webhook URL names the field but hides its path and query."""
+    from vzaps_async import _validate
+
+    with pytest.raises(InputError, match="not an http") as caught:
+        _validate.web_url("htp://hooks.example.com/webhook/s3cr3t-value?secret=s3cr3t-value")
+    assert "s3cr3t" not in str(caught.value)

@@ -342,3 +342,23 @@ def test_a_message_without_chat_or_text_is_described_without_placeholders() -> N
     bare = parse_event({"id": "evt_n", "type": "Message", "instance_id": "VZA", "data": {}})
     line = describe(bare)
     assert line == "Message evt_n instance=VZA in (no text)"
+
+
+async def test_a_waiting_delivery_cancelled_as_its_slot_frees_gives_the_slot_back() -> None:
+    """A delivery cancelled just after the slot it waited for was granted does not keep it."""
+    import asyncio
+    import contextlib
+
+    from vzaps_async.webhooks._receiver import WebhookReceiver
+
+    receiver = WebhookReceiver(Router(), concurrency=1)
+    assert await receiver._take_slot() is None  # the one slot is busy now
+    waiting = asyncio.ensure_future(receiver._take_slot())
+    await asyncio.sleep(0)
+    receiver._free_slot()  # the waiter's acquire is granted...
+    await asyncio.sleep(0)
+    waiting.cancel()  # ...and the waiter is cancelled before it resumes
+    with contextlib.suppress(asyncio.CancelledError):
+        await waiting
+    assert receiver._slots is not None
+    assert not receiver._slots.locked()

@@ -58,6 +58,9 @@ if TYPE_CHECKING:
         Onboarding,
         OnboardingOptions,
         SQLiteJournal,
+        Supervisor,
+        SupervisorOptions,
+        SupervisorReport,
     )
     from .realtime import RealtimeStream
     from .webhooks import Router, webhook_app
@@ -74,6 +77,9 @@ _LAZY = {
     "Onboarding": "onboarding",
     "OnboardingOptions": "onboarding",
     "SQLiteJournal": "onboarding",
+    "Supervisor": "onboarding",
+    "SupervisorOptions": "onboarding",
+    "SupervisorReport": "onboarding",
     "RealtimeStream": "realtime",
     "Router": "webhooks",
     "webhook_app": "webhooks",
@@ -145,6 +151,9 @@ __all__ = [
     "StatusResult",
     "Subscription",
     "SubscriptionMode",
+    "Supervisor",
+    "SupervisorOptions",
+    "SupervisorReport",
     "Timeouts",
     "TransportError",
     "UnknownEvent",

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Final, TypeVar
 from urllib.parse import urlsplit
 
-from ._secret import Secret, as_secret
+from ._secret import Secret, as_secret, url_repr
 from .errors import InputError
 from .models.common import EventType
 
@@ -198,7 +198,10 @@ def web_url(value: object, field: str = "url") -> str:
     text = non_empty(value, field).strip()
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise InputError(field, f"{text!r} is not an http(s) URL, e.g. https://example.com/hook")
+        # url_repr: a webhook URL may carry the receiver's shared secret in its path or query.
+        raise InputError(
+            field, f"{url_repr(text)} is not an http(s) URL, e.g. https://example.com/hook"
+        )
     return text
 
 

@@ -3,6 +3,7 @@
 Subcommands:
 
 - ``onboard``: take a fleet of instances from nothing to connected (see ``onboard --help``).
+- ``supervise``: keep a journal's instances connected (see ``supervise --help``).
 - ``simulator``: run the local VZaps API simulator as its own process.
 - ``status``: list the account's instances, or show one instance's WhatsApp session.
 - ``send``: send one text message from an instance.
@@ -14,7 +15,8 @@ for another host, such as a standalone simulator).
 The command is installed by every variant; ``onboard`` needs the ``[cli]`` extra and
 ``simulator`` the ``[testing]`` one, and each says so (and exits 2) before doing any work.
 Exit status: 0 success (every instance connected), 1 a request or some instance failed, 2 bad
-input or usage, a missing extra or an unusable journal (nothing was sent), 130 interrupted.
+input or usage, a missing extra, an unusable journal or refused credentials (nothing was
+created), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ _USAGE = """usage: vzaps-async COMMAND [ARGS]
 
 commands:
   onboard          onboard a fleet of instances (QR or pair code) to connected
+  supervise        keep a journal's instances connected (drops, logouts, dead sessions)
   simulator        run the local VZaps API simulator
   status           list instances, or show one instance's session status
   send             send a text message from an instance
@@ -43,8 +46,9 @@ Run 'vzaps-async COMMAND --help' for a command's options; 'vzaps-async --version
 
 exit status:
   0    success (for onboard: every instance connected)
-  1    a request failed, or some instance did not connect
-  2    bad input or usage, a missing extra or an unusable journal; nothing was sent
+  1    a request failed, or some instance did not connect (the same command resumes)
+  2    bad input or usage, a missing extra, an unusable journal or refused credentials;
+       nothing was created
   130  interrupted (Ctrl-C)
 """
 
@@ -62,6 +66,12 @@ def _onboard(argv: list[str]) -> int:
     from .onboarding._cli import main as onboard_main
 
     return onboard_main(argv)
+
+
+def _supervise(argv: list[str]) -> int:
+    from .onboarding._cli_supervise import main as supervise_main
+
+    return supervise_main(argv)
 
 
 def _simulator(argv: list[str]) -> int:
@@ -137,6 +147,7 @@ _COMMANDS: dict[str, Callable[[list[str]], int]] = {
     "send": _send,
     "simulator": _simulator,
     "status": _status,
+    "supervise": _supervise,
     "webhook": _webhook,
 }
 

@@ -142,7 +142,7 @@ class ResponseError(VZapsError):
 
 
 class JournalError(VZapsError):
-    """The onboarding journal cannot be used; nothing was sent that depends on it.
+    """The onboarding journal cannot be used (at open, or for a save during a run).
 
     Args:
         location: The journal's file path or database name (never a password).

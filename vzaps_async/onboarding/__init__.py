@@ -3,7 +3,9 @@
 - `State`, the events and `transition`: the pure state machine (see ``docs/onboarding.md``);
 - `Onboarding`: the async driver for one instance;
 - `Fleet`: many onboardings with shared limits, a 429 cool-down, events and a `FleetReport`;
+- `Supervisor`: keeps a journal's connected instances connected (drops, logouts, zombies);
 - `MemoryJournal`, `SQLiteJournal`: where snapshots survive crashes;
+- `Metrics` (Prometheus) and `Tracing` (OpenTelemetry), optional extras;
 - presenters: show QR codes and pair codes to whoever holds the phones.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 from ._driver import Gates, Onboarding, OnboardingOptions, Transition
 from ._fleet import Failure, Fleet, FleetOptions, FleetReport, InstanceSpec
+from ._metrics import Metrics
 from ._presenters import (
     NullPresenter,
     PngFolderPresenter,
@@ -25,6 +28,7 @@ from ._state import (
     Connected,
     Created,
     CreateIntended,
+    Disconnected,
     Event,
     Failed,
     IllegalTransition,
@@ -32,8 +36,10 @@ from ._state import (
     PairCodeShown,
     PairingStarted,
     QRShown,
+    Restarted,
     Resumed,
     Snapshot,
+    Stalled,
     State,
     Subscribed,
     SubscribeIntended,
@@ -42,6 +48,8 @@ from ._state import (
     transition,
 )
 from ._store import Journal, MemoryJournal, SQLiteJournal
+from ._supervisor import Supervisor, SupervisorOptions, SupervisorReport
+from ._tracing import Tracing
 
 __all__ = [
     "TERMINAL_STATES",
@@ -50,6 +58,7 @@ __all__ = [
     "Connected",
     "CreateIntended",
     "Created",
+    "Disconnected",
     "Event",
     "Failed",
     "Failure",
@@ -62,6 +71,7 @@ __all__ = [
     "IntentCleared",
     "Journal",
     "MemoryJournal",
+    "Metrics",
     "NullPresenter",
     "Onboarding",
     "OnboardingOptions",
@@ -70,13 +80,19 @@ __all__ = [
     "PngFolderPresenter",
     "Presenter",
     "QRShown",
+    "Restarted",
     "Resumed",
     "SQLiteJournal",
     "Snapshot",
+    "Stalled",
     "State",
     "SubscribeIntended",
     "Subscribed",
+    "Supervisor",
+    "SupervisorOptions",
+    "SupervisorReport",
     "TerminalPresenter",
+    "Tracing",
     "Transition",
     "WebPresenter",
     "render_ascii",

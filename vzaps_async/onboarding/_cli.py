@@ -25,15 +25,31 @@ import os
 import sys
 from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Final, TextIO
 
 import anyio
 
 from vzaps_async._extras import MissingExtraError, require
-from vzaps_async.errors import InputError, JournalError
+from vzaps_async.errors import (
+    AuthenticationError,
+    InputError,
+    JournalError,
+    PermissionDeniedError,
+    VZapsError,
+)
 
+from ._cli_supervise import (
+    add_supervision_arguments,
+    check_metrics_port,
+    feed_metrics,
+    print_summary,
+    serving_metrics,
+    supervise_until_stopped,
+    supervisor_options,
+)
 from ._driver import OnboardingOptions
 from ._fleet import Fleet, FleetOptions, FleetReport, InstanceSpec
+from ._metrics import Metrics
 from ._presenters import (
     NullPresenter,
     PngFolderPresenter,
@@ -43,6 +59,7 @@ from ._presenters import (
 )
 from ._state import Snapshot, State
 from ._store import Journal, MemoryJournal, SQLiteJournal
+from ._supervisor import Supervisor
 
 __all__ = ["build_parser", "load_specs", "main", "state_table", "write_results"]
 
@@ -50,8 +67,10 @@ DEFAULT_JOURNAL = "vzaps-fleet.db"
 
 _EXIT_CODES = """exit status:
   0    every instance ended connected
-  1    some instance did not (see the summary and --output)
-  2    bad input or usage, a missing extra or an unusable journal; nothing was sent
+  1    some instance did not (see the summary and --output), or the run stopped on an error
+       after it started (one line says which; the same command resumes)
+  2    bad input or usage, a missing extra, an unusable journal or refused credentials;
+       nothing was created
   130  interrupted (Ctrl-C); with a --journal, the same command resumes
 """
 
@@ -111,6 +130,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--include-tokens", action="store_true", help="put instance tokens in --output"
     )
     parser.add_argument("--plain", action="store_true", help="log lines instead of a live display")
+    parser.add_argument(
+        "--metrics-port",
+        type=int,
+        help="serve Prometheus metrics at http://127.0.0.1:PORT/metrics (0 = any free port)",
+    )
+    parser.add_argument(
+        "--supervise",
+        action="store_true",
+        help="then keep the journal's instances connected (see 'vzaps-async supervise')",
+    )
+    add_supervision_arguments(parser)
     return parser
 
 
@@ -325,6 +355,10 @@ def _summary(report: FleetReport, out: TextIO) -> None:
             console.print(f"... and {len(report.failures) - 50} more (see --output)")
 
 
+#: The states an onboarding passes through (DISCONNECTED and STALLED come after, supervised).
+ONBOARDING_STATES: Final = frozenset(State) - {State.DISCONNECTED, State.STALLED}
+
+
 def state_table(counts: Mapping[State, int], total: int, width: int) -> Any:
     """The live display's table: one column per state, every header whole at ``width``.
 
@@ -336,11 +370,13 @@ def state_table(counts: Mapping[State, int], total: int, width: int) -> Any:
     from rich.table import Table
 
     # Eight padded columns need 88 columns; narrower terminals (80) drop the padding rather
-    # than cut headers to "SUBSCR…".
+    # than cut headers to "SUBSCR…". The supervisor's states get a column only when counted
+    # (a journal that a supervisor wrote).
+    shown = [s for s in State if s in ONBOARDING_STATES or counts.get(s)]
     table = Table(title=f"Onboarding {total} instances", padding=(0, 1) if width >= 88 else 0)
-    for state in State:
+    for state in shown:
         table.add_column(state.value, justify="right", no_wrap=True)
-    table.add_row(*(str(counts.get(s, 0)) for s in State))
+    table.add_row(*(str(counts.get(s, 0)) for s in shown))
     return table
 
 
@@ -411,7 +447,9 @@ def _journal_path(args: argparse.Namespace, simulate: bool) -> Path | None:
 
 
 @contextlib.asynccontextmanager
-async def _client(args: argparse.Namespace, simulate: bool) -> AsyncIterator[Any]:
+async def _client(
+    args: argparse.Namespace, simulate: bool, metrics: Metrics | None = None
+) -> AsyncIterator[Any]:
     from vzaps_async._client import Client
 
     if not simulate:
@@ -420,6 +458,7 @@ async def _client(args: argparse.Namespace, simulate: bool) -> AsyncIterator[Any
             os.environ["VZAPS_CLIENT_TOKEN"],
             os.environ["VZAPS_CLIENT_SECRET"],
             base_url=base_url,
+            on_response=metrics.on_response if metrics is not None else None,
         ) as client:
             yield client
         return
@@ -427,9 +466,19 @@ async def _client(args: argparse.Namespace, simulate: bool) -> AsyncIterator[Any
 
     # Lively demo: phones scan the first QR a second after it appears, QR codes rotate quickly.
     config = SimulatorConfig(first_qr_seconds=5.0, qr_seconds=5.0)
+    phones = PhonePolicy.scan_after(1.0)
+    if args.supervise:
+        # Something for the supervisor to heal: short drops now and then, and a rare logout
+        # (whose new QR the phone scans like the first).
+        phones = phones.with_trouble(drop_rate=12.0, drop_seconds=5.0, logout_rate=2.0)
     async with (
-        Simulator(phones=PhonePolicy.scan_after(1.0), config=config) as sim,
-        Client(sim.client_token, sim.client_secret, base_url=sim.base_url) as client,
+        Simulator(phones=phones, config=config) as sim,
+        Client(
+            sim.client_token,
+            sim.client_secret,
+            base_url=sim.base_url,
+            on_response=metrics.on_response if metrics is not None else None,
+        ) as client,
     ):
         yield client
 
@@ -467,13 +516,24 @@ async def _run(args: argparse.Namespace, specs: list[InstanceSpec], simulate: bo
                         "or run a standalone simulator (vzaps-async simulator) with --base-url "
                         "for runs you want to resume",
                     )
-            client = await stack.enter_async_context(_client(args, simulate))
+            try:
+                metrics = await stack.enter_async_context(serving_metrics(args.metrics_port))
+            except OSError as exc:
+                raise InputError(
+                    "--metrics-port", f"cannot listen on {args.metrics_port} ({exc.strerror})"
+                ) from None
+            client = await stack.enter_async_context(_client(args, simulate, metrics))
         except (InputError, JournalError, MissingExtraError) as exc:
             return _fail(exc)
         fleet = Fleet(client, journal, specs, options=options, presenter=presenter)
+        if metrics is not None:
+            metrics.cooldown = client.transport.cooldown
+            metrics.states = lambda: fleet.counts
         report: FleetReport | None = None
         async with anyio.create_task_group() as tg:
             tg.start_soon(_progress, fleet, live, out)
+            if metrics is not None:
+                tg.start_soon(feed_metrics, fleet, metrics)
             report = await fleet.run()
         output_error = None
         if args.output is not None:
@@ -484,11 +544,27 @@ async def _run(args: argparse.Namespace, specs: list[InstanceSpec], simulate: bo
                 write_results(args.output, finals, args.include_tokens)
             except OSError as exc:
                 output_error = f"--output {args.output}: not written ({exc.strerror or exc})"
-    assert report is not None
-    _summary(report, out)
-    if output_error is not None:
-        print(f"vzaps-async onboard: {output_error}; the journal has the results", file=sys.stderr)
-        return 1
+        assert report is not None
+        _summary(report, out)
+        if output_error is not None:
+            print(
+                f"vzaps-async onboard: {output_error}; the journal has the results",
+                file=sys.stderr,
+            )
+            return 1
+        if args.supervise:
+            supervisor = Supervisor(
+                client,
+                journal,
+                options=supervisor_options(args),
+                presenter=presenter,
+                observer=metrics.observe if metrics is not None else None,
+            )
+            if metrics is not None:
+                metrics.states = lambda: supervisor.counts
+            supervision = await supervise_until_stopped(supervisor, args.duration)
+            print_summary(supervision, out)
+            return 0 if supervision.all_connected else 1
     return 0 if report.all_connected else 1
 
 
@@ -537,11 +613,11 @@ def _check_folder(option: str, folder: Path) -> None:
         raise InputError(option, f"folder {folder} is not writable; pick another")
 
 
-def _journal_error(exc: BaseException) -> JournalError | None:
-    """The journal's error when it alone stopped the run (the progress task wraps it in a group)."""
+def _stopped_by(exc: BaseException) -> VZapsError | None:
+    """The SDK error that alone stopped the run (the progress task wraps it in a group)."""
     while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
         exc = exc.exceptions[0]
-    return exc if isinstance(exc, JournalError) else None
+    return exc if isinstance(exc, VZapsError) else None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -556,6 +632,10 @@ def main(argv: list[str] | None = None) -> int:
         # Both are needed before any work: the display and summary, the simulator's QR codes.
         require("vzaps-async onboard", "cli", "rich", "segno")
         specs = _check_args(args)
+        if args.duration is not None and not args.supervise:
+            raise InputError("--duration", "bounds supervision: use it with --supervise")
+        supervisor_options(args)  # bad supervision options stop the run before any request
+        check_metrics_port(args.metrics_port)
     except (InputError, MissingExtraError) as exc:
         return _fail(exc)
     have_credentials = bool(
@@ -575,12 +655,21 @@ def main(argv: list[str] | None = None) -> int:
         )
     try:
         return anyio.run(_run, args, specs, simulate)
-    except (JournalError, BaseExceptionGroup) as exc:
-        journal_error = _journal_error(exc)
-        if journal_error is None:
+    except (VZapsError, BaseExceptionGroup) as exc:
+        error = _stopped_by(exc)
+        if error is None:
             raise
-        print(f"vzaps-async onboard: {journal_error}", file=sys.stderr)
-        return 2
+        if isinstance(error, JournalError):
+            # Mid-run (an unusable journal at the start is refused in _run): work was done.
+            print(
+                f"vzaps-async onboard: {error}; instances created before it are adopted by name "
+                "when the same command runs again",
+                file=sys.stderr,
+            )
+            return 1
+        # The account's inventory, read before anything is created, could not be read.
+        print(f"vzaps-async onboard: reading the account's instances: {error}", file=sys.stderr)
+        return 2 if isinstance(error, AuthenticationError | PermissionDeniedError) else 1
     except KeyboardInterrupt:
         if simulate:
             where = (

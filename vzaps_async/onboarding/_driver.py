@@ -162,6 +162,9 @@ class Transition:
 
 Observer = Callable[[Transition], Awaitable[None]]
 
+#: Creates answered 404 or 409 (with nothing listed under the name) before the instance fails.
+_REFUSED_CREATES: Final = 3
+
 
 class _Abort(Exception):
     """Internal: stop the flow (a Failed event was applied, or an intent is left to reconcile)."""
@@ -490,10 +493,11 @@ class Onboarding:
         await self._apply(PairingStarted(snap.method, snap.phone))
 
     async def _create(self, snap: Snapshot) -> None:
-        # What the server has under this name decides first: the run's inventory when there is
-        # one (it covers a journal that lost the record), else a lookup for a pending intent.
+        # What the server has under this name decides first. A pending intent is looked up now:
+        # the create it stands for may have been committed after the run's inventory was read.
+        # Without one, the inventory (which covers a journal that lost the record) decides.
         matches, self._inventory = self._inventory, None
-        if matches is None and snap.intent == "create":
+        if snap.intent == "create":
             matches = await self._find_by_name()
         if matches is not None and await self._adopt(matches):
             return
@@ -501,14 +505,21 @@ class Onboarding:
         create = functools.partial(
             self._client.instances.create, self.name, **self._options.create_options
         )
+        tries = self._current.create_attempts
         try:
-            info = await self._send_paid(self._gates.create, create, "create")
+            info = await self._send_paid(self._gates.create, create, "create", tries)
         except FATAL as exc:
             await self._fail(f"create refused: {_describe(exc)}")
         except REFUSED as exc:
             # A 404 or 409 to a create says nothing sure about the name: what the server lists
-            # under it decides, in the next step.
+            # under it decides, in the next step, a few times; then it is a refusal.
+            if tries >= _REFUSED_CREATES:
+                await self._fail(
+                    f"create answered {_describe(exc)} {tries} times and nothing named "
+                    f"{self.name!r} is listed"
+                )
             log.info("%s: create answered %s; reconciling", self.name, _describe(exc))
+            await self._pause(exc, tries)
             return
         if info is None:
             return  # outcome unknown: the next step reconciles by name before any new create
@@ -520,7 +531,7 @@ class Onboarding:
         await self._apply(Created(info.id, info.token))
 
     async def _send_paid(
-        self, limiter: asyncio.Semaphore, send: Callable[[], Awaitable[T]], what: str
+        self, limiter: asyncio.Semaphore, send: Callable[[], Awaitable[T]], what: str, tries: int
     ) -> T | None:
         """Send a call that costs money (create, subscribe) under its journaled intent.
 
@@ -532,6 +543,8 @@ class Onboarding:
             limiter: The phase slot to hold.
             send: The call.
             what: Its name, for reasons and logs.
+            tries: Intents of this call journaled so far (the pause after an unknown outcome
+                grows with them).
         """
         attempt = 0
         while True:
@@ -548,7 +561,7 @@ class Onboarding:
                 log.info(
                     "%s: %s outcome unknown (%s); reconciling", self.name, what, _describe(exc)
                 )
-                await self._pause(exc, 1)
+                await self._pause(exc, tries)
                 return None
 
     async def _find_by_name(self) -> tuple[InstanceInfo, ...]:
@@ -603,7 +616,9 @@ class Onboarding:
         await self._apply(SubscribeIntended())
         subscribe = functools.partial(self._client.instances.subscribe, snap.instance_id)
         try:
-            sub = await self._send_paid(self._gates.subscribe, subscribe, "subscribe")
+            sub = await self._send_paid(
+                self._gates.subscribe, subscribe, "subscribe", self._current.subscribe_attempts
+            )
         except PaymentRequiredError as exc:
             await self._fail(f"billing declined: {exc.message} ({exc.code or exc.status})")
         except ConflictError as exc:

@@ -334,8 +334,12 @@ class Fleet:
         """The server's instances for every spec that has not got past create in the journal."""
         if not self._options.reconcile_inventory:
             return {}
+        # Only specs that may still create: no record, or a record not past create and not ended.
         wanted = {
-            s.name for s in self._specs if s.name not in known or known[s.name].instance_id is None
+            s.name
+            for s in self._specs
+            if s.name not in known
+            or (known[s.name].instance_id is None and not known[s.name].terminal)
         }
         found: dict[str, tuple[InstanceInfo, ...]] = dict.fromkeys(wanted, ())
         if wanted:

@@ -225,14 +225,27 @@ async function refresh(){
       c.textContent = i.code; d.appendChild(c);
       const p = document.createElement('p'); p.textContent = 'phone +' + i.phone;
       d.appendChild(p); }
-    if (i.status !== 'pending'){ const p = document.createElement('p');
-      p.textContent = i.status + (i.detail ? ': ' + i.detail : ''); d.appendChild(p); }
+    if (i.status === 'pending' && i.expires_at){ const p = document.createElement('p');
+      const left = Math.max(0, Math.round(i.expires_at - Date.now() / 1000));
+      p.textContent = left ? 'expires in ' + left + 's' : 'expired, a new one is coming';
+      d.appendChild(p); }
+    if (i.status !== 'pending' || i.detail){ const p = document.createElement('p');
+      p.textContent = i.status === 'pending' ? i.detail
+        : i.status + (i.detail ? ': ' + i.detail : '');
+      d.appendChild(p); }
     cards.appendChild(d);
   }
 }
 refresh(); setInterval(refresh, 1000);
 </script></body></html>
 """
+
+
+def _why_again(snapshot: Snapshot) -> str | None:
+    """Why a connected instance needs a phone again (a supervisor's re-pair), or None."""
+    if not snapshot.repairs:
+        return None
+    return f"pair again: {snapshot.incident or 'the session was lost'}"
 
 
 @attrs.define
@@ -250,7 +263,8 @@ class WebPresenter:
 
     Use as ``async with WebPresenter() as web:``; open ``web.url`` in a browser. The page polls
     ``state.json`` every second, so rotated codes replace old ones and connected instances are
-    marked as such.
+    marked as such. Instances waiting for a phone come first, each code with a countdown to its
+    expiry, and a supervisor's re-pairs say why the phone is needed again.
 
     Args:
         host: Interface to bind (keep the default: the page shows pairing material).
@@ -271,8 +285,10 @@ class WebPresenter:
         return f"http://{self._host}:{self._port}/"
 
     def state(self) -> list[dict[str, Any]]:
-        """What ``state.json`` serves: one entry per instance seen."""
-        return [{"name": name, **attrs.asdict(card)} for name, card in sorted(self._cards.items())]
+        """What ``state.json`` serves: one entry per instance seen, those waiting for a phone
+        first."""
+        cards = sorted(self._cards.items(), key=lambda item: (item[1].status != "pending", item[0]))
+        return [{"name": name, **attrs.asdict(card)} for name, card in cards]
 
     async def start(self) -> WebPresenter:
         """Start serving; return self."""
@@ -321,7 +337,9 @@ class WebPresenter:
             snapshot: The instance's snapshot.
             event: The QR.
         """
-        self._cards[snapshot.name] = _Card(qr=event.qr_code, expires_at=event.expires_at)
+        self._cards[snapshot.name] = _Card(
+            qr=event.qr_code, expires_at=event.expires_at, detail=_why_again(snapshot)
+        )
 
     async def pair_code_shown(self, snapshot: Snapshot, event: PairCodeShown) -> None:
         """Show the instance's pair code and phone.
@@ -331,7 +349,10 @@ class WebPresenter:
             event: The code.
         """
         self._cards[snapshot.name] = _Card(
-            code=event.code, phone=event.phone, expires_at=event.expires_at
+            code=event.code,
+            phone=event.phone,
+            expires_at=event.expires_at,
+            detail=_why_again(snapshot),
         )
 
     async def connected(self, snapshot: Snapshot) -> None:

@@ -26,6 +26,7 @@ __all__ = [
     "Connected",
     "CreateIntended",
     "Created",
+    "Disconnected",
     "Event",
     "Failed",
     "IllegalTransition",
@@ -34,8 +35,10 @@ __all__ = [
     "PairingMethod",
     "PairingStarted",
     "QRShown",
+    "Restarted",
     "Resumed",
     "Snapshot",
+    "Stalled",
     "State",
     "SubscribeIntended",
     "Subscribed",
@@ -61,6 +64,10 @@ class State(enum.StrEnum):
     PAIRING = "PAIRING"
     #: WhatsApp is linked: the goal. Terminal for the onboarding flow.
     CONNECTED = "CONNECTED"
+    #: The session dropped after it was connected; it may come back on its own (supervisor).
+    DISCONNECTED = "DISCONNECTED"
+    #: The session says connected but does not work (sends stay queued): restart, then re-pair.
+    STALLED = "STALLED"
     #: Cancellation was requested (done now, or scheduled for the end of the billing period).
     CANCELLED = "CANCELLED"
     #: A scheduled cancellation was reversed; the flow continues towards CONNECTED.
@@ -69,8 +76,11 @@ class State(enum.StrEnum):
     FAILED = "FAILED"
 
 
-#: States from which the driver does no more work on its own.
-TERMINAL_STATES: Final = frozenset({State.CONNECTED, State.FAILED, State.CANCELLED})
+#: States from which the driver does no more work on its own (DISCONNECTED and STALLED are the
+#: `Supervisor`'s to heal).
+TERMINAL_STATES: Final = frozenset(
+    {State.CONNECTED, State.DISCONNECTED, State.STALLED, State.FAILED, State.CANCELLED}
+)
 
 
 class IllegalTransition(VZapsError):
@@ -216,6 +226,41 @@ class Connected:
 
 
 @attrs.frozen
+class Disconnected:
+    """A connected session dropped (a probe saw it, or a ``Disconnected`` event said so).
+
+    Args:
+        reason: What was seen (``"logout"``, ``"status probe"``, the event's reason...).
+        last_seen: When the session was last seen connected, if known.
+    """
+
+    reason: str = ""
+    last_seen: float | None = None
+    at: float = attrs.field(factory=_now, kw_only=True)
+
+
+@attrs.frozen
+class Stalled:
+    """The session reports connected but does not work (messages stay in its queue).
+
+    Args:
+        reason: What was seen.
+        last_seen: When the session was last seen working, if known.
+    """
+
+    reason: str
+    last_seen: float | None = None
+    at: float = attrs.field(factory=_now, kw_only=True)
+
+
+@attrs.frozen
+class Restarted:
+    """The instance's runtime was restarted (``POST /instances/{id}/restart``) to cure a stall."""
+
+    at: float = attrs.field(factory=_now, kw_only=True)
+
+
+@attrs.frozen
 class Cancelled:
     """Cancellation was accepted by the server.
 
@@ -256,6 +301,9 @@ Event: TypeAlias = (
     | QRShown
     | PairCodeShown
     | Connected
+    | Disconnected
+    | Stalled
+    | Restarted
     | Cancelled
     | Resumed
     | Failed
@@ -283,7 +331,19 @@ TRANSITIONS: Final[Mapping[tuple[State, type[Event]], State]] = {
     (_S.PAIRING, Connected): _S.CONNECTED,
     (_S.PAIRING, Cancelled): _S.CANCELLED,
     (_S.PAIRING, Failed): _S.FAILED,
+    (_S.CONNECTED, Disconnected): _S.DISCONNECTED,
+    (_S.CONNECTED, Stalled): _S.STALLED,
     (_S.CONNECTED, Cancelled): _S.CANCELLED,
+    (_S.DISCONNECTED, Connected): _S.CONNECTED,
+    (_S.DISCONNECTED, PairingStarted): _S.PAIRING,
+    (_S.DISCONNECTED, Cancelled): _S.CANCELLED,
+    (_S.DISCONNECTED, Failed): _S.FAILED,
+    (_S.STALLED, Restarted): _S.STALLED,
+    (_S.STALLED, Connected): _S.CONNECTED,
+    (_S.STALLED, Disconnected): _S.DISCONNECTED,
+    (_S.STALLED, PairingStarted): _S.PAIRING,
+    (_S.STALLED, Cancelled): _S.CANCELLED,
+    (_S.STALLED, Failed): _S.FAILED,
     (_S.CANCELLED, Resumed): _S.RESUMED,
     (_S.CANCELLED, Failed): _S.FAILED,
     (_S.RESUMED, SubscribeIntended): _S.RESUMED,
@@ -321,7 +381,14 @@ class Snapshot:
         planned_at: When onboarding of this name began.
         created_at: When the instance was created (or adopted).
         updated_at: Time of the last event.
-        connected_at: When it connected.
+        connected_at: When it first connected (the onboarding's goal).
+        last_seen_connected_at: When the session was last known to be connected and working.
+        trouble_since: When the current trouble (DISCONNECTED or STALLED) began.
+        incident: What the current trouble is, in words (cleared once connected again).
+        disconnects: Times the session dropped after it had connected.
+        repairs: Times pairing was started again after a drop, logout or stall (re-pairs).
+        restarts: Times the runtime was restarted to cure a stall.
+        restarted_at: When it was last restarted.
     """
 
     name: str
@@ -345,6 +412,13 @@ class Snapshot:
     created_at: float | None = None
     updated_at: float | None = None
     connected_at: float | None = None
+    last_seen_connected_at: float | None = None
+    trouble_since: float | None = None
+    incident: str | None = None
+    disconnects: int = 0
+    repairs: int = 0
+    restarts: int = 0
+    restarted_at: float | None = None
 
     @property
     def terminal(self) -> bool:
@@ -426,7 +500,9 @@ def transition(snapshot: Snapshot, event: Event) -> Snapshot:
             changes |= {"intent": None, "intent_at": None, "subscribed": True}
         case PairingStarted():
             restarted = snapshot.state is State.PAIRING
+            repaired = snapshot.state is State.DISCONNECTED or snapshot.state is State.STALLED
             changes |= {
+                "repairs": snapshot.repairs + (1 if repaired else 0),
                 "method": event.method,
                 "phone": event.phone if event.phone is not None else snapshot.phone,
                 "qr_rotations": 0,
@@ -450,13 +526,32 @@ def transition(snapshot: Snapshot, event: Event) -> Snapshot:
                 "qr_rotations": snapshot.qr_rotations + 1,
             }
         case Connected():
+            first = snapshot.connected_at
             changes |= {
-                "connected_at": event.at,
+                "connected_at": event.at if first is None else first,
+                "last_seen_connected_at": event.at,
+                "trouble_since": None,
+                "incident": None,
                 "phone": event.phone or snapshot.phone,
                 "qr_code": None,
                 "pair_code": None,
                 "code_expires_at": None,
             }
+        case Disconnected():
+            changes |= {
+                "disconnects": snapshot.disconnects + 1,
+                "incident": event.reason or "disconnected",
+                "trouble_since": snapshot.trouble_since or event.at,
+                "last_seen_connected_at": event.last_seen or snapshot.last_seen_connected_at,
+            }
+        case Stalled():
+            changes |= {
+                "incident": event.reason,
+                "trouble_since": event.at,
+                "last_seen_connected_at": event.last_seen or snapshot.last_seen_connected_at,
+            }
+        case Restarted():
+            changes |= {"restarts": snapshot.restarts + 1, "restarted_at": event.at}
         case Failed():
             changes |= {"failure": event.reason, "qr_code": None, "pair_code": None}
         case Cancelled():

@@ -63,6 +63,13 @@ _PLAIN_FIELDS = (
     "created_at",
     "updated_at",
     "connected_at",
+    "last_seen_connected_at",
+    "trouble_since",
+    "incident",
+    "disconnects",
+    "repairs",
+    "restarts",
+    "restarted_at",
 )
 
 
@@ -214,6 +221,10 @@ def _explain(exc: BaseException) -> str:
             "read and write the file and create files beside it"
         )
     return f"cannot be used: {type(exc).__name__}: {text}"
+
+
+def _side_files(journal: Path) -> tuple[Path, Path]:
+    return (journal.with_name(journal.name + "-wal"), journal.with_name(journal.name + "-shm"))
 
 
 class _Hold:
@@ -370,10 +381,12 @@ class SQLiteJournal:
             with anyio.CancelScope(shield=True):  # a connection opened is a connection kept
                 db = await anyio.to_thread.run_sync(_connect, self._path, limiter=self._thread)
             if existed:
-                # Only a file that opened as a journal is tightened (SQLite gives its -wal and
-                # -shm files the database's mode).
+                # Only a file that opened as a journal is tightened, with the -wal and -shm files
+                # SQLite has just made beside it with the file's old mode (they hold records too).
                 try:
-                    os.chmod(self._path, 0o600)
+                    for path in (self._path, *_side_files(self._path)):
+                        with contextlib.suppress(FileNotFoundError):
+                            os.chmod(path, 0o600)
                 except OSError:
                     db.close()
                     raise

@@ -55,7 +55,9 @@ def build_parser(prog: str = "python -m vzaps_async.testing") -> argparse.Argume
         "--phones",
         type=_phones,
         default=PhonePolicy.scan_after(3.0),
-        help="'manual' or 'scan-after=SECONDS[,on-qr=N]' (default scan-after=3)",
+        help="'manual' or 'scan-after=SECONDS[,on-qr=N]' (default scan-after=3), optionally "
+        "followed by ',drop-rate=R,drop-seconds=S,logout-rate=R,zombie-rate=R' (per connected "
+        "hour): phones that misbehave on their own",
     )
     parser.add_argument("--jwt-lifetime", type=float, help="JWT lifetime in seconds (3600)")
     parser.add_argument("--qr-seconds", type=float, help="lifetime of later QR codes (20)")

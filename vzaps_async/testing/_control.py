@@ -2,7 +2,8 @@
 
 Lets tests, demos and benchmarks in other processes do what `Simulator` offers in Python:
 create accounts, set faults, read counters, list instances (with tokens), command simulated
-phones and expire every JWT. Answers are flat JSON; errors use the contract's error body.
+phones (scan, type a code, drop, log out, turn zombie) and expire every JWT. Answers are flat
+JSON; errors use the contract's error body.
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ def instance_debug_json(state: SimState, instance: SimInstance) -> dict[str, Any
         "connected": instance.connected,
         "phone": instance.phone,
         "pairing": pairing,
+        "drop_until": rfc3339(instance.drop_until),
+        "zombie": instance.zombie,
     }
 
 
@@ -153,6 +156,40 @@ async def pair(request: web.Request) -> web.Response:
     return flat(session_status_json(instance))
 
 
+async def drop(request: web.Request) -> web.Response:
+    """``POST /__sim/instances/{id}/drop`` ``{"seconds"}``: the session drops, then comes back."""
+    state = get_state(request)
+    instance = state.get_instance(request.match_info["id"])
+    seconds = (await read_json(request)).get("seconds")
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        raise SimError(400, "VALIDATION_ERROR", "seconds: must be a number of seconds")
+    state.drop(instance, float(seconds))
+    return flat(instance_debug_json(state, instance))
+
+
+async def logout(request: web.Request) -> web.Response:
+    """``POST /__sim/instances/{id}/logout``: the phone unlinks; a new pairing is needed."""
+    state = get_state(request)
+    instance = state.get_instance(request.match_info["id"])
+    state.logout(instance)
+    return flat(instance_debug_json(state, instance))
+
+
+async def zombie(request: web.Request) -> web.Response:
+    """``POST /__sim/instances/{id}/zombie`` ``{"cured_by"?: "restart"|"repair"}``.
+
+    The session keeps saying connected while sends stay queued, until a restart (or only a
+    re-pair) cures it.
+    """
+    state = get_state(request)
+    instance = state.get_instance(request.match_info["id"])
+    cured_by = (await read_json(request, required=False)).get("cured_by", "restart")
+    if cured_by not in ("restart", "repair"):
+        raise SimError(400, "VALIDATION_ERROR", "cured_by: must be 'restart' or 'repair'")
+    state.make_zombie(instance, cured_by)
+    return flat(instance_debug_json(state, instance))
+
+
 async def complete_checkout(request: web.Request) -> web.Response:
     """``POST /__sim/instances/{id}/complete-checkout``: the hosted checkout was paid."""
     state = get_state(request)
@@ -186,5 +223,8 @@ def setup(app: web.Application, state: SimState) -> None:
     add("GET", "/__sim/instances", list_instances)
     add("POST", "/__sim/instances/{id}/scan", scan)
     add("POST", "/__sim/instances/{id}/pair", pair)
+    add("POST", "/__sim/instances/{id}/drop", drop)
+    add("POST", "/__sim/instances/{id}/logout", logout)
+    add("POST", "/__sim/instances/{id}/zombie", zombie)
     add("POST", "/__sim/instances/{id}/complete-checkout", complete_checkout)
     add("POST", "/__sim/expire-tokens", expire_tokens)

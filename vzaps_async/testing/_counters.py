@@ -16,7 +16,8 @@ class Counters:
 
     ``requests`` is keyed by ``"METHOD /route/template"`` (e.g. ``"PUT /instances/create"``);
     ``faults`` by fault kind (``latency``, ``error_5xx``, ``rate_limited``, ``drop``,
-    ``commit_then_fail``, ``throttled``).
+    ``commit_then_fail``, ``throttled``); ``misbehaviour`` by what a simulated phone did
+    (``drops``, ``logouts``, ``zombies``) or was done to it (``restarts``), then instance id.
     """
 
     requests: Counter[str] = attrs.field(factory=Counter)
@@ -24,6 +25,9 @@ class Counters:
     subscriptions: Counter[str] = attrs.field(factory=Counter)
     pairings: Counter[str] = attrs.field(factory=Counter)
     faults: Counter[str] = attrs.field(factory=Counter)
+    misbehaviour: dict[str, Counter[str]] = attrs.field(
+        factory=lambda: {kind: Counter() for kind in ("drops", "logouts", "zombies", "restarts")}
+    )
 
     def request(self, route: str) -> None:
         """Count one request.
@@ -57,6 +61,15 @@ class Counters:
         """
         self.pairings[instance_id] += 1
 
+    def misbehaved(self, kind: str, instance_id: str) -> None:
+        """Count one drop, logout, zombie or restart of an instance.
+
+        Args:
+            kind: ``drops``, ``logouts``, ``zombies`` or ``restarts``.
+            instance_id: The instance.
+        """
+        self.misbehaviour[kind][instance_id] += 1
+
     def fault(self, kind: str) -> None:
         """Count one injected fault.
 
@@ -74,6 +87,7 @@ class Counters:
             "subscriptions": self.subscriptions.total(),
             "pairings": self.pairings.total(),
             "faults": self.faults.total(),
+            **{kind: counter.total() for kind, counter in self.misbehaviour.items()},
         }
 
     def snapshot(self) -> dict[str, Any]:
@@ -85,6 +99,7 @@ class Counters:
             "subscriptions": dict(self.subscriptions),
             "pairings": dict(self.pairings),
             "faults": dict(self.faults),
+            **{kind: dict(counter) for kind, counter in self.misbehaviour.items()},
         }
 
     def reset(self) -> None:
@@ -95,5 +110,6 @@ class Counters:
             self.subscriptions,
             self.pairings,
             self.faults,
+            *self.misbehaviour.values(),
         ):
             counter.clear()

@@ -369,7 +369,7 @@ def _send_handler(kind: str) -> Callable[[web.Request], Any]:
             on_deliver=_publish_message(ctx, message_id, target, node, extras),
         )
         store.enqueue(store.message_queue, entry)
-        store.deliver_due(ctx.connected)
+        store.deliver_due(ctx.instance.delivering)
         if delay > 0 and ctx.connected:
             ctx.deliver_later(delay)
         return ok(_receipt(ctx, message_id, sent.status == "queued"))
@@ -395,7 +395,7 @@ def _operation(
         "op_" + os.urandom(8).hex(), kind, target, now, now, message_id, on_deliver=on_deliver
     )
     ctx.store.enqueue(ctx.store.operation_queue, entry)
-    ctx.store.deliver_due(ctx.connected)
+    ctx.store.deliver_due(ctx.instance.delivering)
     return entry
 
 

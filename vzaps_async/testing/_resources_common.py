@@ -125,7 +125,7 @@ class Ctx:
 
         def fire() -> None:
             if state.instances.get(instance.id) is instance:
-                store.deliver_due(bool(instance.connected))
+                store.deliver_due(instance.delivering)
 
         asyncio.get_running_loop().call_later(delay, fire)
 
@@ -140,7 +140,7 @@ async def context(request: web.Request) -> Ctx:
     instance = await authorize_instance(request, state, request.match_info["id"])
     settings = request.app[RESOURCE_SETTINGS_KEY]
     store = store_of(state, instance, settings.limits)
-    store.deliver_due(bool(instance.connected))
+    store.deliver_due(instance.delivering)
     return Ctx(state, instance, store, settings)
 
 

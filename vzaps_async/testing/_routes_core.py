@@ -322,7 +322,7 @@ async def restart_instance(request: web.Request) -> web.Response:
     """``POST /instances/{id}/restart``: restart the runtime (keeps the WhatsApp session)."""
     state = get_state(request)
     instance = await authorize_instance(request, state, request.match_info["id"])
-    instance.updated_at = state.clock()
+    state.restart(instance)
     return _action(instance, "restarted", "instance runtime restarted")
 
 

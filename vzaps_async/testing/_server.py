@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import attrs
 from aiohttp import web
@@ -170,6 +170,44 @@ class Simulator:
             SimError: 404 unknown instance; 409 no code, expired or wrong code.
         """
         self.state.enter_pair_code(self.state.get_instance(instance_id), code)
+
+    async def drop(self, instance_id: str, seconds: float) -> None:
+        """Make the instance's session drop (``Disconnected``) and come back after ``seconds``.
+
+        Args:
+            instance_id: The instance (connected).
+            seconds: How long the outage lasts.
+
+        Raises:
+            SimError: 404 unknown instance; 409 not connected.
+        """
+        self.state.drop(self.state.get_instance(instance_id), seconds)
+
+    async def logout(self, instance_id: str) -> None:
+        """Make the instance's phone unlink the session (``Disconnected``, reason ``logout``).
+
+        Args:
+            instance_id: The instance (connected).
+
+        Raises:
+            SimError: 404 unknown instance; 409 not connected.
+        """
+        self.state.logout(self.state.get_instance(instance_id))
+
+    async def zombie(
+        self, instance_id: str, cured_by: Literal["restart", "repair"] = "restart"
+    ) -> None:
+        """Make the instance a zombie: status says connected, sends stay queued, no events.
+
+        Args:
+            instance_id: The instance (connected).
+            cured_by: ``"restart"`` (``POST /instances/{id}/restart`` cures it) or ``"repair"``
+                (only a logout and a new pairing do).
+
+        Raises:
+            SimError: 404 unknown instance; 409 not connected.
+        """
+        self.state.make_zombie(self.state.get_instance(instance_id), cured_by)
 
     async def start(self) -> None:
         """Bind the port and start serving.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import random
 import re
 import secrets
 import string
@@ -261,7 +262,19 @@ class SimInstance:
     profile: dict[str, Any] = attrs.field(factory=dict)
     pairing: Pairing | None = None
     scan_timer: asyncio.TimerHandle | None = attrs.field(default=None, repr=False)
+    #: A dropped session comes back on its own at this moment (`SimState.drop`).
+    drop_until: float | None = None
+    #: ``"restart"`` or ``"repair"``: the session says connected but delivers nothing until
+    #: that cures it (`SimState.make_zombie`).
+    zombie: Literal["restart", "repair"] | None = None
+    #: When the phone policy's random trouble was last drawn for this connected instance.
+    trouble_checked_at: float | None = None
     extras: dict[str, Any] = attrs.field(factory=dict)
+
+    @property
+    def delivering(self) -> bool:
+        """Whether queued sends go out: connected, and not a zombie."""
+        return bool(self.connected) and self.zombie is None
 
     @property
     def whatsapp_jid(self) -> str | None:
@@ -290,6 +303,8 @@ class SimState:
     faults: Faults = attrs.field(factory=Faults)
     clock: Callable[[], float] = time.time
     counters: Counters = attrs.field(factory=Counters)
+    #: Random source of the phones' fleet-wide trouble.
+    rng: random.Random = attrs.field(factory=random.Random)
     accounts: dict[str, Account] = attrs.field(factory=dict)
     instances: dict[str, SimInstance] = attrs.field(factory=dict)
     #: JWT -> (account, expires_at)
@@ -520,8 +535,9 @@ class SimState:
     def refresh(self, instance: SimInstance) -> None:
         """Apply everything that became due since the instance was last looked at.
 
-        Scheduled cancellations take effect, simulated phones scan or type codes that are due,
-        and a pairing whose last QR expired is given up.
+        Scheduled cancellations take effect, dropped sessions come back, simulated phones
+        misbehave (the policy's trouble rates), scan or type codes that are due, and a pairing
+        whose last QR expired is given up.
 
         Args:
             instance: The instance.
@@ -529,6 +545,15 @@ class SimState:
         now = self.clock()
         if instance.cancel_at is not None and now >= instance.cancel_at:
             self._expire(instance, instance.cancel_at)
+        if instance.drop_until is not None and now >= instance.drop_until:
+            instance.drop_until = None
+            if not instance.connected and instance.pairing is None:
+                self._reconnect(instance, now)
+        if self.phones.troubled:
+            if instance.connected and instance.zombie is None:
+                self._random_trouble(instance, now)
+            else:
+                instance.trouble_checked_at = None  # only connected time counts
         pairing = instance.pairing
         if pairing is None or instance.connected:
             return
@@ -667,11 +692,107 @@ class SimState:
         """
         was_connected = bool(instance.connected)
         self._stop_worker(instance)
+        instance.drop_until = None
+        instance.zombie = None
         instance.connected = False
         instance.status = "disconnected"
         instance.updated_at = self.clock()
         if was_connected:
             self.publish(instance, "Disconnected", {"reason": reason})
+
+    def logout(self, instance: SimInstance) -> None:
+        """The phone unlinks the session: it is gone, and only a new QR or pair code brings it back.
+
+        Args:
+            instance: The instance (must be connected).
+        """
+        self._require_connected(instance)
+        self.counters.misbehaved("logouts", instance.id)
+        self.disconnect(instance, reason="logout")
+
+    def drop(self, instance: SimInstance, seconds: float) -> None:
+        """The session drops (``Disconnected``) and comes back by itself after ``seconds``.
+
+        Args:
+            instance: The instance (must be connected).
+            seconds: How long the outage lasts.
+        """
+        if seconds < 0:
+            raise SimError(400, "VALIDATION_ERROR", "seconds: must be >= 0")
+        self._require_connected(instance)
+        now = self.clock()
+        instance.connected = False
+        instance.status = "disconnected"
+        instance.drop_until = now + seconds
+        instance.updated_at = now
+        self.counters.misbehaved("drops", instance.id)
+        self.publish(instance, "Disconnected", {"reason": "connection lost"})
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        # The phone's recovery fires its Connected event on time, not at the next request.
+        loop.call_later(seconds, self._on_phone_timer, instance)
+
+    def make_zombie(self, instance: SimInstance, cured_by: Literal["restart", "repair"]) -> None:
+        """The session keeps saying connected but delivers nothing and sends no events.
+
+        Args:
+            instance: The instance (must be connected).
+            cured_by: ``"restart"`` (a runtime restart cures it) or ``"repair"`` (only a
+                logout and a new pairing do).
+        """
+        self._require_connected(instance)
+        instance.zombie = cured_by
+        self.counters.misbehaved("zombies", instance.id)
+
+    def restart(self, instance: SimInstance) -> None:
+        """Restart the instance's runtime: cures a zombie that a restart cures (keeps the session).
+
+        Args:
+            instance: The instance.
+        """
+        self.counters.misbehaved("restarts", instance.id)
+        instance.updated_at = self.clock()
+        if instance.zombie == "restart":
+            instance.zombie = None
+            self._announce_connected(instance)
+
+    def _random_trouble(self, instance: SimInstance, now: float) -> None:
+        """Apply the phone policy's fleet-wide trouble drawn for the time since the last look."""
+        since, instance.trouble_checked_at = instance.trouble_checked_at, now
+        if since is None or now <= since:
+            return
+        kind = self.phones.trouble(now - since, self.rng)
+        if kind == "logout":
+            self.counters.misbehaved("logouts", instance.id)
+            self.disconnect(instance, reason="logout")
+        elif kind == "zombie":
+            self.make_zombie(instance, "restart")
+        elif kind == "drop":
+            self.drop(instance, self.phones.drop_seconds)
+
+    def _require_connected(self, instance: SimInstance) -> None:
+        self.refresh(instance)
+        if not instance.connected:
+            raise SimError(409, "NOT_CONNECTED", "instance is not connected to WhatsApp")
+
+    def _reconnect(self, instance: SimInstance, now: float) -> None:
+        instance.connected = True
+        instance.status = "connected"
+        instance.updated_at = now
+        self._announce_connected(instance)
+
+    def _announce_connected(self, instance: SimInstance) -> None:
+        self.publish(
+            instance,
+            "Connected",
+            {
+                "phone": instance.phone,
+                "jid": instance.whatsapp_jid,
+                "push_name": instance.push_name,
+            },
+        )
 
     def _require_pairing(self, instance: SimInstance) -> Pairing:
         if instance.connected:
@@ -683,6 +804,8 @@ class SimState:
     def _connect(self, instance: SimInstance, *, phone: str | None) -> None:
         now = self.clock()
         self._stop_worker(instance)
+        instance.drop_until = None
+        instance.zombie = None
         if phone is None:
             phone = instance.phone or "5511" + "".join(
                 secrets.choice(string.digits) for _ in range(9)
@@ -694,11 +817,7 @@ class SimState:
         instance.status = "connected"
         instance.updated_at = now
         self.counters.paired(instance.id)
-        self.publish(
-            instance,
-            "Connected",
-            {"phone": phone, "jid": instance.whatsapp_jid, "push_name": instance.push_name},
-        )
+        self._announce_connected(instance)
 
     def _give_up(self, instance: SimInstance) -> None:
         self._stop_worker(instance)

@@ -132,6 +132,11 @@ class WebhookReceiver:
         either: set[asyncio.Future[Any]] = {acquire, self._closed}
         try:
             await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:
+            # Cancelled (the client went away): a slot acquired meanwhile must not be kept.
+            if acquire.done() and not acquire.cancelled():
+                self._slots.release()
+            raise
         finally:
             self._waiting -= 1
             if not acquire.done():
