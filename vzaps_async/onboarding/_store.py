@@ -17,6 +17,7 @@ a full disk, a record that does not decode) is a `JournalError` naming the file 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import errno
 import json
@@ -24,16 +25,19 @@ import os
 import socket
 import sqlite3
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import anyio
-import anyio.to_thread
 
 from vzaps_async._secret import Secret
 from vzaps_async.errors import JournalError, JournalLockedError
 
 from ._state import Snapshot, State
+
+T = TypeVar("T")
 
 __all__ = [
     "Journal",
@@ -291,8 +295,7 @@ _encode_record = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).enc
 def _connect(path: Path) -> sqlite3.Connection:
     """Open the file as a journal (runs on the journal's thread)."""
     # isolation_level=None: the journal says where each transaction begins and ends.
-    # check_same_thread=False: every call runs on a worker thread, one at a time (the limiter).
-    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    db = sqlite3.connect(path, isolation_level=None)
     try:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
@@ -325,9 +328,9 @@ class SQLiteJournal:
     it holds ``<path>.lock`` exclusively: a second journal on the same file (in this process or
     any other on this machine) raises `JournalLockedError` from `open`.
 
-    The standard library's `sqlite3` runs on a worker thread, one call at a time; a commit
-    group (its inserts and its commit) is one call, so one thread hand-off per group however
-    many saves it carries.
+    The standard library's `sqlite3` runs on the journal's own thread, one call at a time; a
+    commit group (its inserts and its commit) is one call, so one thread hand-off per group
+    however many saves it carries.
 
     Args:
         path: The database file; created with mode 0600 when missing (an existing file is made
@@ -342,7 +345,7 @@ class SQLiteJournal:
         "_path",
         "_pending",
         "_queued",
-        "_thread",
+        "_writer",
     )
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
@@ -350,8 +353,7 @@ class SQLiteJournal:
         self._db: sqlite3.Connection | None = None
         self._hold: _Hold | None = None
         self._lock = anyio.Lock()
-        # One call on the connection at a time: sqlite3 objects are not for concurrent threads.
-        self._thread = anyio.CapacityLimiter(1)
+        self._writer: ThreadPoolExecutor | None = None
         self._pending: dict[str, tuple[str, str, str]] = {}
         self._queued = 0  # generation of the group now collecting saves
         self._flushed = -1  # last generation durably committed
@@ -379,7 +381,7 @@ class SQLiteJournal:
                 # The journal holds instance tokens: created owner-only before SQLite opens it.
                 os.close(os.open(self._path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600))
             with anyio.CancelScope(shield=True):  # a connection opened is a connection kept
-                db = await anyio.to_thread.run_sync(_connect, self._path, limiter=self._thread)
+                db = await self._run(_connect, self._path)
             if existed:
                 # Only a file that opened as a journal is tightened, with the -wal and -shm files
                 # SQLite has just made beside it with the file's old mode (they hold records too).
@@ -388,12 +390,15 @@ class SQLiteJournal:
                         with contextlib.suppress(FileNotFoundError):
                             os.chmod(path, 0o600)
                 except OSError:
-                    db.close()
+                    with anyio.CancelScope(shield=True):
+                        await self._run(db.close)
                     raise
         except (sqlite3.Error, OSError) as exc:
+            self._stop_writer()
             hold.release()
             raise JournalError(location, _explain(exc)) from None
         except BaseException:
+            self._stop_writer()
             hold.release()
             raise
         self._db = db
@@ -405,6 +410,21 @@ class SQLiteJournal:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
+
+    def _run(self, function: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+        """Run ``function(*args)`` on the journal's own thread, after the calls queued before it.
+
+        The one thread opens, uses and closes the connection: calls never overlap, and a call
+        whose caller was cancelled still runs to its end before the next one starts.
+        """
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(1, thread_name_prefix="vzaps-journal")
+        return asyncio.get_running_loop().run_in_executor(self._writer, function, *args)
+
+    def _stop_writer(self) -> None:
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.shutdown(wait=False)  # idle: the connection's last call has returned
 
     def _connection(self) -> sqlite3.Connection:
         if self._db is None:
@@ -423,7 +443,7 @@ class SQLiteJournal:
             return db.execute("SELECT name, record FROM onboarding").fetchall()
 
         try:
-            rows = await anyio.to_thread.run_sync(read, limiter=self._thread)
+            rows = await self._run(read)
         except sqlite3.Error as exc:
             raise JournalError(str(self._path), _explain(exc)) from None
         return [_decode(str(self._path), name, text) for name, text in rows]
@@ -445,7 +465,7 @@ class SQLiteJournal:
             return row
 
         try:
-            row = await anyio.to_thread.run_sync(read, limiter=self._thread)
+            row = await self._run(read)
         except sqlite3.Error as exc:
             raise JournalError(str(self._path), _explain(exc)) from None
         return None if row is None else _decode(str(self._path), name, row[0])
@@ -473,7 +493,7 @@ class SQLiteJournal:
             # Shielded: a cancelled saver must not abandon a commit others are waiting for.
             with anyio.CancelScope(shield=True):
                 try:
-                    await anyio.to_thread.run_sync(_write_group, db, batch, limiter=self._thread)
+                    await self._run(_write_group, db, batch)
                 except BaseException as exc:
                     # Put the group back (newer saves of the same name win) for the next holder.
                     for queued in batch:
@@ -490,7 +510,8 @@ class SQLiteJournal:
         try:
             if db is not None:
                 with anyio.CancelScope(shield=True):
-                    await anyio.to_thread.run_sync(db.close, limiter=self._thread)
+                    await self._run(db.close)
         finally:
+            self._stop_writer()
             if hold is not None:
                 hold.release()
