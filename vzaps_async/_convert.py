@@ -1,22 +1,27 @@
 """The one cattrs converter, and every wire decision in one place.
 
-Wire decisions:
+`configure_converter` registers all of them (cattrs' preconf style); `vzaps_async.models` calls
+it once every model class exists. Wire decisions:
 
 - Field names on the wire are snake_case and equal the attribute names of the models. The few
-  exceptions are renamed per class with `rename` (e.g. the pair code arrives as ``LinkingCode`` or
-  ``linking_code``).
+  exceptions are listed per class in `configure_converter` (e.g. the pair code arrives as
+  ``LinkingCode`` or ``linking_code``).
 - Unknown fields are ignored (``forbid_extra_keys=False``): the server may add fields at any time.
   Models of responses the contract barely documents (groups, queues, contacts, action results)
-  have an ``extra`` attribute instead, which keeps the fields the model does not name (`rename`
-  fills it; the common case of no unknown field costs one set difference).
+  have an ``extra`` attribute instead, which keeps the fields the model does not name (the common
+  case of no unknown field costs one set difference).
 - Optional fields (``X | None`` with a default) may be missing or ``null``.
 - Closed sets the API documents (billing status, event types, ...) are `enum.StrEnum`s, but a model
   field holding one is typed ``TheEnum | str``: a value the enum does not know is kept as the plain
-  string instead of failing (`open_enum`).
-- Datetimes are RFC 3339 strings (``2026-04-13T10:00:00Z``, fractional seconds allowed) and become
-  aware `datetime`s; unparseable text is kept out of the model (None) rather than crashing.
+  string instead of failing.
+- Datetimes are RFC 3339 strings (``2026-04-13T10:00:00Z``, fractional seconds allowed) or epoch
+  seconds/milliseconds, and become aware `datetime`s; unparseable text is kept out of the model
+  (None) rather than crashing.
 - ``events_subscribe`` arrives as a comma-joined string and is given to users as a tuple of names;
-  either form is accepted.
+  either form is accepted (`EventNames`).
+- A `Count` may arrive as a number or as the list of the things counted.
+- Tokens are wrapped in `Secret` as soon as they are read, so no repr shows them.
+- Events are structured from the envelope or a bare ``data`` object into the class of their type.
 - Unstructuring (requests) drops ``None`` values, so optional request fields are omitted, not sent
   as null.
 """
@@ -37,11 +42,11 @@ from ._secret import Secret
 
 __all__ = [
     "EXTRA",
+    "Count",
     "EventNames",
+    "configure_converter",
     "converter",
-    "open_enum",
     "parse_datetime",
-    "rename",
     "structure",
     "unstructure",
 ]
@@ -50,6 +55,8 @@ T = TypeVar("T")
 
 #: A model field type for a list of event names; structured from an array or a comma string.
 EventNames = NewType("EventNames", tuple[str, ...])
+#: A model field type for a count that may arrive as a number or as the list of things counted.
+Count = NewType("Count", int)
 E = TypeVar("E", bound=enum.Enum)
 
 converter = cattrs.Converter(forbid_extra_keys=False, omit_if_default=False)
@@ -83,11 +90,6 @@ def parse_datetime(value: Any, _: Any = None) -> datetime | None:
         return None
 
 
-converter.register_structure_hook(datetime, parse_datetime)
-converter.register_structure_hook(datetime | None, parse_datetime)
-converter.register_unstructure_hook(datetime, lambda d: d.isoformat().replace("+00:00", "Z"))
-
-
 def _optional_scalar(cast: type[Any]) -> Callable[[Any, Any], Any]:
     # What cattrs does for ``X | None`` (None stays None, anything else is ``X(value)``), in one
     # call instead of its generic Optional dispatch: these fields are most of every model.
@@ -97,16 +99,8 @@ def _optional_scalar(cast: type[Any]) -> Callable[[Any, Any], Any]:
     return structure
 
 
-for _scalar in (str, int, float, bool):
-    converter.register_structure_hook(_scalar | None, _optional_scalar(_scalar))
-
-
-def open_enum(enum_cls: type[E]) -> None:
-    """Register ``enum_cls | str`` so unknown values stay plain strings instead of failing.
-
-    Args:
-        enum_cls: A `enum.StrEnum` (or str-valued Enum) of the values the API documents.
-    """
+def _open_enum(converter: cattrs.Converter, enum_cls: type[E]) -> None:
+    # ``enum_cls | str``: unknown values stay plain strings instead of failing.
     members = {m.value: m for m in enum_cls}
 
     def structure(value: Any, _: Any) -> E | str:
@@ -122,17 +116,13 @@ def open_enum(enum_cls: type[E]) -> None:
     converter.register_unstructure_hook(enum_cls, lambda m: m.value)
 
 
-def rename(cls: type[Any], **wire_names: str | tuple[str, ...]) -> None:
-    """Register how ``cls`` is read and written: other wire names, and its ``extra`` fields.
-
-    A tuple lists alternative spellings read in order (the first is also the one written). When
-    ``cls`` has an attribute named ``extra``, every field of the payload that no attribute reads
-    is kept there (read-only); ``extra`` itself is never read from or written to the wire.
-
-    Args:
-        cls: An attrs class.
-        **wire_names: attribute name -> wire name (or names).
-    """
+def _rename(
+    converter: cattrs.Converter, cls: type[Any], **wire_names: str | tuple[str, ...]
+) -> None:
+    # How ``cls`` is read and written: other wire names, and its ``extra`` fields. A tuple lists
+    # alternative spellings read in order (the first is also the one written). When ``cls`` has
+    # an attribute named ``extra``, every field of the payload that no attribute reads is kept
+    # there (read-only); ``extra`` itself is never read from or written to the wire.
     primary = {k: (v if isinstance(v, str) else v[0]) for k, v in wire_names.items()}
     alternates = {k: v[1:] for k, v in wire_names.items() if isinstance(v, tuple)}
     overrides: dict[str, Any] = {k: override(rename=v) for k, v in primary.items()}
@@ -169,7 +159,7 @@ def rename(cls: type[Any], **wire_names: str | tuple[str, ...]) -> None:
     )
 
 
-def _drop_none(cls: type[Any]) -> Callable[[Any], dict[str, Any]]:
+def _drop_none(converter: cattrs.Converter, cls: type[Any]) -> Callable[[Any], dict[str, Any]]:
     base = make_dict_unstructure_fn(cls, converter)
 
     def unstructure(obj: Any) -> dict[str, Any]:
@@ -178,19 +168,11 @@ def _drop_none(cls: type[Any]) -> Callable[[Any], dict[str, Any]]:
     return unstructure
 
 
-converter.register_unstructure_hook_factory(attrs.has, _drop_none)
-
-
 def _structure_secret(value: Any, _: Any) -> Secret | None:
     # Tokens arrive as plain strings and are wrapped at once, so no model repr can show them.
     if value is None or value == "":
         return None
     return Secret(str(value))
-
-
-converter.register_structure_hook(Secret, _structure_secret)
-converter.register_structure_hook(Secret | None, _structure_secret)
-converter.register_unstructure_hook(Secret, lambda s: s.reveal())
 
 
 def _structure_names(value: Any, _: Any) -> tuple[str, ...]:
@@ -202,7 +184,106 @@ def _structure_names(value: Any, _: Any) -> tuple[str, ...]:
     return tuple(str(v) for v in value)
 
 
-converter.register_structure_hook(EventNames, _structure_names)
+def _structure_count(value: Any, _: Any) -> int | None:
+    # `attempts` is documented only by name: a number, or possibly the list of attempt records.
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return len(value)
+    return int(value)
+
+
+def configure_converter(converter: cattrs.Converter) -> None:
+    """Register every wire decision of this module's docstring on ``converter``.
+
+    `vzaps_async.models` calls it once, on `converter`, when every model class exists. Order
+    matters: a class's structure function is generated when it is registered, with the hooks
+    its field types have at that moment (open enums first, nested models before their owners).
+
+    Args:
+        converter: The converter to configure.
+    """
+    from vzaps_async.models import (
+        billing,
+        chats,
+        chatwoot,
+        common,
+        events,
+        groups,
+        instances,
+        messages,
+        queues,
+        session,
+        typebot,
+        users,
+        webhook,
+    )
+
+    # Scalars, datetimes, secrets and the wire's list forms.
+    for scalar in (str, int, float, bool):
+        converter.register_structure_hook(scalar | None, _optional_scalar(scalar))
+    converter.register_structure_hook(datetime, parse_datetime)
+    converter.register_structure_hook(datetime | None, parse_datetime)
+    converter.register_unstructure_hook(datetime, lambda d: d.isoformat().replace("+00:00", "Z"))
+    converter.register_structure_hook(Secret, _structure_secret)
+    converter.register_structure_hook(Secret | None, _structure_secret)
+    converter.register_unstructure_hook(Secret, lambda s: s.reveal())
+    converter.register_structure_hook(EventNames, _structure_names)
+    converter.register_structure_hook(Count, _structure_count)
+    # Requests: None fields are left out.
+    converter.register_unstructure_hook_factory(attrs.has, lambda cls: _drop_none(converter, cls))
+
+    # Closed sets the API documents, open to values it adds later.
+    for enum_cls in (
+        billing.SubscriptionMode,
+        chats.ChatExpiration,
+        chatwoot.ChatwootImportScope,
+        common.EventType,
+        events.ReceiptState,
+        instances.BillingStatus,
+        messages.PresenceState,
+        typebot.TypebotTriggerType,
+        typebot.TypebotTriggerOperator,
+        typebot.TypebotSessionStatus,
+        webhook.WebhookLogStatus,
+    ):
+        _open_enum(converter, enum_cls)
+
+    # Thinly documented answers keep the fields they do not name in ``extra``.
+    for extra_cls in (
+        common.ActionResult,
+        common.StatusResult,
+        groups.GroupParticipant,
+        queues.QueuedItem,
+        queues.QueueRemoval,
+        users.UserInfo,
+        users.Contact,
+        webhook.WebhookLog,
+    ):
+        _rename(converter, extra_cls)
+    # Other wire names, first one written; the rest read in order (forms seen across the SDKs).
+    _rename(converter, webhook.WebhookConfig, events=("subscribe", "events"))
+    _rename(converter, messages.MessageAction, message_id=("message_id", "id"))
+    _rename(converter, messages.MediaDownload, data=("data", "file", "base64", "media"))
+    _rename(
+        converter,
+        groups.Group,
+        jid=("jid", "group_id", "JID"),
+        topic=("topic", "description"),
+    )
+    _rename(converter, groups.GroupInviteLink, invite_link=("invite_link", "InviteLink", "link"))
+    _rename(converter, groups.GroupPhoto, picture_id=("picture_id", "PictureID"))
+    _rename(converter, typebot.TypebotConfig, typebot_id=("typebot_id", "id"))
+    _rename(converter, typebot.TypebotSession, id=("id", "session_id"))
+    _rename(
+        converter,
+        session.QRCode,
+        qr_code=("qr_code", "QRCode"),
+        status=("status", "pairing_status"),
+    )
+    _rename(converter, session.PairCode, code=("LinkingCode", "linking_code"))
+    # Events: the envelope or a bare ``data`` object, into the class of its type.
+    converter.register_structure_hook(events.Event, events._structure_event)
 
 
 def structure(data: Any, cls: type[T]) -> T:

@@ -8,7 +8,7 @@ from .chatwoot import ChatwootAPI
 from .contacts import ContactsAPI
 from .groups import GroupsAPI
 from .instances import InstancesAPI
-from .messages import MessagesAPI
+from .messages import MessagesAPI, SendOptions
 from .queues import QueuesAPI
 from .session import SessionAPI
 from .typebot import TypebotAPI
@@ -24,6 +24,7 @@ __all__ = [
     "InstancesAPI",
     "MessagesAPI",
     "QueuesAPI",
+    "SendOptions",
     "SessionAPI",
     "TypebotAPI",
     "UsersAPI",

@@ -8,7 +8,7 @@ recognise the message in events afterwards.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import attrs
 
@@ -27,7 +27,7 @@ from vzaps_async.models.messages import (
 
 from ._base import InstanceRoute, drop_none, segment
 
-__all__ = ["MessagesAPI"]
+__all__ = ["MessagesAPI", "SendOptions"]
 
 _MEDIA_KEYS = ("url", "direct_path")
 
@@ -40,24 +40,41 @@ def _optional_bool(value: object, field: str) -> bool | None:
     return None if value is None else validate.boolean(value, field)
 
 
-def _add_options(
-    body: dict[str, Any],
-    id: str | None,
-    delay: float | None,
-    reply_to_message_id: str | None,
-    mentioned_ids: Iterable[str] | None,
-) -> None:
-    # Options every send accepts; None ones are not sent.
-    if id is not None:
+class SendOptions(TypedDict, total=False):
+    """The options every ``send_*`` method accepts (as keyword arguments); left out ones are
+    not sent.
+
+    Args:
+        id: Your own id for the message (lets you recognise it in events).
+        delay: Seconds to wait before sending (where the server supports it).
+        reply_to_message_id: Quote this message.
+        mentioned_ids: JIDs mentioned in the text or caption.
+    """
+
+    id: str
+    delay: float
+    reply_to_message_id: str
+    mentioned_ids: Iterable[str]
+
+
+_SEND_OPTIONS = frozenset(SendOptions.__annotations__)
+
+
+def _add_options(body: dict[str, Any], kind: str, options: SendOptions) -> None:
+    for name in options:
+        if name not in _SEND_OPTIONS:
+            # What Python itself says for an unknown keyword argument.
+            raise TypeError(f"send_{kind}() got an unexpected keyword argument {name!r}")
+    if (id := options.get("id")) is not None:
         body["id"] = validate.non_empty(id, "id")
-    if delay is not None:
+    if (delay := options.get("delay")) is not None:
         if isinstance(delay, bool) or not isinstance(delay, int | float) or delay < 0:
             raise InputError("delay", f"must be a number >= 0, got {delay!r}")
         body["delay"] = delay
-    if reply_to_message_id is not None:
-        body["reply_to_message_id"] = validate.non_empty(reply_to_message_id, "reply_to_message_id")
-    if mentioned_ids is not None:
-        body["mentioned_ids"] = validate.string_list(mentioned_ids, "mentioned_ids")
+    if (reply_to := options.get("reply_to_message_id")) is not None:
+        body["reply_to_message_id"] = validate.non_empty(reply_to, "reply_to_message_id")
+    if (mentioned := options.get("mentioned_ids")) is not None:
+        body["mentioned_ids"] = validate.string_list(mentioned, "mentioned_ids")
 
 
 def _items(value: object, cls: type[Any], field: str) -> list[dict[str, Any]]:
@@ -82,15 +99,7 @@ class MessagesAPI(InstanceRoute):
     """Messages of one instance: sends, reactions, presence, read marks, downloads, edits."""
 
     async def _send(
-        self,
-        kind: str,
-        phone: str,
-        fields: Mapping[str, Any],
-        *,
-        id: str | None = None,
-        delay: float | None = None,
-        reply_to_message_id: str | None = None,
-        mentioned_ids: Iterable[str] | None = None,
+        self, kind: str, phone: str, fields: Mapping[str, Any], options: SendOptions
     ) -> SentMessage:
         # Every send_* method: the target, the kind's own (already checked) fields with None
         # ones left out, then the options all sends share; posted to chat/send/{kind}.
@@ -98,7 +107,7 @@ class MessagesAPI(InstanceRoute):
         for key, value in fields.items():
             if value is not None:
                 body[key] = value
-        _add_options(body, id, delay, reply_to_message_id, mentioned_ids)
+        _add_options(body, kind, options)
         # ``kind`` is one of this module's literals (plain ASCII): no quoting needed.
         path = f"{self._prefix}/chat/send/{kind}"
         return await self._parsed(SentMessage, "POST", path, json=body)
@@ -107,30 +116,20 @@ class MessagesAPI(InstanceRoute):
         self,
         phone: str,
         text: str,
-        *,
-        id: str | None = None,
-        delay: float | None = None,
-        reply_to_message_id: str | None = None,
-        mentioned_ids: Iterable[str] | None = None,
+        **send_options: Unpack[SendOptions],
     ) -> SentMessage:
         """Send a text message (`POST …/chat/send/text`).
 
         Args:
             phone: Number, group id or JID to send to.
             text: The message text.
-            id: Your own id for the message.
-            delay: Delay before sending (seconds, where supported).
-            reply_to_message_id: Quote this message.
-            mentioned_ids: JIDs mentioned in the text.
+            send_options: `SendOptions`.
         """
         return await self._send(
             "text",
             phone,
             {"message": validate.non_empty(text, "text")},
-            id=id,
-            delay=delay,
-            reply_to_message_id=reply_to_message_id,
-            mentioned_ids=mentioned_ids,
+            send_options,
         )
 
     async def send_image(
@@ -139,10 +138,7 @@ class MessagesAPI(InstanceRoute):
         image: str,
         *,
         caption: str | None = None,
-        id: str | None = None,
-        delay: float | None = None,
-        reply_to_message_id: str | None = None,
-        mentioned_ids: Iterable[str] | None = None,
+        **send_options: Unpack[SendOptions],
     ) -> SentMessage:
         """Send an image (`POST …/chat/send/image`).
 
@@ -150,10 +146,7 @@ class MessagesAPI(InstanceRoute):
             phone: Number, group id or JID to send to.
             image: A public URL or a ``data:<mime>;base64,…`` URL.
             caption: Caption text.
-            id: Your own id for the message.
-            delay: Delay before sending.
-            reply_to_message_id: Quote this message.
-            mentioned_ids: JIDs mentioned in the caption.
+            send_options: `SendOptions`.
         """
         return await self._send(
             "image",
@@ -162,10 +155,7 @@ class MessagesAPI(InstanceRoute):
                 "image": validate.non_empty(image, "image"),
                 "caption": _optional_text(caption, "caption"),
             },
-            id=id,
-            delay=delay,
-            reply_to_message_id=reply_to_message_id,
-            mentioned_ids=mentioned_ids,
+            send_options,
         )
 
     async def send_audio(
@@ -174,9 +164,7 @@ class MessagesAPI(InstanceRoute):
         audio: str,
         *,
         ptt: bool | None = None,
-        id: str | None = None,
-        delay: float | None = None,
-        reply_to_message_id: str | None = None,
+        **send_options: Unpack[SendOptions],
     ) -> SentMessage:
         """Send audio (`POST …/chat/send/audio`).
 
@@ -184,9 +172,7 @@ class MessagesAPI(InstanceRoute):
             phone: Number, group id or JID to send to.
             audio: A public URL or a data URL.
             ptt: True sends it as a voice note.
-            id: Your own id for the message.
-            delay: Delay before sending.
-            reply_to_message_id: Quote this message.
+            send_options: `SendOptions`.
         """
         return await self._send(
             "audio",
@@ -195,9 +181,7 @@ class MessagesAPI(InstanceRoute):
                 "audio": validate.non_empty(audio, "audio"),
                 "ptt": _optional_bool(ptt, "ptt"),
             },
-            id=id,
-            delay=delay,
-            reply_to_message_id=reply_to_message_id,
+            send_options,
         )
 
     async def send_document(
@@ -207,9 +191,7 @@ class MessagesAPI(InstanceRoute):
         *,
         file_name: str | None = None,
         caption: str | None = None,
-        id: str | None = None,
-        delay: float | None = None,
-        reply_to_message_id: str | None = None,
+        **send_options: Unpack[SendOptions],
     ) -> SentMessage:
         """Send a document (`POST …/chat/send/document`).
 
@@ -218,9 +200,7 @@ class MessagesAPI(InstanceRoute):
             document: A public URL or a data URL.
             file_name: The file name shown to the recipient (needed in practice).
             caption: Caption text.
-            id: Your own id for the message.
-            delay: Delay before sending.
-            reply_to_message_id: Quote this message.
+            send_options: `SendOptions`.
         """
         return await self._send(
             "document",
@@ -230,9 +210,7 @@ class MessagesAPI(InstanceRoute):
                 "file_name": _optional_text(file_name, "file_name"),
                 "caption": _optional_text(caption, "caption"),
             },
-            id=id,
-            delay=delay,
-            reply_to_message_id=reply_to_message_id,
+            send_options,
         )
 
     async def send_video(
@@ -241,10 +219,7 @@ class MessagesAPI(InstanceRoute):
         video: str,
         *,
         caption: str | None = None,
-        id: str | None = None,
-        delay: float | None = None,
-        reply_to_message_id: str | None = None,
-        mentioned_ids: Iterable[str] | None = None,
+        **send_options: Unpack[SendOptions],
     ) -> SentMessage:
         """Send a video (`POST …/chat/send/video`).
 
@@ -252,10 +227,7 @@ class MessagesAPI(InstanceRoute):
             phone: Number, group id or JID to send to.
             video: A public URL or a data URL.
             caption: Caption text.
-            id: Your own id for the message.
-            delay: Delay before sending.
-            reply_to_message_id: Quote this message.
-            mentioned_ids: JIDs mentioned in the caption.
+            send_options: `SendOptions`.
         """
         return await self._send(
             "video",
@@ -264,37 +236,27 @@ class MessagesAPI(InstanceRoute):
                 "video": validate.non_empty(video, "video"),
                 "caption": _optional_text(caption, "caption"),
             },
-            id=id,
-            delay=delay,
-            reply_to_message_id=reply_to_message_id,
-            mentioned_ids=mentioned_ids,
+            send_options,
         )
 
     async def send_sticker(
         self,
         phone: str,
         sticker: str,
-        *,
-        id: str | None = None,
-        delay: float | None = None,
-        reply_to_message_id: str | None = None,
+        **send_options: Unpack[SendOptions],
     ) -> SentMessage:
         """Send a sticker (`POST …/chat/send/sticker`).
 
         Args:
             phone: Number, group id or JID to send to.
             sticker: A public URL or a data URL (WebP).
-            id: Your own id for the message.
-            delay: Delay before sending.
-            reply_to_message_id: Quote this message.
+            send_options: `SendOptions`.
         """
         return await self._send(
             "sticker",
             phone,
             {"sticker": validate.non_empty(sticker, "sticker")},
-            id=id,
-            delay=delay,
-            reply_to_message_id=reply_to_message_id,
+            send_options,
         )
 
     async def send_gif(
@@ -303,9 +265,7 @@ class MessagesAPI(InstanceRoute):
         gif: str,
         *,
         caption: str | None = None,
-        id: str | None = None,
-        delay: float | None = None,
-        reply_to_message_id: str | None = None,
+        **send_options: Unpack[SendOptions],
     ) -> SentMessage:
         """Send a GIF (`POST …/chat/send/gif`).
 
@@ -313,17 +273,13 @@ class MessagesAPI(InstanceRoute):
             phone: Number, group id or JID to send to.
             gif: A public URL or a data URL.
             caption: Caption text.
-            id: Your own id for the message.
-            delay: Delay before sending.
-            reply_to_message_id: Quote this message.
+            send_options: `SendOptions`.
         """
         return await self._send(
             "gif",
             phone,
             {"gif": validate.non_empty(gif, "gif"), "caption": _optional_text(caption, "caption")},
-            id=id,
-            delay=delay,
-            reply_to_message_id=reply_to_message_id,
+            send_options,
         )
 
     async def send_location(
@@ -334,9 +290,7 @@ class MessagesAPI(InstanceRoute):
         *,
         name: str | None = None,
         address: str | None = None,
-        id: str | None = None,
-        delay: float | None = None,
-        reply_to_message_id: str | None = None,
+        **send_options: Unpack[SendOptions],
     ) -> SentMessage:
         """Send a location pin (`POST …/chat/send/location`).
 
@@ -346,9 +300,7 @@ class MessagesAPI(InstanceRoute):
             longitude: Degrees, -180 to 180.
             name: Name of the place.
             address: Address of the place.
-            id: Your own id for the message.
-            delay: Delay before sending.
-            reply_to_message_id: Quote this message.
+            send_options: `SendOptions`.
         """
         return await self._send(
             "location",
@@ -359,9 +311,7 @@ class MessagesAPI(InstanceRoute):
                 "name": _optional_text(name, "name"),
                 "address": _optional_text(address, "address"),
             },
-            id=id,
-            delay=delay,
-            reply_to_message_id=reply_to_message_id,
+            send_options,
         )
 
     async def send_contact(
@@ -369,10 +319,7 @@ class MessagesAPI(InstanceRoute):
         phone: str,
         contact_name: str,
         contact_phone: str,
-        *,
-        id: str | None = None,
-        delay: float | None = None,
-        reply_to_message_id: str | None = None,
+        **send_options: Unpack[SendOptions],
     ) -> SentMessage:
         """Send a contact card (`POST …/chat/send/contact`).
 
@@ -380,9 +327,7 @@ class MessagesAPI(InstanceRoute):
             phone: Number, group id or JID to send to.
             contact_name: Name on the card.
             contact_phone: Number on the card.
-            id: Your own id for the message.
-            delay: Delay before sending.
-            reply_to_message_id: Quote this message.
+            send_options: `SendOptions`.
         """
         return await self._send(
             "contact",
@@ -391,9 +336,7 @@ class MessagesAPI(InstanceRoute):
                 "contact_name": validate.non_empty(contact_name, "contact_name"),
                 "contact_phone": validate.phone(contact_phone, "contact_phone"),
             },
-            id=id,
-            delay=delay,
-            reply_to_message_id=reply_to_message_id,
+            send_options,
         )
 
     async def send_buttons(
@@ -403,8 +346,7 @@ class MessagesAPI(InstanceRoute):
         buttons: Iterable[Button | Mapping[str, Any]],
         *,
         footer: str | None = None,
-        id: str | None = None,
-        delay: float | None = None,
+        **send_options: Unpack[SendOptions],
     ) -> SentMessage:
         """Send a message with reply buttons (`POST …/chat/send/buttons`).
 
@@ -413,8 +355,7 @@ class MessagesAPI(InstanceRoute):
             text: The message text.
             buttons: `Button` values (or ``{"id", "text"}`` mappings).
             footer: Footer text.
-            id: Your own id for the message.
-            delay: Delay before sending.
+            send_options: `SendOptions`.
         """
         return await self._send(
             "buttons",
@@ -424,8 +365,7 @@ class MessagesAPI(InstanceRoute):
                 "buttons": _items(buttons, Button, "buttons"),
                 "footer": _optional_text(footer, "footer"),
             },
-            id=id,
-            delay=delay,
+            send_options,
         )
 
     async def send_list(
@@ -437,8 +377,7 @@ class MessagesAPI(InstanceRoute):
         button_text: str,
         sections: Iterable[ListSection | Mapping[str, Any]],
         footer: str | None = None,
-        id: str | None = None,
-        delay: float | None = None,
+        **send_options: Unpack[SendOptions],
     ) -> SentMessage:
         """Send a list message (`POST …/chat/send/list`).
 
@@ -449,8 +388,7 @@ class MessagesAPI(InstanceRoute):
             button_text: Label of the button that opens the list.
             sections: `ListSection` values (each with `ListRow` rows) or equivalent mappings.
             footer: Footer text.
-            id: Your own id for the message.
-            delay: Delay before sending.
+            send_options: `SendOptions`.
         """
         section_list = _items(sections, ListSection, "sections")
         for i, section in enumerate(section_list):
@@ -466,8 +404,7 @@ class MessagesAPI(InstanceRoute):
                 "sections": section_list,
                 "footer": _optional_text(footer, "footer"),
             },
-            id=id,
-            delay=delay,
+            send_options,
         )
 
     async def send_link(
@@ -479,9 +416,7 @@ class MessagesAPI(InstanceRoute):
         title: str | None = None,
         description: str | None = None,
         jpeg_thumbnail: str | None = None,
-        id: str | None = None,
-        delay: float | None = None,
-        reply_to_message_id: str | None = None,
+        **send_options: Unpack[SendOptions],
     ) -> SentMessage:
         """Send a link with a preview (`POST …/chat/send/link`).
 
@@ -495,9 +430,7 @@ class MessagesAPI(InstanceRoute):
             title: Preview title.
             description: Preview description.
             jpeg_thumbnail: Preview image, base64 JPEG.
-            id: Your own id for the message.
-            delay: Delay before sending.
-            reply_to_message_id: Quote this message.
+            send_options: `SendOptions`.
         """
         url = validate.web_url(link_url, "link_url")
         return await self._send(
@@ -510,9 +443,7 @@ class MessagesAPI(InstanceRoute):
                 "link_description": _optional_text(description, "description"),
                 "jpeg_thumbnail": _optional_text(jpeg_thumbnail, "jpeg_thumbnail"),
             },
-            id=id,
-            delay=delay,
-            reply_to_message_id=reply_to_message_id,
+            send_options,
         )
 
     async def send_poll(
@@ -525,8 +456,7 @@ class MessagesAPI(InstanceRoute):
         hide_participant_names: bool | None = None,
         end_time: str | None = None,
         allow_add_option: bool | None = None,
-        id: str | None = None,
-        delay: float | None = None,
+        **send_options: Unpack[SendOptions],
     ) -> SentMessage:
         """Send a poll (`POST …/chat/send/poll`).
 
@@ -538,8 +468,7 @@ class MessagesAPI(InstanceRoute):
             hide_participant_names: Hide who voted for what.
             end_time: When voting closes, as the API formats it.
             allow_add_option: Let voters add answers.
-            id: Your own id for the message.
-            delay: Delay before sending.
+            send_options: `SendOptions`.
         """
         answers = validate.string_list(options, "options")
         if len(answers) < 2:
@@ -566,8 +495,7 @@ class MessagesAPI(InstanceRoute):
                 "end_time": _optional_text(end_time, "end_time"),
                 "allow_add_option": _optional_bool(allow_add_option, "allow_add_option"),
             },
-            id=id,
-            delay=delay,
+            send_options,
         )
 
     async def vote_poll(

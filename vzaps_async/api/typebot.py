@@ -35,7 +35,8 @@ _NO_VALUE_TRIGGERS = (TypebotTriggerType.ALL.value, TypebotTriggerType.NONE.valu
 
 
 def _settings_body(settings: TypebotSettings) -> dict[str, Any]:
-    if not isinstance(settings, TypebotSettings):
+    # Exactly TypebotSettings: a TypebotConfig is one too, but its id and times are not settings.
+    if type(settings) is not TypebotSettings:
         raise InputError("settings", f"must be a TypebotSettings, not {type(settings).__name__}")
     if settings.typebot_url is not None:
         validate.web_url(settings.typebot_url, "typebot_url")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from vzaps_async._convert import configure_converter, converter
+
 from .billing import Subscription, SubscriptionMode
 from .chats import Chat, ChatExpiration, ChatPage
 from .chatwoot import ChatwootConfig, ChatwootImportScope, ChatwootSettings
@@ -80,3 +82,6 @@ __all__ = [
     "WebhookLogPage",
     "WebhookLogStatus",
 ]
+
+# Every model class exists now: register how each one is read and written.
+configure_converter(converter)

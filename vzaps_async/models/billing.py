@@ -6,8 +6,6 @@ import enum
 
 import attrs
 
-from vzaps_async._convert import open_enum
-
 __all__ = ["Subscription", "SubscriptionMode"]
 
 
@@ -16,9 +14,6 @@ class SubscriptionMode(enum.StrEnum):
 
     DIRECT = "direct"
     CHECKOUT = "checkout"
-
-
-open_enum(SubscriptionMode)
 
 
 @attrs.frozen

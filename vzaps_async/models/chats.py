@@ -6,8 +6,6 @@ import enum
 
 import attrs
 
-from vzaps_async._convert import open_enum
-
 __all__ = ["Chat", "ChatExpiration", "ChatPage"]
 
 
@@ -18,9 +16,6 @@ class ChatExpiration(enum.StrEnum):
     DAYS_7 = "7_DAYS"
     DAYS_90 = "90_DAYS"
     OFF = "OFF"
-
-
-open_enum(ChatExpiration)
 
 
 @attrs.frozen

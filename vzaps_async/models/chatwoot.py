@@ -6,7 +6,6 @@ import enum
 
 import attrs
 
-from vzaps_async._convert import open_enum
 from vzaps_async._secret import Secret, as_secret
 
 __all__ = ["ChatwootConfig", "ChatwootImportScope", "ChatwootSettings"]
@@ -18,9 +17,6 @@ class ChatwootImportScope(enum.StrEnum):
     CONTACTS = "contacts"
     MESSAGES = "messages"
     ALL = "all"
-
-
-open_enum(ChatwootImportScope)
 
 
 def _optional_secret(value: str | Secret | None) -> Secret | None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import attrs
 
-from vzaps_async._convert import EXTRA, open_enum, rename
+from vzaps_async._convert import EXTRA
 from vzaps_async.models.events import EventType
 
 __all__ = [
@@ -15,9 +15,6 @@ __all__ = [
     "EventType",
     "StatusResult",
 ]
-
-# One EventType for the whole package: the event models define it, request fields reuse it.
-open_enum(EventType)
 
 
 @attrs.frozen
@@ -37,9 +34,6 @@ class ActionResult:
     extra: Mapping[str, Any] = attrs.field(default=EXTRA, repr=False)
 
 
-rename(ActionResult)
-
-
 @attrs.frozen
 class StatusResult:
     """The short confirmation an action answers with: ``{"status": "ok"}`` for chat actions,
@@ -57,6 +51,3 @@ class StatusResult:
     message: str | None = None
     details: str | None = None
     extra: Mapping[str, Any] = attrs.field(default=EXTRA, repr=False)
-
-
-rename(StatusResult)

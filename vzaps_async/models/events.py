@@ -25,7 +25,7 @@ from typing import Any, TypeAlias, cast
 
 import attrs
 
-from vzaps_async._convert import converter, open_enum
+from vzaps_async._convert import converter
 
 __all__ = [
     "BaseEvent",
@@ -71,19 +71,6 @@ class ReceiptState(enum.StrEnum):
     READ_SELF = "ReadSelf"
 
 
-open_enum(ReceiptState)
-
-
-def _structure_receipt_state(value: Any, _: Any) -> ReceiptState | str | None:
-    if value is None:
-        return None
-    known = {state.value: state for state in ReceiptState}
-    return known.get(str(value), str(value))
-
-
-converter.register_structure_hook(ReceiptState | str | None, _structure_receipt_state)
-
-
 def _dict_or_empty(value: Any) -> dict[str, Any]:
     return dict(value) if isinstance(value, Mapping) else {}
 
@@ -116,6 +103,12 @@ class BaseEvent:
         """The key deliveries of this event share: its id (None when there is none)."""
         return self.id
 
+    @classmethod
+    def _own_fields(cls, event: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
+        """The fields this event class adds to `BaseEvent`'s, read from the inner ``event``
+        object and the ``data`` object around it (none here)."""
+        return {}
+
 
 @attrs.frozen
 class Connected(BaseEvent):
@@ -131,6 +124,11 @@ class Disconnected(BaseEvent):
     """
 
     reason: str | None = None
+
+    @classmethod
+    def _own_fields(cls, event: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
+        reason = event.get("reason", data.get("reason"))
+        return {"reason": None if reason is None else str(reason)}
 
 
 @attrs.frozen
@@ -171,6 +169,10 @@ class Message(BaseEvent):
     """
 
     info: MessageInfo = attrs.field(factory=MessageInfo)
+
+    @classmethod
+    def _own_fields(cls, event: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
+        return {"info": _dict_or_empty(event.get("info"))}
 
     @property
     def message(self) -> dict[str, Any]:
@@ -229,6 +231,15 @@ class ReadReceipt(BaseEvent):
 
     state: ReceiptState | str | None = None
     message_ids: tuple[str, ...] = ()
+
+    @classmethod
+    def _own_fields(cls, event: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
+        state = data.get("state", event.get("state"))
+        ids = event.get("message_i_ds", event.get("message_ids", data.get("message_i_ds")))
+        return {
+            "state": state if isinstance(state, str) else None,
+            "message_ids": [str(i) for i in ids] if isinstance(ids, list | tuple) else [],
+        }
 
 
 @attrs.frozen
@@ -332,17 +343,7 @@ def _normalize(payload: Mapping[str, Any], instance_id: str | None) -> dict[str,
         "created_at": envelope.get("created_at") or data.get("created_at"),
         "media_url": _text_or_none(data.get("media_url")) or _text_or_none(event.get("media_url")),
     }
-    cls = event_class(type_name)
-    if cls is Message:
-        fields["info"] = _dict_or_empty(event.get("info"))
-    elif cls is ReadReceipt:
-        state = data.get("state", event.get("state"))
-        fields["state"] = state if isinstance(state, str) else None
-        ids = event.get("message_i_ds", event.get("message_ids", data.get("message_i_ds")))
-        fields["message_ids"] = [str(i) for i in ids] if isinstance(ids, list | tuple) else []
-    elif cls is Disconnected:
-        reason = event.get("reason", data.get("reason"))
-        fields["reason"] = None if reason is None else str(reason)
+    fields.update(event_class(type_name)._own_fields(event, data))
     return fields
 
 
@@ -356,9 +357,6 @@ def _build(payload: Any, instance_id: str | None) -> Event:
 
 def _structure_event(value: Any, _: Any) -> Event:
     return _build(value, None)
-
-
-converter.register_structure_hook(Event, _structure_event)
 
 
 def parse_event(payload: Mapping[str, Any], *, instance_id: str | None = None) -> Event:

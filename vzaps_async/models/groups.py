@@ -9,7 +9,7 @@ from typing import Any
 
 import attrs
 
-from vzaps_async._convert import EXTRA, rename
+from vzaps_async._convert import EXTRA
 
 __all__ = ["Group", "GroupInviteLink", "GroupPage", "GroupParticipant", "GroupPhoto"]
 
@@ -31,9 +31,6 @@ class GroupParticipant:
     is_admin: bool | None = None
     is_super_admin: bool | None = None
     extra: Mapping[str, Any] = attrs.field(default=EXTRA, repr=False)
-
-
-rename(GroupParticipant)
 
 
 @attrs.frozen
@@ -65,9 +62,6 @@ class Group:
     delay_message: int | None = None
     participants: tuple[GroupParticipant, ...] = ()
     extra: Mapping[str, Any] = attrs.field(default=EXTRA, repr=False)
-
-
-rename(Group, jid=("jid", "group_id", "JID"), topic=("topic", "description"))
 
 
 @attrs.frozen
@@ -105,9 +99,6 @@ class GroupInviteLink:
     extra: Mapping[str, Any] = attrs.field(default=EXTRA, repr=False)
 
 
-rename(GroupInviteLink, invite_link=("invite_link", "InviteLink", "link"))
-
-
 @attrs.frozen
 class GroupPhoto:
     """The answer of ``group/photo``.
@@ -121,6 +112,3 @@ class GroupPhoto:
     picture_id: str | None = None
     group_id: str | None = None
     extra: Mapping[str, Any] = attrs.field(default=EXTRA, repr=False)
-
-
-rename(GroupPhoto, picture_id=("picture_id", "PictureID"))

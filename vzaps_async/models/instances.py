@@ -8,7 +8,7 @@ from typing import Any
 
 import attrs
 
-from vzaps_async._convert import EventNames, open_enum
+from vzaps_async._convert import EventNames
 from vzaps_async._secret import Secret, url_repr
 
 #: The default of an event-name list: none.
@@ -29,9 +29,6 @@ class BillingStatus(enum.StrEnum):
     INCOMPLETE_EXPIRED = "INCOMPLETE_EXPIRED"
     CANCELED = "CANCELED"
     EXPIRED = "EXPIRED"
-
-
-open_enum(BillingStatus)
 
 
 @attrs.frozen

@@ -11,7 +11,7 @@ from typing import Any
 
 import attrs
 
-from vzaps_async._convert import EXTRA, open_enum, rename
+from vzaps_async._convert import EXTRA
 
 __all__ = [
     "Button",
@@ -31,9 +31,6 @@ class PresenceState(enum.StrEnum):
     PAUSED = "paused"
     AVAILABLE = "available"
     UNAVAILABLE = "unavailable"
-
-
-open_enum(PresenceState)
 
 
 @attrs.frozen
@@ -75,9 +72,6 @@ class MessageAction:
     extra: Mapping[str, Any] = attrs.field(default=EXTRA, repr=False)
 
 
-rename(MessageAction, message_id=("message_id", "id"))
-
-
 @attrs.frozen
 class MediaDownload:
     """Media downloaded from WhatsApp (``chat/download*``).
@@ -98,9 +92,6 @@ class MediaDownload:
             return base64.b64decode(text)
         except (binascii.Error, ValueError) as exc:
             raise ValueError("the downloaded media is not valid base64") from exc
-
-
-rename(MediaDownload, data=("data", "file", "base64", "media"))
 
 
 @attrs.frozen

@@ -9,7 +9,7 @@ from typing import Any
 
 import attrs
 
-from vzaps_async._convert import EXTRA, rename
+from vzaps_async._convert import EXTRA
 
 __all__ = ["QueuePage", "QueueRemoval", "QueuedItem"]
 
@@ -39,9 +39,6 @@ class QueuedItem:
     created_at: datetime | None = None
     scheduled_at: datetime | None = None
     extra: Mapping[str, Any] = attrs.field(default=EXTRA, repr=False)
-
-
-rename(QueuedItem)
 
 
 @attrs.frozen
@@ -78,6 +75,3 @@ class QueueRemoval:
     message_id: str | None = None
     operation_id: str | None = None
     extra: Mapping[str, Any] = attrs.field(default=EXTRA, repr=False)
-
-
-rename(QueueRemoval)

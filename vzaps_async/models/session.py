@@ -8,8 +8,6 @@ from datetime import datetime
 
 import attrs
 
-from vzaps_async._convert import rename
-
 __all__ = ["BusinessCategory", "BusinessProfile", "PairCode", "QRCode", "SessionStatus"]
 
 
@@ -53,9 +51,6 @@ class QRCode:
             return None
 
 
-rename(QRCode, qr_code=("qr_code", "QRCode"), status=("status", "pairing_status"))
-
-
 @attrs.frozen
 class PairCode:
     """The response of `GET /instances/{id}/session/paircode/{phone}`.
@@ -66,9 +61,6 @@ class PairCode:
     """
 
     code: str
-
-
-rename(PairCode, code=("LinkingCode", "linking_code"))
 
 
 @attrs.frozen

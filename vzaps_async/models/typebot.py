@@ -9,7 +9,7 @@ from typing import Any
 
 import attrs
 
-from vzaps_async._convert import EXTRA, open_enum, rename
+from vzaps_async._convert import EXTRA
 
 __all__ = [
     "TypebotConfig",
@@ -48,10 +48,6 @@ class TypebotSessionStatus(enum.StrEnum):
     OPENED = "opened"
     PAUSED = "paused"
     CLOSED = "closed"
-
-
-for _enum in (TypebotTriggerType, TypebotTriggerOperator, TypebotSessionStatus):
-    open_enum(_enum)
 
 
 @attrs.frozen(kw_only=True)
@@ -103,58 +99,20 @@ class TypebotSettings:
     ignore_groups: bool | None = None
 
 
-@attrs.frozen
-class TypebotConfig:
-    """A TypeBot configuration as the server returns it.
+@attrs.frozen(kw_only=True)
+class TypebotConfig(TypebotSettings):
+    """A TypeBot configuration as the server returns it: its `TypebotSettings` fields (read as
+    the server sends them; unknown enum values stay raw strings), its id and its times.
 
     Args:
         typebot_id: Id of the configuration (wire ``typebot_id`` or ``id``).
-        enabled: See `TypebotSettings` for the meaning of these fields.
-        description: Label.
-        typebot_url: TypeBot server URL.
-        public_id: The flow's public id.
-        trigger_type: `TypebotTriggerType`, or the raw string.
-        trigger_operator: `TypebotTriggerOperator`, or the raw string.
-        trigger_value: Trigger text.
-        priority: Evaluation priority.
-        expire_in_minutes: Session idle expiry.
-        keyword_finish: Closing keyword.
-        default_delay_ms: Delay between bot messages.
-        unknown_message: Fallback reply.
-        transcribe_audio: Voice-note transcription.
-        listen_from_me: React to own messages.
-        stop_bot_from_me: Pause on own replies.
-        keep_open: Keep sessions open at flow end.
-        debounce_ms: Message merge window.
-        ignore_groups: Skip group chats.
         created_at: Creation time.
         updated_at: Last update time.
     """
 
     typebot_id: str
-    enabled: bool | None = None
-    description: str | None = None
-    typebot_url: str | None = None
-    public_id: str | None = None
-    trigger_type: TypebotTriggerType | str | None = None
-    trigger_operator: TypebotTriggerOperator | str | None = None
-    trigger_value: str | None = None
-    priority: int | None = None
-    expire_in_minutes: int | None = None
-    keyword_finish: str | None = None
-    default_delay_ms: int | None = None
-    unknown_message: str | None = None
-    transcribe_audio: bool | None = None
-    listen_from_me: bool | None = None
-    stop_bot_from_me: bool | None = None
-    keep_open: bool | None = None
-    debounce_ms: int | None = None
-    ignore_groups: bool | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
-
-
-rename(TypebotConfig, typebot_id=("typebot_id", "id"))
 
 
 @attrs.frozen
@@ -183,6 +141,3 @@ class TypebotSession:
     created_at: datetime | None = None
     updated_at: datetime | None = None
     extra: Mapping[str, Any] = attrs.field(default=EXTRA, repr=False)
-
-
-rename(TypebotSession, id=("id", "session_id"))

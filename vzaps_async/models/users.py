@@ -9,7 +9,7 @@ from typing import Any
 
 import attrs
 
-from vzaps_async._convert import EXTRA, rename
+from vzaps_async._convert import EXTRA
 
 __all__ = ["Avatar", "Contact", "UserCheck", "UserInfo"]
 
@@ -95,9 +95,6 @@ class UserInfo:
     extra: Mapping[str, Any] = attrs.field(default=EXTRA, repr=False)
 
 
-rename(UserInfo)
-
-
 @attrs.frozen
 class Contact:
     """One saved contact of the WhatsApp account (``user/contacts``, ``contact/list``,
@@ -122,6 +119,3 @@ class Contact:
     business_name: str | None = None
     found: bool | None = None
     extra: Mapping[str, Any] = attrs.field(default=EXTRA, repr=False)
-
-
-rename(Contact)

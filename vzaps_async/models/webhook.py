@@ -5,11 +5,11 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, NewType
+from typing import Any
 
 import attrs
 
-from vzaps_async._convert import EXTRA, EventNames, converter, open_enum, rename
+from vzaps_async._convert import EXTRA, Count, EventNames
 from vzaps_async._secret import url_repr
 
 #: The default of an event-name list: none.
@@ -26,24 +26,6 @@ class WebhookLogStatus(enum.StrEnum):
     FAILED = "failed"
 
 
-open_enum(WebhookLogStatus)
-
-#: A count that may arrive as a number or as the list of the things counted.
-_Count = NewType("_Count", int)
-
-
-def _structure_count(value: Any, _: Any) -> int | None:
-    # `attempts` is documented only by name: a number, or possibly the list of attempt records.
-    if value is None:
-        return None
-    if isinstance(value, list):
-        return len(value)
-    return int(value)
-
-
-converter.register_structure_hook(_Count, _structure_count)
-
-
 @attrs.frozen
 class WebhookConfig:
     """The webhook of an instance (`GET`/`POST /instances/{id}/webhook`).
@@ -56,9 +38,6 @@ class WebhookConfig:
 
     webhook: str | None = attrs.field(default=None, repr=url_repr)
     events: EventNames = _NO_EVENTS
-
-
-rename(WebhookConfig, events=("subscribe", "events"))
 
 
 @attrs.frozen
@@ -86,7 +65,7 @@ class WebhookLog:
     id: str | None = None
     status: WebhookLogStatus | str | None = None
     payload: Any = None
-    attempts: _Count | None = None
+    attempts: Count | None = None
     event_type: str | None = None
     url: str | None = attrs.field(default=None, repr=url_repr)
     response_status: int | None = None
@@ -96,9 +75,6 @@ class WebhookLog:
     last_attempt_at: datetime | None = None
     next_attempt_at: datetime | None = None
     extra: Mapping[str, Any] = attrs.field(default=EXTRA, repr=False)
-
-
-rename(WebhookLog)
 
 
 @attrs.frozen

@@ -11,8 +11,6 @@ API) are never counted, limited, faulted or checked.
 from __future__ import annotations
 
 import asyncio
-import importlib
-import importlib.util
 import json
 import logging
 import math
@@ -23,6 +21,15 @@ import attrs
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
+from . import (
+    _control,
+    _event_routes,
+    _events,
+    _resources_chat,
+    _resources_directory,
+    _resources_integrations,
+    _routes_core,
+)
 from ._auth import authorize_account, authorize_instance
 from ._contract import (
     CONTRACT_KEY,
@@ -35,6 +42,7 @@ from ._contract import (
 )
 from ._faults import FaultDecision
 from ._http import PARSED_BODY_KEY, SimError, error_body, flat
+from ._resources_common import RESOURCE_SETTINGS_KEY, ResourceSettings
 from ._state import STATE_KEY, SimState
 
 __all__ = ["CONTRACT_KEY", "CONTROL_PREFIX", "build_app", "route_key"]
@@ -43,9 +51,6 @@ _log = logging.getLogger("vzaps_async.testing")
 
 #: Path prefix of the simulator's control API.
 CONTROL_PREFIX = "/__sim/"
-
-#: Optional route modules, set up when their file is present in the package.
-_OPTIONAL_MODULES = ("_routes_resources", "_events")
 
 _REQUEST_ID_KEY: web.RequestKey[str] = web.RequestKey("vzaps_sim_request_id", str)
 _WEBHOOK_SET = "POST /instances/{id}/webhook"
@@ -240,35 +245,32 @@ async def _add_request_id(request: web.Request, response: web.StreamResponse) ->
 
 
 def build_app(state: SimState) -> web.Application:
-    """Build the simulator application over a state.
-
-    Sets up the core routes, the control API and, when present in the package, the resource
-    routes (``_routes_resources``) and the event module (``_events``); each exposes
-    ``setup(app, state)``.
+    """Build the simulator application over a state: every route module's ``routes``, the
+    control API and the event bus.
 
     Args:
         state: The simulator state.
     """
-    from . import _control, _routes_core
-
     log = ContractLog()
     app = web.Application(
         middlewares=[_make_middleware(state, log)], client_max_size=64 * 1024 * 1024
     )
     app[STATE_KEY] = state
     app[CONTRACT_KEY] = log
+    app[RESOURCE_SETTINGS_KEY] = ResourceSettings(
+        require_connected_for_sends=state.config.require_connected_for_sends
+    )
 
     async def contract_report(request: web.Request) -> web.Response:
         return flat(log.to_wire(strict=state.config.strict))
 
-    app.router.add_get(CONTROL_PREFIX + "contract", contract_report)
     app.on_response_prepare.append(_add_request_id)
-    _routes_core.setup(app, state)
-    _control.setup(app, state)
-    for name in _OPTIONAL_MODULES:
-        qualified = f"{__package__}.{name}"
-        if importlib.util.find_spec(qualified) is None:
-            continue
-        module = importlib.import_module(qualified)
-        module.setup(app, state)
+    app.add_routes(_routes_core.routes)
+    app.add_routes(_control.routes)
+    app.add_routes([web.get(CONTROL_PREFIX + "contract", contract_report)])
+    app.add_routes(_resources_chat.routes)
+    app.add_routes(_resources_directory.routes)
+    app.add_routes(_resources_integrations.routes)
+    app.add_routes(_event_routes.routes)
+    _events.install_bus(app, state)
     return app

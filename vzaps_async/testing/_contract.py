@@ -28,6 +28,7 @@ __all__ = [
     "ACK_ROUTE",
     "CONTRACT_KEY",
     "ROUTES",
+    "TYPEBOT_REQUIRED",
     "ContractLog",
     "Deviation",
     "RouteContract",
@@ -161,7 +162,8 @@ _TYPEBOT = (
     "keyword_finish:str default_delay_ms:int unknown_message:str transcribe_audio:bool "
     "listen_from_me:bool stop_bot_from_me:bool keep_open:bool debounce_ms:int ignore_groups:bool"
 )
-_TYPEBOT_REQUIRED = (
+#: The fields a TypeBot create must carry (§2.11).
+TYPEBOT_REQUIRED = (
     "enabled",
     "description",
     "typebot_url",
@@ -194,7 +196,7 @@ def _media(kind: str, extra: str = "") -> RouteContract:
 def _typebot_create() -> RouteContract:
     fields = _fields(_TYPEBOT)
     return RouteContract(
-        body={k: attrs.evolve(f, required=k in _TYPEBOT_REQUIRED) for k, f in fields.items()}
+        body={k: attrs.evolve(f, required=k in TYPEBOT_REQUIRED) for k, f in fields.items()}
     )
 
 

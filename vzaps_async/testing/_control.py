@@ -18,7 +18,7 @@ from ._http import SimError, flat, read_json
 from ._routes_core import activate_subscription, session_status_json
 from ._state import SimInstance, SimState, rfc3339
 
-__all__ = ["instance_debug_json", "setup"]
+__all__ = ["instance_debug_json", "routes"]
 
 
 def instance_debug_json(state: SimState, instance: SimInstance) -> dict[str, Any]:
@@ -194,7 +194,7 @@ async def complete_checkout(request: web.Request) -> web.Response:
     """``POST /__sim/instances/{id}/complete-checkout``: the hosted checkout was paid."""
     state = get_state(request)
     instance = state.get_instance(request.match_info["id"])
-    if "checkout_session" not in instance.extras:
+    if instance.checkout_session is None:
         raise SimError(409, "NO_CHECKOUT", "no checkout session is open for this instance")
     activate_subscription(state, instance)
     return flat(instance_debug_json(state, instance))
@@ -205,26 +205,20 @@ async def expire_tokens(request: web.Request) -> web.Response:
     return flat({"expired": get_state(request).expire_jwts()})
 
 
-def setup(app: web.Application, state: SimState) -> None:
-    """Register the control routes.
-
-    Args:
-        app: The simulator application.
-        state: The simulator state.
-    """
-    del state  # handlers read it from the request
-    add = app.router.add_route
-    add("GET", "/__sim/health", health)
-    add("GET", "/__sim/counters", counters)
-    add("POST", "/__sim/counters/reset", reset_counters)
-    add("POST", "/__sim/accounts", create_account)
-    add("GET", "/__sim/faults", get_faults)
-    add("POST", "/__sim/faults", set_faults)
-    add("GET", "/__sim/instances", list_instances)
-    add("POST", "/__sim/instances/{id}/scan", scan)
-    add("POST", "/__sim/instances/{id}/pair", pair)
-    add("POST", "/__sim/instances/{id}/drop", drop)
-    add("POST", "/__sim/instances/{id}/logout", logout)
-    add("POST", "/__sim/instances/{id}/zombie", zombie)
-    add("POST", "/__sim/instances/{id}/complete-checkout", complete_checkout)
-    add("POST", "/__sim/expire-tokens", expire_tokens)
+#: The control routes, added by `build_app`.
+routes = [
+    web.get("/__sim/health", health),
+    web.get("/__sim/counters", counters),
+    web.post("/__sim/counters/reset", reset_counters),
+    web.post("/__sim/accounts", create_account),
+    web.get("/__sim/faults", get_faults),
+    web.post("/__sim/faults", set_faults),
+    web.get("/__sim/instances", list_instances),
+    web.post("/__sim/instances/{id}/scan", scan),
+    web.post("/__sim/instances/{id}/pair", pair),
+    web.post("/__sim/instances/{id}/drop", drop),
+    web.post("/__sim/instances/{id}/logout", logout),
+    web.post("/__sim/instances/{id}/zombie", zombie),
+    web.post("/__sim/instances/{id}/complete-checkout", complete_checkout),
+    web.post("/__sim/expire-tokens", expire_tokens),
+]

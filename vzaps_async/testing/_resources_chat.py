@@ -20,19 +20,7 @@ from typing import Any
 from aiohttp import web
 
 from ._http import SimError, ok, read_json
-from ._resources_common import (
-    Ctx,
-    context,
-    invalid,
-    opt_bool,
-    opt_int,
-    opt_str,
-    page_of,
-    req_number,
-    req_str,
-    req_str_list,
-    req_target,
-)
+from ._resources_common import Ctx, context
 from ._resources_store import (
     QueueEntry,
     SentMessage,
@@ -43,8 +31,19 @@ from ._resources_store import (
     parse_target,
     rfc3339,
 )
+from ._validate import (
+    invalid,
+    opt_bool,
+    opt_int,
+    opt_str,
+    page_of,
+    req_number,
+    req_str,
+    req_str_list,
+    req_target,
+)
 
-__all__ = ["setup_chat_routes"]
+__all__ = ["routes"]
 
 _DATA_URL_RE = re.compile(r"^data:([\w.+-]+/[\w.+-]+)?((?:;[\w-]+=[\w.-]+)*);base64,(.*)$", re.S)
 _PRESENCE_STATES = frozenset({"composing", "paused", "available", "unavailable", "recording"})
@@ -708,28 +707,25 @@ async def remove_operation(request: web.Request) -> web.Response:
     return ok({"removed": 1, "operation_id": operation_id})
 
 
-def setup_chat_routes(app: web.Application) -> None:
-    """Register the chat and queue routes.
-
-    Args:
-        app: The simulator app.
-    """
-    base = "/instances/{id}"
-    router = app.router
-    for kind in _BUILDERS:
-        router.add_post(f"{base}/chat/send/{kind}", _send_handler(kind))
-    router.add_post(f"{base}/chat/react", react)
-    router.add_delete(f"{base}/chat/react", unreact)
-    router.add_post(f"{base}/chat/presence", presence)
-    router.add_post(f"{base}/chat/markread", markread)
-    router.add_post(f"{base}/chat/poll/vote", poll_vote)
-    for kind in ("image", "video", "audio", "document"):
-        router.add_post(f"{base}/chat/download{kind}", _download_handler(kind))
-    router.add_patch(f"{base}/chat/messages/{{message_id}}", edit_message)
-    router.add_delete(f"{base}/chat/messages/{{message_id}}", delete_message)
-    router.add_get(f"{base}/queue/messages", list_queued_messages)
-    router.add_delete(f"{base}/queue/messages", purge_queued_messages)
-    router.add_delete(f"{base}/queue/messages/{{message_id}}", remove_queued_message)
-    router.add_get(f"{base}/queue/operations", list_operations)
-    router.add_delete(f"{base}/queue/operations", purge_operations)
-    router.add_delete(f"{base}/queue/operations/{{operation_id}}", remove_operation)
+_BASE = "/instances/{id}"
+#: The chat and queue routes, added by `build_app`.
+routes = [
+    *(web.post(f"{_BASE}/chat/send/{kind}", _send_handler(kind)) for kind in _BUILDERS),
+    web.post(f"{_BASE}/chat/react", react),
+    web.delete(f"{_BASE}/chat/react", unreact),
+    web.post(f"{_BASE}/chat/presence", presence),
+    web.post(f"{_BASE}/chat/markread", markread),
+    web.post(f"{_BASE}/chat/poll/vote", poll_vote),
+    *(
+        web.post(f"{_BASE}/chat/download{kind}", _download_handler(kind))
+        for kind in ("image", "video", "audio", "document")
+    ),
+    web.patch(f"{_BASE}/chat/messages/{{message_id}}", edit_message),
+    web.delete(f"{_BASE}/chat/messages/{{message_id}}", delete_message),
+    web.get(f"{_BASE}/queue/messages", list_queued_messages),
+    web.delete(f"{_BASE}/queue/messages", purge_queued_messages),
+    web.delete(f"{_BASE}/queue/messages/{{message_id}}", remove_queued_message),
+    web.get(f"{_BASE}/queue/operations", list_operations),
+    web.delete(f"{_BASE}/queue/operations", purge_operations),
+    web.delete(f"{_BASE}/queue/operations/{{operation_id}}", remove_operation),
+]

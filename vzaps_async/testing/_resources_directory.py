@@ -15,18 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from ._http import SimError, flat, ok, read_json
-from ._resources_common import (
-    Ctx,
-    context,
-    invalid,
-    opt_bool,
-    opt_int,
-    opt_str,
-    page_of,
-    req_str,
-    req_str_list,
-    req_target,
-)
+from ._resources_common import Ctx, context
 from ._resources_store import (
     Chat,
     Group,
@@ -36,8 +25,18 @@ from ._resources_store import (
     number_exists,
     parse_target,
 )
+from ._validate import (
+    invalid,
+    opt_bool,
+    opt_int,
+    opt_str,
+    page_of,
+    req_str,
+    req_str_list,
+    req_target,
+)
 
-__all__ = ["setup_directory_routes"]
+__all__ = ["routes"]
 
 _EXPIRATIONS = {"24_HOURS": 86400, "7_DAYS": 7 * 86400, "90_DAYS": 90 * 86400, "OFF": 0}
 
@@ -435,41 +434,37 @@ async def chat_expiration(request: web.Request) -> web.Response:
     return _status_ok()
 
 
-def setup_directory_routes(app: web.Application) -> None:
-    """Register the user, contact, group and chat routes.
-
-    Args:
-        app: The simulator app.
-    """
-    base = "/instances/{id}"
-    r = app.router
-    r.add_post(f"{base}/user/check", user_check)
-    r.add_post(f"{base}/user/info", user_info)
-    r.add_post(f"{base}/user/avatar", user_avatar)
-    r.add_get(f"{base}/user/contacts", user_contacts)
-    r.add_get(f"{base}/contact/list", user_contacts)
-    r.add_post(f"{base}/contact/add", contact_add)
-    r.add_post(f"{base}/group/create", group_create)
-    r.add_get(f"{base}/group/list", group_list)
-    r.add_get(f"{base}/group/info", group_info)
-    r.add_get(f"{base}/group/invitelink", group_invite_link)
-    r.add_post(f"{base}/group/photo", group_photo)
-    r.add_post(f"{base}/group/name", group_name)
-    r.add_post(f"{base}/group/description", group_description)
-    r.add_post(f"{base}/group/settings", group_settings)
-    r.add_post(f"{base}/group/add-admin", group_add_admin)
-    r.add_post(f"{base}/group/remove-admin", group_remove_admin)
-    r.add_get(f"{base}/chats", chat_list)
-    chat = base + "/chats/{phone}"
-    r.add_get(chat, chat_get)
-    r.add_delete(chat, chat_delete)
-    r.add_post(f"{chat}/archive", _flag_action("archived", True))
-    r.add_post(f"{chat}/unarchive", _flag_action("archived", False))
-    r.add_post(f"{chat}/pin", _flag_action("pinned", True))
-    r.add_post(f"{chat}/unpin", _flag_action("pinned", False))
-    r.add_post(f"{chat}/unread", _flag_action("marked_as_unread", True))
-    r.add_post(f"{chat}/mute", chat_mute)
-    r.add_post(f"{chat}/unmute", chat_unmute)
-    r.add_post(f"{chat}/read", chat_read)
-    r.add_post(f"{chat}/clear", chat_clear)
-    r.add_put(f"{chat}/expiration", chat_expiration)
+_BASE = "/instances/{id}"
+_CHAT = _BASE + "/chats/{phone}"
+#: The user, contact, group and chat routes, added by `build_app`.
+routes = [
+    web.post(f"{_BASE}/user/check", user_check),
+    web.post(f"{_BASE}/user/info", user_info),
+    web.post(f"{_BASE}/user/avatar", user_avatar),
+    web.get(f"{_BASE}/user/contacts", user_contacts),
+    web.get(f"{_BASE}/contact/list", user_contacts),
+    web.post(f"{_BASE}/contact/add", contact_add),
+    web.post(f"{_BASE}/group/create", group_create),
+    web.get(f"{_BASE}/group/list", group_list),
+    web.get(f"{_BASE}/group/info", group_info),
+    web.get(f"{_BASE}/group/invitelink", group_invite_link),
+    web.post(f"{_BASE}/group/photo", group_photo),
+    web.post(f"{_BASE}/group/name", group_name),
+    web.post(f"{_BASE}/group/description", group_description),
+    web.post(f"{_BASE}/group/settings", group_settings),
+    web.post(f"{_BASE}/group/add-admin", group_add_admin),
+    web.post(f"{_BASE}/group/remove-admin", group_remove_admin),
+    web.get(f"{_BASE}/chats", chat_list),
+    web.get(_CHAT, chat_get),
+    web.delete(_CHAT, chat_delete),
+    web.post(f"{_CHAT}/archive", _flag_action("archived", True)),
+    web.post(f"{_CHAT}/unarchive", _flag_action("archived", False)),
+    web.post(f"{_CHAT}/pin", _flag_action("pinned", True)),
+    web.post(f"{_CHAT}/unpin", _flag_action("pinned", False)),
+    web.post(f"{_CHAT}/unread", _flag_action("marked_as_unread", True)),
+    web.post(f"{_CHAT}/mute", chat_mute),
+    web.post(f"{_CHAT}/unmute", chat_unmute),
+    web.post(f"{_CHAT}/read", chat_read),
+    web.post(f"{_CHAT}/clear", chat_clear),
+    web.put(f"{_CHAT}/expiration", chat_expiration),
+]

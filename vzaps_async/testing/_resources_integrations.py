@@ -18,34 +18,18 @@ from typing import Any
 
 from aiohttp import web
 
+from ._contract import TYPEBOT_REQUIRED
 from ._http import SimError, flat, ok, read_json
-from ._resources_common import (
-    Ctx,
-    context,
-    invalid,
-    opt_bool,
-    opt_int,
-    opt_str,
-    req_str,
-    req_target,
-)
+from ._resources_common import Ctx, context
 from ._resources_store import new_uuid, rfc3339
+from ._validate import invalid, opt_bool, opt_int, opt_str, req_str, req_target
 
-__all__ = ["setup_integration_routes"]
+__all__ = ["routes"]
 
 _TRIGGER_TYPES = frozenset(
     {"all", "keyword", "contains", "starts_with", "regex", "advanced", "none"}
 )
 _TRIGGER_OPERATORS = frozenset({"equals", "contains", "starts_with", "regex"})
-_TYPEBOT_REQUIRED = (
-    "enabled",
-    "description",
-    "typebot_url",
-    "public_id",
-    "trigger_type",
-    "priority",
-    "expire_in_minutes",
-)
 _TYPEBOT_STR_FIELDS = ("keyword_finish", "unknown_message", "trigger_value", "trigger_operator")
 _TYPEBOT_BOOL_FIELDS = (
     "transcribe_audio",
@@ -63,7 +47,7 @@ _IMPORT_SCOPES = frozenset({"contacts", "messages", "all"})
 
 def _validate_typebot(config: dict[str, Any]) -> dict[str, Any]:
     """Check a complete config (after merging an update) and return its stored form."""
-    for name in _TYPEBOT_REQUIRED:
+    for name in TYPEBOT_REQUIRED:
         if config.get(name) is None:
             raise invalid(name, "is required")
     if opt_bool(config, "enabled") is None:
@@ -105,7 +89,7 @@ def _validate_typebot(config: dict[str, Any]) -> dict[str, Any]:
 
 
 _TYPEBOT_FIELDS = frozenset(
-    _TYPEBOT_REQUIRED + _TYPEBOT_STR_FIELDS + _TYPEBOT_BOOL_FIELDS + _TYPEBOT_INT_FIELDS
+    TYPEBOT_REQUIRED + _TYPEBOT_STR_FIELDS + _TYPEBOT_BOOL_FIELDS + _TYPEBOT_INT_FIELDS
 )
 
 
@@ -335,24 +319,20 @@ async def chatwoot_import(request: web.Request) -> web.Response:
     return ok({"status": "ok", "scope": what})
 
 
-def setup_integration_routes(app: web.Application) -> None:
-    """Register the TypeBot and Chatwoot routes.
-
-    Args:
-        app: The simulator app.
-    """
-    base = "/instances/{id}"
-    r = app.router
-    r.add_get(f"{base}/typebots", typebot_list)
-    r.add_post(f"{base}/typebots", typebot_create)
-    r.add_get(f"{base}/typebots/sessions", session_list)
-    r.add_post(f"{base}/typebots/sessions/start", session_start)
-    r.add_post(f"{base}/typebots/sessions/{{session}}/pause", _session_action("paused"))
-    r.add_post(f"{base}/typebots/sessions/{{session}}/close", _session_action("closed"))
-    r.add_patch(f"{base}/typebots/{{typebot_id}}", typebot_update)
-    r.add_delete(f"{base}/typebots/{{typebot_id}}", typebot_delete)
-    r.add_post(f"{base}/typebots/{{typebot_id}}/sessions/start", typebot_session_start)
-    r.add_get(f"{base}/chatwoot", chatwoot_get)
-    r.add_post(f"{base}/chatwoot", chatwoot_set)
-    r.add_delete(f"{base}/chatwoot", chatwoot_delete)
-    r.add_post(f"{base}/chatwoot/import/{{what}}", chatwoot_import)
+_BASE = "/instances/{id}"
+#: The TypeBot and Chatwoot routes, added by `build_app`.
+routes = [
+    web.get(f"{_BASE}/typebots", typebot_list),
+    web.post(f"{_BASE}/typebots", typebot_create),
+    web.get(f"{_BASE}/typebots/sessions", session_list),
+    web.post(f"{_BASE}/typebots/sessions/start", session_start),
+    web.post(f"{_BASE}/typebots/sessions/{{session}}/pause", _session_action("paused")),
+    web.post(f"{_BASE}/typebots/sessions/{{session}}/close", _session_action("closed")),
+    web.patch(f"{_BASE}/typebots/{{typebot_id}}", typebot_update),
+    web.delete(f"{_BASE}/typebots/{{typebot_id}}", typebot_delete),
+    web.post(f"{_BASE}/typebots/{{typebot_id}}/sessions/start", typebot_session_start),
+    web.get(f"{_BASE}/chatwoot", chatwoot_get),
+    web.post(f"{_BASE}/chatwoot", chatwoot_set),
+    web.delete(f"{_BASE}/chatwoot", chatwoot_delete),
+    web.post(f"{_BASE}/chatwoot/import/{{what}}", chatwoot_import),
+]

@@ -1,9 +1,9 @@
 """Per-instance state behind the simulator's resource routes (chat, queues, chats, groups, ...).
 
-Pure state: no aiohttp here. One `ResourceStore` lives in each simulated instance's ``extras`` bag
-and is created on first use. Everything is bounded so a long benchmark cannot grow memory without
-limit: the sent-message history, the chat list and the outgoing queue all have caps
-(`ResourceLimits`).
+Pure state: no aiohttp here. One `ResourceStore` lives in each simulated instance's
+``resources`` field and is created on first use. Everything is bounded so a long benchmark
+cannot grow memory without limit: the sent-message history, the chat list and the outgoing queue
+all have caps (`ResourceLimits`).
 
 Delivery model (the contract only says sends are "accepted/queued"): every send becomes a queue
 entry; an entry is delivered once the instance is connected and its ``delay`` (seconds) has

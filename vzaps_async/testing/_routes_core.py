@@ -17,9 +17,10 @@ from aiohttp import web
 from ._auth import authorize_account, authorize_instance, get_state
 from ._http import SimError, flat, no_content, ok, read_json
 from ._qr import qr_data_url
-from ._state import EVENT_NAMES, Account, SimInstance, SimState, rfc3339
+from ._state import Account, SimInstance, SimState, rfc3339
+from ._validate import event_names, invalid, req_str
 
-__all__ = ["instance_json", "setup"]
+__all__ = ["instance_json", "routes"]
 
 _MAX_PAGE_SIZE = 1000
 _SORT_KEYS = {"created_at", "updated_at", "name", "id", "billing_status", "status"}
@@ -64,47 +65,26 @@ def instance_json(state: SimState, instance: SimInstance, *, include_token: bool
 # ------------------------------------------------------------------------------ validation
 
 
-def _validation(field: str, problem: str) -> SimError:
-    return SimError(400, "VALIDATION_ERROR", f"{field}: {problem}")
-
-
 def _name(value: Any) -> str:
     if not isinstance(value, str):
-        raise _validation("name", "is required and must be a string")
+        raise invalid("name", "is required and must be a string")
     if not 3 <= len(value) <= 255:
-        raise _validation("name", "must be 3-255 characters")
+        raise invalid("name", "must be 3-255 characters")
     return value
-
-
-def _events(value: Any) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        names = [part.strip() for part in value.split(",") if part.strip()]
-    elif isinstance(value, list) and all(isinstance(item, str) for item in value):
-        names = [item.strip() for item in value if item.strip()]
-    else:
-        raise _validation("events_subscribe", "must be an array of event names or a comma string")
-    unknown = [name for name in names if name not in EVENT_NAMES]
-    if unknown:
-        raise SimError(
-            400, "INVALID_EVENT", f"events_subscribe: unknown event name(s): {', '.join(unknown)}"
-        )
-    return list(dict.fromkeys(names))
 
 
 def _webhook(value: Any) -> str:
     if value is None or value == "":
         return ""
     if not isinstance(value, str) or not value.startswith(("http://", "https://")):
-        raise _validation("webhook", "must be an http(s) URL")
+        raise invalid("webhook", "must be an http(s) URL")
     return value
 
 
 def _bool(body: dict[str, Any], field: str, default: bool) -> bool:
     value = body.get(field, default)
     if not isinstance(value, bool):
-        raise _validation(field, "must be a boolean")
+        raise invalid(field, "must be a boolean")
     return value
 
 
@@ -112,7 +92,7 @@ def _labels(value: Any) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise _validation("labels", "must be an object")
+        raise invalid("labels", "must be an object")
     return value
 
 
@@ -121,7 +101,7 @@ def _int(body: dict[str, Any], field: str, default: int, low: int, high: int) ->
     if value is None:
         return default
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise _validation(field, f"must be an integer in [{low}, {high}]")
+        raise invalid(field, f"must be an integer in [{low}, {high}]")
     return value
 
 
@@ -135,9 +115,9 @@ async def token(request: web.Request) -> web.Response:
     client_token = body.get("client_token")
     client_secret = body.get("client_secret")
     if not isinstance(client_token, str) or not client_token:
-        raise _validation("client_token", "is required")
+        raise invalid("client_token", "is required")
     if not isinstance(client_secret, str) or not client_secret:
-        raise _validation("client_secret", "is required")
+        raise invalid("client_secret", "is required")
     account = state.account_by_client_token(client_token)
     if account is None or not secrets.compare_digest(account.client_secret, client_secret):
         raise SimError(401, "UNAUTHORIZED", "invalid client credentials")
@@ -168,7 +148,7 @@ def _create_from_body(state: SimState, account: Account, body: dict[str, Any]) -
         account,
         name,
         webhook_url=_webhook(body.get("webhook")),
-        events_subscribe=_events(body.get("events_subscribe")),
+        events_subscribe=event_names("events_subscribe", body.get("events_subscribe")),
         reject_calls=_bool(body, "reject_calls", False),
         auto_read_messages=_bool(body, "auto_read_messages", False),
         labels=_labels(body.get("labels")),
@@ -194,20 +174,20 @@ def _page(state: SimState, account: Account, body: dict[str, Any]) -> dict[str, 
     size = _int(body, "size", 20, 1, _MAX_PAGE_SIZE)
     filters = body.get("filter") or {}
     if not isinstance(filters, dict):
-        raise _validation("filter", "must be an object")
+        raise invalid("filter", "must be an object")
     query = filters.get("query", body.get("query"))
     if query is not None and not isinstance(query, str):
-        raise _validation("filter.query", "must be a string")
+        raise invalid("filter.query", "must be a string")
     needle = (query or "").casefold()
     sort = body.get("sort") or "created_at"
     if not isinstance(sort, str):
-        raise _validation("sort", "must be a string")
+        raise invalid("sort", "must be a string")
     sort_key = _CAMEL.sub("_", sort).lower()
     if sort_key not in _SORT_KEYS:
-        raise _validation("sort", f"must be one of {sorted(_SORT_KEYS)} (camelCase accepted)")
+        raise invalid("sort", f"must be one of {sorted(_SORT_KEYS)} (camelCase accepted)")
     descending = body.get("sortDesc", body.get("sort_desc", False))
     if not isinstance(descending, bool):
-        raise _validation("sortDesc", "must be a boolean")
+        raise invalid("sortDesc", "must be a boolean")
     matches = [
         instance
         for instance in state.account_instances(account)
@@ -264,9 +244,7 @@ async def get_instance_by_body(request: web.Request) -> web.Response:
     """``POST /instances/get``: one instance by ``{"id"}`` (flat)."""
     state = get_state(request)
     body = await read_json(request)
-    instance_id = body.get("id")
-    if not isinstance(instance_id, str) or not instance_id:
-        raise _validation("id", "is required")
+    instance_id = req_str(body, "id")
     instance = await authorize_instance(request, state, instance_id)
     return flat(instance_json(state, instance, include_token=state.config.expose_token_in_list))
 
@@ -286,7 +264,11 @@ async def update_instance(request: web.Request) -> web.Response:
     # Validate everything before changing anything.
     name = _name(body["name"]) if "name" in body else None
     webhook = _webhook(body["webhook"]) if "webhook" in body else None
-    events = _events(body["events_subscribe"]) if "events_subscribe" in body else None
+    events = (
+        event_names("events_subscribe", body["events_subscribe"])
+        if "events_subscribe" in body
+        else None
+    )
     reject = _bool(body, "reject_calls", instance.reject_calls)
     auto_read = _bool(body, "auto_read_messages", instance.auto_read_messages)
     labels = _labels(body["labels"]) if "labels" in body else None
@@ -349,7 +331,7 @@ async def subscribe(request: web.Request) -> web.Response:
         wants_checkout = True
     if wants_checkout:
         session_id = "cs_sim_" + secrets.token_hex(12)
-        instance.extras["checkout_session"] = session_id
+        instance.checkout_session = session_id
         return ok(
             {
                 "url": f"https://checkout.stripe.com/c/pay/{session_id}",
@@ -382,7 +364,7 @@ def activate_subscription(state: SimState, instance: SimInstance) -> str:
     instance.expired_at = None
     if instance.status == "stopped":
         instance.status = "created" if instance.connected is None else "disconnected"
-    instance.extras.pop("checkout_session", None)
+    instance.checkout_session = None
     instance.updated_at = now
     state.counters.subscribed(instance.id)
     return instance.subscription_id
@@ -486,31 +468,25 @@ async def session_disconnect(request: web.Request) -> web.Response:
     return _action(instance, "disconnected", "whatsapp session logged out")
 
 
-def setup(app: web.Application, state: SimState) -> None:
-    """Register the core routes.
-
-    Args:
-        app: The simulator application.
-        state: The simulator state.
-    """
-    del state  # handlers read it from the request
-    add = app.router.add_route
-    add("POST", "/token", token)
-    add("GET", "/health", health)
-    add("PUT", "/instances/create", create_instance)
-    add("POST", "/instances/list", list_instances)
-    add("POST", "/instances/get", get_instance_by_body)
-    add("PUT", "/instances/provision", provision_instance)
-    add("POST", "/instances/search", search_instances)
-    add("GET", "/instances/{id}", get_instance)
-    add("PATCH", "/instances/{id}", update_instance)
-    add("DELETE", "/instances/{id}", delete_instance)
-    add("POST", "/instances/{id}/restart", restart_instance)
-    add("POST", "/instances/{id}/subscribe", subscribe)
-    add("PUT", "/instances/{id}/cancel", cancel)
-    add("DELETE", "/instances/{id}/cancel", cancel)
-    add("POST", "/instances/{id}/resume-subscription", resume_subscription)
-    add("GET", "/instances/{id}/session/qr", session_qr)
-    add("GET", "/instances/{id}/session/paircode/{phone}", session_paircode)
-    add("GET", "/instances/{id}/session/status", session_status)
-    add("POST", "/instances/{id}/session/disconnect", session_disconnect)
+#: The core routes, added by `build_app`.
+routes = [
+    web.post("/token", token),
+    web.get("/health", health),
+    web.put("/instances/create", create_instance),
+    web.post("/instances/list", list_instances),
+    web.post("/instances/get", get_instance_by_body),
+    web.put("/instances/provision", provision_instance),
+    web.post("/instances/search", search_instances),
+    web.get("/instances/{id}", get_instance),
+    web.patch("/instances/{id}", update_instance),
+    web.delete("/instances/{id}", delete_instance),
+    web.post("/instances/{id}/restart", restart_instance),
+    web.post("/instances/{id}/subscribe", subscribe),
+    web.put("/instances/{id}/cancel", cancel),
+    web.delete("/instances/{id}/cancel", cancel),
+    web.post("/instances/{id}/resume-subscription", resume_subscription),
+    web.get("/instances/{id}/session/qr", session_qr),
+    web.get("/instances/{id}/session/paircode/{phone}", session_paircode),
+    web.get("/instances/{id}/session/status", session_status),
+    web.post("/instances/{id}/session/disconnect", session_disconnect),
+]

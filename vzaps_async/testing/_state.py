@@ -24,6 +24,7 @@ from ._counters import Counters
 from ._faults import Faults
 from ._http import SimError
 from ._phones import PhonePolicy
+from ._resources_store import ResourceStore
 
 __all__ = [
     "EVENT_NAMES",
@@ -233,8 +234,9 @@ class Pairing:
 class SimInstance:
     """One instance on the server.
 
-    ``extras`` is a free bag for the route modules (messages, webhooks, ...) to keep their own
-    per-instance state without changing this class.
+    ``checkout_session`` is the open checkout of a subscribe call (``None`` when none is open);
+    ``resources`` holds the resource routes' state (messages, queues, chats, groups,
+    integrations), created on first use by `_resources_common.store_of`.
     """
 
     id: str
@@ -269,7 +271,8 @@ class SimInstance:
     zombie: Literal["restart", "repair"] | None = None
     #: When the phone policy's random trouble was last drawn for this connected instance.
     trouble_checked_at: float | None = None
-    extras: dict[str, Any] = attrs.field(factory=dict)
+    checkout_session: str | None = None
+    resources: ResourceStore | None = attrs.field(default=None, repr=False)
 
     @property
     def delivering(self) -> bool:

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import attrs
 import pytest
-from test_api_wire import IID, INSTANCE_TOKEN, Wire, client_fixture, envelope, wire_fixture  # noqa: F401  (pytest fixtures)
+from _wire import IID, INSTANCE_TOKEN, Wire, envelope
 
 from vzaps_async._client import Client
 from vzaps_async.errors import InputError
-from vzaps_async.models import TypebotSessionStatus, TypebotSettings, TypebotTriggerType
+from vzaps_async.models import (
+    TypebotConfig,
+    TypebotSessionStatus,
+    TypebotSettings,
+    TypebotTriggerType,
+)
 
 ROOT = f"/instances/{IID}/typebots"
 SETTINGS = TypebotSettings(
@@ -94,4 +99,13 @@ async def test_create_requires_the_documented_fields(wire: Wire, client: Client)
     with pytest.raises(InputError) as caught:
         await client.instance(IID).typebot.create(partial)
     assert caught.value.field == "trigger_value"
+    assert wire.calls == []
+
+
+async def test_a_config_is_not_taken_for_settings(wire: Wire, client: Client) -> None:
+    """A `TypebotConfig` read from the server is refused as settings (its id is not a setting)."""
+    config = TypebotConfig(typebot_id="tb1", **attrs.asdict(SETTINGS))
+    with pytest.raises(InputError) as caught:
+        await client.instance(IID).typebot.create(config)
+    assert caught.value.field == "settings"
     assert wire.calls == []

@@ -3,22 +3,10 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator
 
-import aiohttp
-import pytest
-from test_sim_resources import MISSING_PHONE, PHONE, Api, open_api
-
-from vzaps_async.testing import Simulator
+from _sim_api import MISSING_PHONE, PHONE, Api
 
 JID = f"{PHONE}@s.whatsapp.net"
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[Api]:
-    """A running simulator with one fresh instance."""
-    async with Simulator() as sim, aiohttp.ClientSession() as http:
-        yield await open_api(sim.base_url, http, sim.state)
 
 
 # ------------------------------------------------------------------------------ users

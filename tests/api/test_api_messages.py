@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from test_api_wire import IID, INSTANCE_TOKEN, Wire, client_fixture, envelope, wire_fixture  # noqa: F401  (pytest fixtures)
+from _wire import IID, INSTANCE_TOKEN, Wire, envelope
 
 from vzaps_async._client import Client
 from vzaps_async.api.messages import MessagesAPI
@@ -234,4 +234,35 @@ async def test_bad_input_is_refused_before_sending(
     with pytest.raises(InputError) as caught:
         await act(client.instance(IID).messages)
     assert caught.value.field == field
+    assert wire.calls == []
+
+
+async def test_every_send_takes_the_shared_send_options(wire: Wire, client: Client) -> None:
+    """The four `SendOptions` reach the wire from any send, including the interactive ones."""
+    wire.reply("POST", f"{CHAT}/send/buttons", envelope({"message_id": "3EB0"}))
+    await client.instance(IID).messages.send_buttons(
+        PHONE,
+        "pick",
+        [Button(id="y", text="Yes")],
+        id="c1",
+        delay=1,
+        reply_to_message_id="m0",
+        mentioned_ids=["a@s"],
+    )
+    assert wire.last.json == {
+        "phone": PHONE,
+        "message": "pick",
+        "buttons": [{"id": "y", "text": "Yes"}],
+        "id": "c1",
+        "delay": 1,
+        "reply_to_message_id": "m0",
+        "mentioned_ids": ["a@s"],
+    }
+
+
+async def test_an_unknown_send_option_is_a_type_error(wire: Wire, client: Client) -> None:
+    """A misspelt send option fails like any unknown keyword argument, and nothing is sent."""
+    messages = client.instance(IID).messages
+    with pytest.raises(TypeError, match=r"send_text.*'dealy'"):
+        await messages.send_text(PHONE, "hi", dealy=1)  # type: ignore[call-arg]
     assert wire.calls == []

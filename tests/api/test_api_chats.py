@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from test_api_wire import IID, INSTANCE_TOKEN, Wire, client_fixture, envelope, wire_fixture  # noqa: F401  (pytest fixtures)
+from _wire import IID, INSTANCE_TOKEN, Wire, envelope
 
 from vzaps_async._client import Client
 from vzaps_async.api.chats import ChatsAPI

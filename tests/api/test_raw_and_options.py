@@ -6,15 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 
 import pytest
-from test_api_wire import (  # noqa: F401  (pytest fixtures)
-    BASE,
-    CLIENT_TOKEN,
-    IID,
-    INSTANCE_TOKEN,
-    JWT,
-    Wire,
-    wire_fixture,
-)
+from _wire import BASE, CLIENT_TOKEN, IID, INSTANCE_TOKEN, JWT, Wire
 
 from vzaps_async import Client, ClientConfig, InputError, RetryPolicy, ServerError, Timeouts
 from vzaps_async._logs import _EnvHandler, configure_from_env

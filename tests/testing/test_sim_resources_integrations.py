@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import aiohttp
 import pytest
-from test_sim_resources import PHONE, Api, open_api
-
-from vzaps_async.testing import Simulator
+from _sim_api import PHONE, Api
 
 TYPEBOT = {
     "enabled": True,
@@ -31,13 +27,6 @@ CHATWOOT = {
     "name_inbox": "WhatsApp",
     "ignore_jids": [],
 }
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[Api]:
-    """A running simulator with one fresh instance."""
-    async with Simulator() as sim, aiohttp.ClientSession() as http:
-        yield await open_api(sim.base_url, http, sim.state)
 
 
 async def _create_typebot(api: Api, **changes: Any) -> dict[str, Any]:

@@ -5,15 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from test_api_wire import (  # noqa: F401  (pytest fixtures)
-    BASE,
-    CLIENT_TOKEN,
-    IID,
-    INSTANCE_TOKEN,
-    Wire,
-    envelope,
-    wire_fixture,
-)
+from _wire import BASE, CLIENT_TOKEN, IID, INSTANCE_TOKEN, Wire, envelope
 
 from vzaps_async import Client, ClientConfig, InputError, RetryPolicy, WireForms
 

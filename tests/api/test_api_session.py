@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 
 import pytest
-from test_api_wire import IID, INSTANCE_TOKEN, Wire, client_fixture, envelope, wire_fixture  # noqa: F401  (pytest fixtures)
+from _wire import IID, INSTANCE_TOKEN, Wire, envelope
 
 from vzaps_async._client import Client
 from vzaps_async.errors import InputError

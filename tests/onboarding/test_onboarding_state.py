@@ -41,7 +41,7 @@ from vzaps_async.onboarding import (
 )
 from vzaps_async.onboarding._state import _replace
 
-DOC = Path(__file__).resolve().parent.parent / "docs" / "onboarding.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "onboarding.md"
 TOKEN = Secret("inst_abcdefghijklmnop")
 
 

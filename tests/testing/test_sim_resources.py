@@ -1,23 +1,22 @@
 """Simulator resource routes: auth rules, sends, message actions, downloads and queues.
 
-Every test talks plain HTTP (aiohttp) to a running `Simulator`; the helper `Api` here is shared by
-the other ``test_sim_resources_*`` modules.
+Every test talks plain HTTP (aiohttp) to a running `Simulator` through `_sim_api.Api` (shared with
+the other ``test_sim_resources_*`` modules; the ``api`` fixture is in this folder's conftest).
 """
 
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator
-from typing import Any, Literal
+from typing import Any
 
 import aiohttp
-import attrs
 import pytest
+from _sim_api import PHONE, Api, open_api
 from aiohttp import web
 
 from vzaps_async.testing import ManualClock, Simulator
 from vzaps_async.testing._app import build_app
-from vzaps_async.testing._events import get_bus
+from vzaps_async.testing._resources_common import RESOURCE_SETTINGS_KEY
 from vzaps_async.testing._resources_store import (
     QueueEntry,
     ResourceLimits,
@@ -25,193 +24,7 @@ from vzaps_async.testing._resources_store import (
     SentMessage,
     parse_target,
 )
-from vzaps_async.testing._routes_resources import RESOURCE_SETTINGS_KEY
 from vzaps_async.testing._state import SimState
-
-Auth = Literal["jwt", "instance", "none", "instance_only"]
-PHONE = "5511999999999"
-MISSING_PHONE = "5511999999990"
-
-
-class Api:
-    """Plain-HTTP access to one instance of a running simulator.
-
-    Args:
-        base_url: Simulator base URL.
-        http: Client session.
-        instance_id: Instance id.
-        instance_token: Instance token.
-        jwt: Account JWT.
-        client_token: Account client token.
-        state: The simulator state (for connecting and reading events).
-    """
-
-    def __init__(
-        self,
-        base_url: str,
-        http: aiohttp.ClientSession,
-        instance_id: str,
-        instance_token: str,
-        jwt: str,
-        client_token: str,
-        state: SimState,
-    ) -> None:
-        self.base_url = base_url
-        self.http = http
-        self.instance_id = instance_id
-        self.instance_token = instance_token
-        self.jwt = jwt
-        self.client_token = client_token
-        self.state = state
-
-    def lenient(self) -> None:
-        """Let the simulator read every form the official SDKs send, not only the documented one."""
-        self.state.config = attrs.evolve(self.state.config, strict=False)
-
-    def headers(self, auth: Auth) -> dict[str, str]:
-        """Credential headers for an auth mode.
-
-        Args:
-            auth: ``jwt``, ``instance`` (instance + client token), ``instance_only`` or ``none``.
-        """
-        if auth == "jwt":
-            return {"Authorization": f"Bearer {self.jwt}"}
-        if auth == "instance":
-            return {"X-Instance-Token": self.instance_token, "X-Client-Token": self.client_token}
-        if auth == "instance_only":
-            return {"X-Instance-Token": self.instance_token}
-        return {}
-
-    async def call(
-        self,
-        method: str,
-        path: str,
-        json: Any = None,
-        *,
-        params: dict[str, str] | None = None,
-        auth: Auth = "jwt",
-    ) -> tuple[int, Any]:
-        """Call ``/instances/{id}/<path>``; returns (status, decoded body or None).
-
-        Args:
-            method: HTTP method.
-            path: Path under the instance.
-            json: JSON body.
-            params: Query parameters.
-            auth: Credentials to send.
-        """
-        url = f"{self.base_url}/instances/{self.instance_id}/{path}"
-        async with self.http.request(
-            method, url, json=json, params=params, headers=self.headers(auth)
-        ) as response:
-            text = await response.text()
-            return response.status, (await response.json()) if text else None
-
-    async def data(self, method: str, path: str, json: Any = None, **kwargs: Any) -> Any:
-        """Call a route that must answer 200 with the envelope; returns ``data``.
-
-        Args:
-            method: HTTP method.
-            path: Path under the instance.
-            json: JSON body.
-            kwargs: Passed to `call`.
-        """
-        status, body = await self.call(method, path, json, **kwargs)
-        assert status == 200, body
-        assert body["success"] is True
-        assert body["code"] == 200
-        return body["data"]
-
-    async def flat(self, method: str, path: str, json: Any = None, **kwargs: Any) -> Any:
-        """Call a route that must answer 200 with a flat (non-envelope) body.
-
-        Args:
-            method: HTTP method.
-            path: Path under the instance.
-            json: JSON body.
-            kwargs: Passed to `call`.
-        """
-        status, body = await self.call(method, path, json, **kwargs)
-        assert status == 200, body
-        assert "success" not in body
-        return body
-
-    async def error(
-        self, method: str, path: str, json: Any = None, *, status: int, **kwargs: Any
-    ) -> dict[str, Any]:
-        """Call a route that must fail with ``status``; returns the error body.
-
-        Args:
-            method: HTTP method.
-            path: Path under the instance.
-            json: JSON body.
-            status: Expected HTTP status.
-            kwargs: Passed to `call`.
-        """
-        got, body = await self.call(method, path, json, **kwargs)
-        assert got == status, body
-        assert body["success"] is False
-        return dict(body)
-
-    async def connect(self) -> None:
-        """Pair the instance's WhatsApp session (QR shown, then scanned)."""
-        await self.data("GET", "session/qr")
-        instance = self.state.get_instance(self.instance_id)
-        self.state.scan(instance)
-        assert instance.connected
-
-    def events(self, event_type: str) -> list[dict[str, Any]]:
-        """Inner ``event`` objects published for this instance, of one type.
-
-        Args:
-            event_type: Event type name.
-        """
-        return [envelope["data"]["event"] for envelope in self.envelopes(event_type)]
-
-    def envelopes(self, event_type: str) -> list[dict[str, Any]]:
-        """Whole event envelopes published for this instance, of one type.
-
-        Args:
-            event_type: Event type name.
-        """
-        return [
-            envelope
-            for envelope in get_bus(self.state).events_of(self.instance_id)
-            if envelope["type"] == event_type
-        ]
-
-
-async def open_api(base_url: str, http: aiohttp.ClientSession, sim_state: SimState) -> Api:
-    """Get a JWT with the default account and create an instance.
-
-    Args:
-        base_url: Simulator base URL.
-        http: Client session.
-        sim_state: Simulator state.
-    """
-    account = next(iter(sim_state.accounts.values()))
-    async with http.post(
-        f"{base_url}/token",
-        json={"client_token": account.client_token, "client_secret": account.client_secret},
-    ) as response:
-        jwt = (await response.json())["access_token"]
-    async with http.put(
-        f"{base_url}/instances/create",
-        json={"name": "resources"},
-        headers={"Authorization": f"Bearer {jwt}"},
-    ) as response:
-        created = await response.json()
-    return Api(
-        base_url, http, created["id"], created["token"], jwt, account.client_token, sim_state
-    )
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[Api]:
-    """A running simulator with one fresh (unconnected) instance."""
-    async with Simulator() as sim, aiohttp.ClientSession() as http:
-        yield await open_api(sim.base_url, http, sim.state)
-
 
 # ------------------------------------------------------------------------------ auth
 
@@ -354,22 +167,26 @@ async def test_duplicate_client_id_is_a_conflict(api: Api) -> None:
 # ------------------------------------------------------------------------------ queue model
 
 
-async def test_sends_stay_queued_until_the_instance_connects(api: Api) -> None:
+async def test_sends_stay_queued_until_the_instance_connects() -> None:
     """While disconnected a send is queued; connecting delivers it and publishes the event."""
-    sent = await api.data("POST", "chat/send/text", {"phone": PHONE, "message": "later"})
-    assert sent["details"] == "Queued"
-    queued = await api.data("GET", "queue/messages")
-    assert [entry["message_id"] for entry in queued["content"]] == [sent["message_id"]]
-    assert queued["content"][0]["status"] == "queued"
-    assert api.events("Message") == []
+    # A manual clock: on the wall clock, delivery compares the send's time with a later reading,
+    # and a clock stepped back in between (NTP on a loaded machine) leaves the message queued.
+    async with Simulator(clock=ManualClock()) as sim, aiohttp.ClientSession() as http:
+        api = await open_api(sim.base_url, http, sim.state)
+        sent = await api.data("POST", "chat/send/text", {"phone": PHONE, "message": "later"})
+        assert sent["details"] == "Queued"
+        queued = await api.data("GET", "queue/messages")
+        assert [entry["message_id"] for entry in queued["content"]] == [sent["message_id"]]
+        assert queued["content"][0]["status"] == "queued"
+        assert api.events("Message") == []
 
-    await api.connect()
-    assert (await api.data("GET", "queue/messages"))["total"] == 0
-    [event] = api.events("Message")
-    assert event["info"]["id"] == sent["message_id"]
-    assert event["info"]["is_from_me"] is True
-    assert event["info"]["chat"] == f"{PHONE}@s.whatsapp.net"
-    assert event["message"] == {"conversation": "later"}
+        await api.connect()
+        assert (await api.data("GET", "queue/messages"))["total"] == 0
+        [event] = api.events("Message")
+        assert event["info"]["id"] == sent["message_id"]
+        assert event["info"]["is_from_me"] is True
+        assert event["info"]["chat"] == f"{PHONE}@s.whatsapp.net"
+        assert event["message"] == {"conversation": "later"}
 
 
 async def test_connected_send_is_delivered_at_once(api: Api) -> None:
