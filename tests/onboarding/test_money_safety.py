@@ -255,7 +255,7 @@ async def test_a_pause_of_the_fleet_holds_back_the_clients_other_callers(
 async def test_a_debug_log_of_a_whole_fleet_shows_no_secret(
     sim: Simulator, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Every logger at DEBUG (aiosqlite, aiohttp, the simulator's) over a fleet run: no secret."""
+    """Every logger at DEBUG (the journal, aiohttp, the simulator's) over a fleet run: no secret."""
     caplog.set_level(logging.DEBUG)
     logging.getLogger().setLevel(logging.DEBUG)
     async with (

@@ -669,9 +669,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        # All three are needed before any work: the display and summary, the simulator's QR
-        # codes, the SQLite journal.
-        require("vzaps-async onboard", "cli", "rich", "segno", "aiosqlite")
+        # Both are needed before any work: the display and summary, the simulator's QR codes.
+        require("vzaps-async onboard", "cli", "rich", "segno")
         if is_dsn(args.journal):
             require("vzaps-async onboard --journal postgresql://...", "postgres", "asyncpg")
         specs = _check_args(args)

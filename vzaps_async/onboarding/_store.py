@@ -17,18 +17,19 @@ a full disk, a record that does not decode) is a `JournalError` naming the file 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import errno
 import json
-import logging
 import os
 import socket
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 import anyio
 import attrs
@@ -41,6 +42,8 @@ from ._state import Snapshot, State
 if TYPE_CHECKING:
     from ._driver import Gates
     from ._fleet import InstanceSpec
+
+T = TypeVar("T")
 
 __all__ = [
     "Claim",
@@ -346,22 +349,6 @@ _SCHEMA = (
     " record TEXT NOT NULL)"
 )
 
-# aiosqlite logs every operation at DEBUG with its arguments, which are the journal's records,
-# instance tokens included. These three templates are the ones that carry arguments.
-_AIOSQLITE_ARGUMENT_RECORDS = frozenset(
-    {"executing %s", "operation %s completed", "returning exception %s"}
-)
-
-
-def _drop_aiosqlite_arguments(record: logging.LogRecord) -> bool:
-    return record.msg not in _AIOSQLITE_ARGUMENT_RECORDS
-
-
-def _quiet_aiosqlite() -> None:
-    logger = logging.getLogger("aiosqlite")
-    if _drop_aiosqlite_arguments not in logger.filters:
-        logger.addFilter(_drop_aiosqlite_arguments)
-
 
 def _explain(exc: BaseException) -> str:
     """What a SQLite or OS failure means for the journal, and what to do."""
@@ -445,6 +432,44 @@ def _describe_holder(raw: bytes) -> str:
         return "another process (it did not record who)"
 
 
+_UPSERT = (
+    "INSERT INTO onboarding (name, state, record) VALUES (?, ?, ?) "
+    "ON CONFLICT(name) DO UPDATE SET state = excluded.state, record = excluded.record"
+)
+
+# One encoder for every record: json.dumps would build a new one per call for these options.
+_encode_record = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    """Open the file as a journal (runs on the journal's thread)."""
+    # isolation_level=None: the journal says where each transaction begins and ends.
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        verdict = [row[0] for row in db.execute("PRAGMA quick_check")]
+        if verdict != ["ok"]:
+            raise sqlite3.DatabaseError(f"database disk image is malformed: {verdict[:3]}")
+        db.execute(_SCHEMA)
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _write_group(db: sqlite3.Connection, batch: list[tuple[str, str, str]]) -> None:
+    """Write one commit group in one transaction (runs on the journal's thread)."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.executemany(_UPSERT, batch)
+        db.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            db.execute("ROLLBACK")
+        raise
+
+
 class SQLiteJournal:
     """A journal in one SQLite file (WAL, synchronous=FULL, one transaction per commit group).
 
@@ -452,18 +477,32 @@ class SQLiteJournal:
     it holds ``<path>.lock`` exclusively: a second journal on the same file (in this process or
     any other on this machine) raises `JournalLockedError` from `open`.
 
+    The standard library's `sqlite3` runs on the journal's own thread, one call at a time; a
+    commit group (its inserts and its commit) is one call, so one thread hand-off per group
+    however many saves it carries.
+
     Args:
         path: The database file; created with mode 0600 when missing (an existing file is made
             owner-only once it has opened as a journal).
     """
 
-    __slots__ = ("_conn", "_flushed", "_hold", "_lock", "_path", "_pending", "_queued")
+    __slots__ = (
+        "_db",
+        "_flushed",
+        "_hold",
+        "_lock",
+        "_path",
+        "_pending",
+        "_queued",
+        "_writer",
+    )
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self._path = Path(path)
-        self._conn: Any = None
+        self._db: sqlite3.Connection | None = None
         self._hold: _Hold | None = None
         self._lock = anyio.Lock()
+        self._writer: ThreadPoolExecutor | None = None
         self._pending: dict[str, tuple[str, str, str]] = {}
         self._queued = 0  # generation of the group now collecting saves
         self._flushed = -1  # last generation durably committed
@@ -481,47 +520,37 @@ class SQLiteJournal:
             JournalError: The file cannot be used as a journal (the message says why and what
                 to do); nothing was changed, the file's mode included.
         """
-        import aiosqlite
-
-        if self._conn is not None:
+        if self._db is not None:
             raise RuntimeError("SQLiteJournal is already open")
-        _quiet_aiosqlite()
         location = str(self._path)
         hold = _Hold.take(self._path)
-        conn = None
         try:
             existed = self._path.exists()
             if not existed:
                 # The journal holds instance tokens: created owner-only before SQLite opens it.
                 os.close(os.open(self._path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600))
-            conn = await aiosqlite.connect(self._path)
-            await conn.execute("PRAGMA journal_mode=WAL")
-            await conn.execute("PRAGMA synchronous=FULL")
-            async with conn.execute("PRAGMA quick_check") as cursor:
-                verdict = [row[0] for row in await cursor.fetchall()]
-            if verdict != ["ok"]:
-                raise sqlite3.DatabaseError(f"database disk image is malformed: {verdict[:3]}")
-            await conn.execute(_SCHEMA)
-            await conn.commit()
+            with anyio.CancelScope(shield=True):  # a connection opened is a connection kept
+                db = await self._run(_connect, self._path)
             if existed:
                 # Only a file that opened as a journal is tightened, with the -wal and -shm files
                 # SQLite has just made beside it with the file's old mode (they hold records too).
-                for path in (self._path, *_side_files(self._path)):
-                    with contextlib.suppress(FileNotFoundError):
-                        os.chmod(path, 0o600)
+                try:
+                    for path in (self._path, *_side_files(self._path)):
+                        with contextlib.suppress(FileNotFoundError):
+                            os.chmod(path, 0o600)
+                except OSError:
+                    with anyio.CancelScope(shield=True):
+                        await self._run(db.close)
+                    raise
         except (sqlite3.Error, OSError) as exc:
-            if conn is not None:
-                with anyio.CancelScope(shield=True):
-                    await conn.close()
+            self._stop_writer()
             hold.release()
             raise JournalError(location, _explain(exc)) from None
         except BaseException:
-            if conn is not None:
-                with anyio.CancelScope(shield=True):
-                    await conn.close()
+            self._stop_writer()
             hold.release()
             raise
-        self._conn = conn
+        self._db = db
         self._hold = hold
         return self
 
@@ -531,10 +560,25 @@ class SQLiteJournal:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
-    def _connection(self) -> Any:
-        if self._conn is None:
+    def _run(self, function: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+        """Run ``function(*args)`` on the journal's own thread, after the calls queued before it.
+
+        The one thread opens, uses and closes the connection: calls never overlap, and a call
+        whose caller was cancelled still runs to its end before the next one starts.
+        """
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(1, thread_name_prefix="vzaps-journal")
+        return asyncio.get_running_loop().run_in_executor(self._writer, function, *args)
+
+    def _stop_writer(self) -> None:
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.shutdown(wait=False)  # idle: the connection's last call has returned
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._db is None:
             raise RuntimeError("SQLiteJournal is not open; use 'async with SQLiteJournal(path)'")
-        return self._conn
+        return self._db
 
     async def load_all(self) -> list[Snapshot]:
         """Return every stored snapshot.
@@ -542,9 +586,13 @@ class SQLiteJournal:
         Raises:
             JournalError: The file cannot be read, or a record does not decode (named).
         """
+        db = self._connection()
+
+        def read() -> list[tuple[str, str]]:
+            return db.execute("SELECT name, record FROM onboarding").fetchall()
+
         try:
-            async with self._connection().execute("SELECT name, record FROM onboarding") as cur:
-                rows = await cur.fetchall()
+            rows = await self._run(read)
         except sqlite3.Error as exc:
             raise JournalError(str(self._path), _explain(exc)) from None
         return [_decode(str(self._path), name, text) for name, text in rows]
@@ -558,11 +606,15 @@ class SQLiteJournal:
         Raises:
             JournalError: The file cannot be read, or the record does not decode.
         """
+        db = self._connection()
+
+        def read() -> tuple[str] | None:
+            cursor = db.execute("SELECT record FROM onboarding WHERE name = ?", (name,))
+            row: tuple[str] | None = cursor.fetchone()
+            return row
+
         try:
-            async with self._connection().execute(
-                "SELECT record FROM onboarding WHERE name = ?", (name,)
-            ) as cursor:
-                row = await cursor.fetchone()
+            row = await self._run(read)
         except sqlite3.Error as exc:
             raise JournalError(str(self._path), _explain(exc)) from None
         return None if row is None else _decode(str(self._path), name, row[0])
@@ -577,8 +629,8 @@ class SQLiteJournal:
             JournalError: The record could not be written (a full disk, say); the record of
                 this name on disk is still the previous one.
         """
-        conn = self._connection()
-        row = (snapshot.name, snapshot.state.value, json.dumps(snapshot_to_record(snapshot)))
+        db = self._connection()
+        row = (snapshot.name, snapshot.state.value, _encode_record(snapshot_to_record(snapshot)))
         self._pending[snapshot.name] = row
         generation = self._queued
         async with self._lock:
@@ -590,19 +642,11 @@ class SQLiteJournal:
             # Shielded: a cancelled saver must not abandon a commit others are waiting for.
             with anyio.CancelScope(shield=True):
                 try:
-                    await conn.executemany(
-                        "INSERT INTO onboarding (name, state, record) VALUES (?, ?, ?) "
-                        "ON CONFLICT(name) DO UPDATE SET state = excluded.state, "
-                        "record = excluded.record",
-                        batch,
-                    )
-                    await conn.commit()
+                    await self._run(_write_group, db, batch)
                 except BaseException as exc:
                     # Put the group back (newer saves of the same name win) for the next holder.
-                    for row in batch:
-                        self._pending.setdefault(row[0], row)
-                    with contextlib.suppress(sqlite3.Error):
-                        await conn.rollback()
+                    for queued in batch:
+                        self._pending.setdefault(queued[0], queued)
                     if isinstance(exc, sqlite3.Error):
                         raise JournalError(str(self._path), _explain(exc)) from None
                     raise
@@ -621,12 +665,13 @@ class SQLiteJournal:
 
     async def aclose(self) -> None:
         """Close the database and release its lock."""
-        conn, self._conn = self._conn, None
+        db, self._db = self._db, None
         hold, self._hold = self._hold, None
         try:
-            if conn is not None:
+            if db is not None:
                 with anyio.CancelScope(shield=True):
-                    await conn.close()
+                    await self._run(db.close)
         finally:
+            self._stop_writer()
             if hold is not None:
                 hold.release()
