@@ -5,7 +5,6 @@ from __future__ import annotations
 import inspect
 import logging
 import uuid
-from collections.abc import AsyncIterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -30,23 +29,10 @@ from vzaps_async.onboarding import (
 from vzaps_async.testing import PhonePolicy, Simulator, SimulatorConfig
 
 FAST = OnboardingOptions(poll_interval=0.02, deadline=60, backoff_base=0.01, backoff_max=0.2)
-QUICK_QR = SimulatorConfig(first_qr_seconds=0.3, qr_seconds=0.3)
 
 
 def specs(count: int, prefix: str = "pg") -> list[InstanceSpec]:
     return [InstanceSpec(f"{prefix}-{i:04}") for i in range(count)]
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[Simulator]:
-    async with Simulator(phones=PhonePolicy.scan_after(0.05), config=QUICK_QR) as simulator:
-        yield simulator
-
-
-@pytest.fixture
-async def client(sim: Simulator) -> AsyncIterator[Client]:
-    async with Client(sim.client_token, sim.client_secret, base_url=sim.base_url) as c:
-        yield c
 
 
 async def test_one_worker_onboards_the_job_and_reports_the_whole_job(
