@@ -444,8 +444,8 @@ class PostgresJournal:
             return
         with anyio.CancelScope(shield=True):
             if self._pending:
-                # Saves that need not be durable ride on the last group; a write refused or
-                # failing here loses nothing a lease does not already cover.
+                # Saves whose callers were cancelled while waiting for a group ride on the last
+                # one; a write refused or failing here loses nothing a lease does not cover.
                 with contextlib.suppress(*_db_errors()):
                     await self._commit()
             pool, self._pool = self._pool, None
@@ -559,14 +559,12 @@ class PostgresJournal:
             return None
         return _decode(self.location, name, rows[0][0])
 
-    async def save(self, snapshot: Snapshot, *, durable: bool = True) -> None:
-        """Store ``snapshot`` under this worker's lease.
+    async def save(self, snapshot: Snapshot) -> None:
+        """Store ``snapshot`` under this worker's lease; returns once it is committed (with
+        whatever else was saving meanwhile: one statement per group).
 
         Args:
             snapshot: The snapshot to store.
-            durable: True returns once the record is committed (with whatever else was saving
-                meanwhile: one statement per group); False queues it for the next group (a
-                durable save, a read, the end of the run or `aclose`).
 
         Raises:
             LeaseLostError: The lease on the instance was lost; nothing was written.
@@ -584,10 +582,9 @@ class PostgresJournal:
             json.dumps(snapshot_to_record(snapshot)),
             snapshot.failure,
         )
-        if durable:
-            await self._commit()
-            if self._held.get(name) is not held:
-                raise LeaseLostError(self.location, name)
+        await self._commit()
+        if self._held.get(name) is not held:
+            raise LeaseLostError(self.location, name)
 
     async def _commit(self) -> None:
         """Return once every record pending when called is written or refused (group commit)."""
@@ -754,7 +751,7 @@ class PostgresJournal:
             if renewed:
                 self._extend(sent)
                 if self._pending:
-                    # Saves that need not be durable wait at most one heartbeat.
+                    # Saves left by cancelled callers wait at most one heartbeat.
                     with contextlib.suppress(*errors):
                         await self._commit()
                 if self._rate is not None:
