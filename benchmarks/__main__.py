@@ -27,6 +27,8 @@ from ._report import (
 )
 from ._requests import CLIENTS as REQUEST_CLIENTS
 from ._sim import SimulatorError, SimulatorProcess, prepare_connected_instance
+from ._startup import CLIENTS as STARTUP_CLIENTS
+from ._startup import run_startup
 from ._variant import RESULT_PREFIX
 
 CLIENT_TOKEN = "bench-client-token"
@@ -60,8 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--scenarios",
-        default="requests,fleet",
-        help="comma list of: requests, fleet (default both)",
+        default="requests,fleet,startup",
+        help="comma list of: requests, fleet, startup (default all three)",
     )
     parser.add_argument(
         "--clients",
@@ -83,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--fleet-sizes",
         type=_int_list,
         default=None,
-        help="comma list of fleet sizes (default 1000,10000)",
+        help="comma list of fleet sizes (default 1000,10000; add 50000 to see memory at scale)",
     )
     parser.add_argument(
         "--fleet-concurrency",
@@ -231,7 +233,7 @@ def _print_fleet(run: dict[str, Any]) -> None:
         f"{head} {result['instances_per_s']:>7,.1f} inst/s  wall {result['wall_s']:.1f} s  "
         f"{result['cpu_ms_per_instance']:.2f} ms CPU/inst  peak RSS "
         f"{result['peak_rss_kib'] / 1024:.0f} MiB  "
-        f"{result['rss_kib_per_in_flight']:.1f} KiB/in-flight"
+        f"+{result['rss_growth_kib'] / 1024:.1f} MiB"
         f"  connected {result['connected']}/{result['instances']}"
         + ("" if result.get("sim_check", True) else "  (simulator disagrees)"),
         flush=True,
@@ -353,6 +355,55 @@ def run_fleets(settings: dict[str, Any], command: list[str], logs: Path) -> list
     return runs
 
 
+def run_startups(settings: dict[str, Any], command: list[str], logs: Path) -> list[dict[str, Any]]:
+    """Scenario 3 for every round and client: import time, process start to first request.
+
+    Args:
+        settings: Run settings.
+        command: Simulator command.
+        logs: Directory for the simulator's output.
+    """
+    runs: list[dict[str, Any]] = []
+    print("Start-up: import, and process start to the first send_text decoded", flush=True)
+    with _simulator(command, ["--phones", "scan-after=0"], logs) as sim:
+        instance_id, instance_token = prepare_connected_instance(
+            sim.base_url, CLIENT_TOKEN, CLIENT_SECRET
+        )
+        spec = {
+            "base_url": sim.base_url,
+            "client_token": CLIENT_TOKEN,
+            "client_secret": CLIENT_SECRET,
+            "instance_id": instance_id,
+            "instance_token": instance_token,
+        }
+        clients = [c for c in STARTUP_CLIENTS if c in settings["clients"]]
+        for client in clients:
+            # Untimed: the first import after an edit or an install compiles the .pyc files.
+            run_startup(spec, client)
+        for round_number in range(1, settings["rounds"] + 1):
+            for client in clients:
+                try:
+                    result: dict[str, Any] = run_startup(spec, client)
+                except (RuntimeError, subprocess.SubprocessError) as exc:
+                    result = {"failed": True, "error": str(exc)[:1000]}
+                run = {
+                    "scenario": "startup",
+                    "round": round_number,
+                    "client": client,
+                    "what": "start-up",
+                    "result": result,
+                }
+                shown = (
+                    result.get("error")
+                    if result.get("failed")
+                    else f"import {result['import_ms']:.0f} ms, "
+                    f"first request {result['first_request_ms']:.0f} ms"
+                )
+                print(f"  [round {round_number}] {CLIENT_LABELS[client]:<22} {shown}", flush=True)
+                runs.append(run)
+    return runs
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmarks and write ``results/latest.{json,md}`` and ``results/throughput.png``.
 
@@ -373,7 +424,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     runs: list[dict[str, Any]] = []
     problems: list[str] = []
-    for scenario, runner in (("requests", run_requests), ("fleet", run_fleets)):
+    for scenario, runner in (
+        ("startup", run_startups),
+        ("requests", run_requests),
+        ("fleet", run_fleets),
+    ):
         if scenario not in settings["scenarios"]:
             continue
         try:
@@ -383,13 +438,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{scenario} scenario aborted: {exc}", file=sys.stderr, flush=True)
     request_rows = summarise(runs, "requests", "concurrency")
     fleet_rows = summarise(runs, "fleet", "instances")
+    startup_rows = summarise(runs, "startup", "what")
     report = {
         "started_at": started,
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "machine": machine,
         "settings": settings,
-        "summary": {"requests": request_rows, "fleet": fleet_rows},
-        "targets": check_targets(request_rows, fleet_rows),
+        "summary": {"requests": request_rows, "fleet": fleet_rows, "startup": startup_rows},
+        "targets": check_targets(request_rows, fleet_rows, startup_rows),
         "problems": problems,
         "runs": runs,
     }

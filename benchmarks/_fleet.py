@@ -231,7 +231,7 @@ async def _fleet(
     tracker = _Tracker()
     # Import the client's modules before the baseline so that only the fleet's memory is counted.
     if spec["client"].startswith("vzaps_async"):
-        import aiosqlite  # noqa: F401
+        import sqlite3  # noqa: F401
 
         import vzaps_async.onboarding  # noqa: F401
     elif spec["client"] == "vzaps_official":
@@ -264,7 +264,7 @@ async def _fleet(
         "peak_rss_kib": peak_rss,
         "in_flight": in_flight,
         "max_in_flight_seen": tracker.max_in_flight,
-        "rss_kib_per_in_flight": (peak_rss - baseline_rss) / in_flight,
+        "rss_growth_kib": peak_rss - baseline_rss,
         "connected": connected,
         "errors": count - connected,
         "first_error": tracker.first_error,

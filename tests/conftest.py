@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from types import SimpleNamespace
 from typing import Any
@@ -73,3 +74,18 @@ async def sim(
     """A started in-process simulator using `clock`, `config` and `strict`."""
     async with Simulator(config, clock=clock, strict=strict) as simulator:
         yield simulator
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn() -> Iterator[str]:
+    """The DSN of a PostgreSQL server for this test session (see tests/_postgres.py)."""
+    from _postgres import postgres_server
+
+    with postgres_server() as dsn:
+        yield dsn
+
+
+@pytest.fixture
+def job_name(request: pytest.FixtureRequest) -> str:
+    """A job name of this test's own, so tests sharing one database never meet."""
+    return f"{request.node.name[:80]}-{uuid.uuid4().hex[:8]}"

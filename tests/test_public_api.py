@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 import vzaps_async
 
 EXPECTED = {
@@ -31,6 +33,8 @@ EXPECTED = {
     "InputError",
     "JournalError",
     "JournalLockedError",
+    "LeaseLostError",
+    "PostgresJournal",
     "Instance",
     "InstanceInfo",
     "InstancePage",
@@ -80,16 +84,43 @@ def test_exported_names() -> None:
         assert getattr(vzaps_async, name) is not None
 
 
+HEAVY = [
+    "vzaps_async.testing",
+    "vzaps_async.onboarding",
+    "vzaps_async.webhooks",
+    "vzaps_async.realtime",
+    "aiohttp.web",
+    "sqlite3",
+    "asyncpg",
+    "segno",
+    "rich",
+    "prometheus_client",
+    "opentelemetry",
+]
+
+
 def test_import_stays_light() -> None:
-    """Importing the client pulls in neither the simulator, the optional extras nor the journal."""
+    """`import vzaps_async` loads the client only: no onboarding, webhooks, realtime, extras."""
     code = (
-        "import sys, vzaps_async; "
-        "heavy = ['vzaps_async.testing', 'aiosqlite', 'segno', 'rich', 'prometheus_client', "
-        "'opentelemetry']; "
+        f"import sys, vzaps_async; heavy = {HEAVY!r}; "
         "print(','.join(m for m in heavy if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_lazy_names_load_their_layer_on_first_use() -> None:
+    """A lazily loaded name is the same object its layer exports, and unknown names still fail."""
+    from vzaps_async.onboarding import SQLiteJournal
+    from vzaps_async.realtime import RealtimeStream
+    from vzaps_async.webhooks import webhook_app
+
+    assert vzaps_async.SQLiteJournal is SQLiteJournal
+    assert vzaps_async.RealtimeStream is RealtimeStream
+    assert vzaps_async.webhook_app is webhook_app
+    assert set(vzaps_async.__all__) <= set(dir(vzaps_async))
+    with pytest.raises(AttributeError, match="no_such_name"):
+        _ = vzaps_async.no_such_name  # type: ignore[attr-defined]
 
 
 def test_every_error_derives_from_vzaps_error() -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ._client import Client
 from ._config import ClientConfig, Limits, RetryPolicy, Timeouts, WireForms
 from ._handle import Instance
@@ -18,6 +21,7 @@ from .errors import (
     InputError,
     JournalError,
     JournalLockedError,
+    LeaseLostError,
     NotFoundError,
     OutcomeUnknownError,
     PaymentRequiredError,
@@ -44,21 +48,59 @@ from .models import (
     SubscriptionMode,
 )
 from .models.events import BaseEvent, Event, UnknownEvent, parse_event
-from .onboarding import (
-    Fleet,
-    FleetOptions,
-    FleetReport,
-    InstanceSpec,
-    MemoryJournal,
-    Onboarding,
-    OnboardingOptions,
-    SQLiteJournal,
-    Supervisor,
-    SupervisorOptions,
-    SupervisorReport,
-)
-from .realtime import RealtimeStream
-from .webhooks import Router, webhook_app
+
+if TYPE_CHECKING:
+    from .onboarding import (
+        Fleet,
+        FleetOptions,
+        FleetReport,
+        InstanceSpec,
+        MemoryJournal,
+        Onboarding,
+        OnboardingOptions,
+        PostgresJournal,
+        SQLiteJournal,
+        Supervisor,
+        SupervisorOptions,
+        SupervisorReport,
+    )
+    from .realtime import RealtimeStream
+    from .webhooks import Router, webhook_app
+
+# The layers a client does not need load on first use of one of their names: the onboarding
+# driver and fleet, the realtime stream and the webhook receiver (which pulls in aiohttp.web).
+# Keep in step with the TYPE_CHECKING imports above, which are what mypy and IDEs read.
+_LAZY = {
+    "Fleet": "onboarding",
+    "FleetOptions": "onboarding",
+    "FleetReport": "onboarding",
+    "InstanceSpec": "onboarding",
+    "MemoryJournal": "onboarding",
+    "Onboarding": "onboarding",
+    "OnboardingOptions": "onboarding",
+    "PostgresJournal": "onboarding",
+    "SQLiteJournal": "onboarding",
+    "Supervisor": "onboarding",
+    "SupervisorOptions": "onboarding",
+    "SupervisorReport": "onboarding",
+    "RealtimeStream": "realtime",
+    "Router": "webhooks",
+    "webhook_app": "webhooks",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'vzaps_async' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 __all__ = [
     "APIError",
@@ -84,6 +126,7 @@ __all__ = [
     "InstanceSpec",
     "JournalError",
     "JournalLockedError",
+    "LeaseLostError",
     "Limits",
     "MemoryJournal",
     "NotFoundError",
@@ -93,6 +136,7 @@ __all__ = [
     "PairCode",
     "PaymentRequiredError",
     "PermissionDeniedError",
+    "PostgresJournal",
     "QRCode",
     "RateLimitedError",
     "RawResponse",

@@ -1,6 +1,6 @@
 """Optional extras: name the ``pip install`` line when a feature's libraries are missing.
 
-The core install has no rich, segno, aiosqlite or pytest-asyncio. Each feature that needs them
+The core install has no rich, segno or pytest-asyncio. Each feature that needs them
 calls `require` before doing any work, so a user sees one line naming the extra to install
 rather than a traceback from deep inside a run.
 """

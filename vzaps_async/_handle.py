@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from . import _validate as validate
 from ._secret import Secret
@@ -22,7 +22,9 @@ from .api.users import UsersAPI
 from .api.webhook import WebhookAPI
 from .models.common import ActionResult, EventType, StatusResult
 from .models.instances import InstanceInfo
-from .realtime import RealtimeStream
+
+if TYPE_CHECKING:
+    from .realtime import RealtimeStream
 
 __all__ = ["Instance"]
 
@@ -162,6 +164,8 @@ class Instance:
             last_event_id: Resume after this event id.
             **options: More `RealtimeStream` settings (heartbeat, stale_after, backoff, ...).
         """
+        from .realtime import RealtimeStream  # loaded on first use: most clients never stream
+
         transport, token = self._transport, self.token
 
         async def headers() -> dict[str, str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 
 __all__ = ["CoolDown", "RateLimiter"]
 
@@ -19,7 +20,7 @@ class CoolDown:
         enabled: False makes `wait` return at once (tests that turn sleeping off).
     """
 
-    __slots__ = ("_enabled", "pauses", "until")
+    __slots__ = ("_enabled", "on_pause", "pauses", "until")
 
     def __init__(self, *, enabled: bool = True) -> None:
         self._enabled = enabled
@@ -27,15 +28,20 @@ class CoolDown:
         self.until = 0.0
         #: How many times the gate was closed (reports show it).
         self.pauses = 0
+        #: Called with the seconds of each pause of this process (a shared job passes them on).
+        self.on_pause: Callable[[float], None] | None = None
 
-    def pause(self, seconds: float) -> None:
+    def pause(self, seconds: float, *, share: bool = True) -> None:
         """Close the gate for ``seconds`` from now (never shortens a longer pause already set).
 
         Args:
             seconds: How long every caller waits.
+            share: False for a pause that came from elsewhere (not handed to ``on_pause``).
         """
         self.pauses += 1
         self.until = max(self.until, time.monotonic() + max(0.0, seconds))
+        if share and self.on_pause is not None:
+            self.on_pause(seconds)
 
     @property
     def remaining(self) -> float:
@@ -59,14 +65,24 @@ class RateLimiter:
         burst: Requests that may go at once after an idle period.
     """
 
-    __slots__ = ("_burst_window", "_interval", "_tat")
+    __slots__ = ("_burst", "_burst_window", "_interval", "_tat")
 
     def __init__(self, rate: float, burst: int = 1) -> None:
+        self._burst = max(0, burst - 1)
+        self._tat = 0.0  # theoretical arrival time of the next request
+        self.rate = rate
+
+    @property
+    def rate(self) -> float:
+        """Requests per second; may be changed while requests wait (a shared job's budget)."""
+        return 1.0 / self._interval
+
+    @rate.setter
+    def rate(self, rate: float) -> None:
         if rate <= 0:
             raise ValueError(f"rate must be > 0, got {rate!r}")
         self._interval = 1.0 / rate
-        self._burst_window = self._interval * max(0, burst - 1)
-        self._tat = 0.0  # theoretical arrival time of the next request
+        self._burst_window = self._interval * self._burst
 
     async def acquire(self) -> None:
         """Wait for this caller's slot."""

@@ -155,6 +155,21 @@ class RequestDeadline:
             self._token = None
 
 
+@attrs.define(slots=True)
+class _Call:
+    """One request as every attempt of it sends it: built once, read by each attempt."""
+
+    method: str
+    path: str
+    url: str
+    body: bytes | None
+    query: dict[str, str] | None
+    auth: AuthKind
+    instance_token: Secret | None
+    idempotent: bool
+    deadline: float | None
+
+
 class _Retry(Exception):
     """Internal: this attempt failed in a way the retry matrix says to retry."""
 
@@ -391,28 +406,25 @@ class Transport:
         """
         if idempotent is None:
             idempotent = method in IDEMPOTENT_METHODS
-        body = None if json is None else _json.dumps(json, separators=(",", ":")).encode()
-        query = _encode_params(params) if params else None
-        url = self._base_url + path
+        call = _Call(
+            method,
+            path,
+            self._base_url + path,
+            None if json is None else _json.dumps(json, separators=(",", ":")).encode(),
+            _encode_params(params) if params else None,
+            auth,
+            instance_token,
+            idempotent,
+            _deadline.get(),
+        )
+        deadline = call.deadline
         policy = self._config.retry
-        deadline = _deadline.get()
         attempt = 0
         reauthed = False
         while True:
             attempt += 1
             try:
-                return await self._attempt(
-                    method,
-                    path,
-                    url,
-                    body,
-                    query,
-                    auth,
-                    instance_token,
-                    idempotent,
-                    attempt,
-                    deadline,
-                )
+                return await self._attempt(call, attempt)
             except _Retry as retry:
                 error = retry.error
                 if isinstance(error, AuthenticationError):
@@ -444,19 +456,8 @@ class Transport:
                 if policy.sleep and delay > 0:
                     await asyncio.sleep(delay)
 
-    async def _attempt(
-        self,
-        method: str,
-        path: str,
-        url: str,
-        body: bytes | None,
-        query: dict[str, str] | None,
-        auth: AuthKind,
-        instance_token: Secret | None,
-        idempotent: bool,
-        attempt: int,
-        deadline: float | None,
-    ) -> Any:
+    async def _attempt(self, call: _Call, attempt: int) -> Any:
+        method, path, deadline = call.method, call.path, call.deadline
         if self._cooldown.until:
             if (
                 deadline is not None
@@ -473,7 +474,8 @@ class Transport:
             await self._cooldown.wait()
         if self._rate is not None:
             await self._rate.acquire()
-        headers, jwt = await self._headers(auth, instance_token)
+        headers, jwt = await self._headers(call.auth, call.instance_token)
+        body = call.body
         if body is not None:
             headers = {**headers, "Content-Type": "application/json"}
         # Measured after the cool-down, rate and token waits, so those count against it too.
@@ -501,7 +503,7 @@ class Transport:
             async with (
                 self._limiter,
                 session.request(
-                    method, url, data=body, params=query, headers=headers, timeout=timeout
+                    method, call.url, data=body, params=call.query, headers=headers, timeout=timeout
                 ) as resp,
             ):
                 status = resp.status
@@ -522,7 +524,7 @@ class Transport:
                 lost = TransportError(
                     f"connection lost: {type(exc).__name__}", method=method, path=path
                 )
-            if idempotent:
+            if call.idempotent:
                 raise _Retry(lost) from exc
             raise OutcomeUnknownError(
                 f"the request was sent but its response was lost ({type(lost).__name__}); it may "
@@ -559,7 +561,7 @@ class Transport:
             self._tokens.invalidate(jwt)
             raise _Retry(error)
         if isinstance(error, ServerError):
-            if idempotent:
+            if call.idempotent:
                 raise _Retry(error)
             raise OutcomeUnknownError(
                 f"the server failed (HTTP {status}) after receiving the request; it may have been "

@@ -3,6 +3,7 @@
 Subcommands:
 
 - ``onboard``: take a fleet of instances from nothing to connected (see ``onboard --help``).
+- ``fleet status``: show a job shared through PostgreSQL (states, workers, failures).
 - ``supervise``: keep a journal's instances connected (see ``supervise --help``).
 - ``simulator``: run the local VZaps API simulator as its own process.
 - ``status``: list the account's instances, or show one instance's WhatsApp session.
@@ -36,6 +37,7 @@ _USAGE = """usage: vzaps-async COMMAND [ARGS]
 
 commands:
   onboard          onboard a fleet of instances (QR or pair code) to connected
+  fleet status     show a shared (PostgreSQL) fleet job: states, workers, failures
   supervise        keep a journal's instances connected (drops, logouts, dead sessions)
   simulator        run the local VZaps API simulator
   status           list instances, or show one instance's session status
@@ -66,6 +68,12 @@ def _onboard(argv: list[str]) -> int:
     from .onboarding._cli import main as onboard_main
 
     return onboard_main(argv)
+
+
+def _fleet(argv: list[str]) -> int:
+    from .onboarding._cli_job import status_main
+
+    return status_main(argv)
 
 
 def _supervise(argv: list[str]) -> int:
@@ -143,6 +151,7 @@ async def _run_send(instance_id: str, phone: str, text: str, token: str | None) 
 
 
 _COMMANDS: dict[str, Callable[[list[str]], int]] = {
+    "fleet": _fleet,
     "onboard": _onboard,
     "send": _send,
     "simulator": _simulator,

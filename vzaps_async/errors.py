@@ -172,6 +172,25 @@ class JournalLockedError(JournalError):
         )
 
 
+class LeaseLostError(JournalError):
+    """A shared job's lease on an instance was lost (expired, or taken over by another worker).
+
+    The write that found out was refused, and the worker has stopped every call for the
+    instance; the worker that holds it now carries on from its journaled snapshot.
+
+    Args:
+        location: The journal's database and job (never a password).
+        name: The instance name.
+    """
+
+    def __init__(self, location: str, name: str) -> None:
+        self.name = name
+        super().__init__(
+            location,
+            f"the lease on {name!r} was lost; another worker carries on with it (nothing to do)",
+        )
+
+
 class APIError(VZapsError):
     """The API answered with an error status.
 

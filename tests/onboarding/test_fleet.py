@@ -63,18 +63,6 @@ def assert_no_duplicates(sim: Simulator) -> None:
     assert all(n == 1 for n in sim.counters.subscriptions.values())
 
 
-@pytest.fixture
-async def sim() -> AsyncIterator[Simulator]:
-    async with Simulator(phones=PhonePolicy.scan_after(0.05), config=QUICK_QR) as simulator:
-        yield simulator
-
-
-@pytest.fixture
-async def client(sim: Simulator) -> AsyncIterator[Client]:
-    async with Client(sim.client_token, sim.client_secret, base_url=sim.base_url) as c:
-        yield c
-
-
 async def test_two_hundred_instances_onboard_concurrently(sim: Simulator, client: Client) -> None:
     """200 instances all end CONNECTED, each created and subscribed exactly once."""
     fleet = Fleet(client, MemoryJournal(), specs(200), options=FleetOptions(onboarding=FAST))

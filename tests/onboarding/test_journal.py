@@ -144,7 +144,7 @@ async def test_a_full_disk_mid_run_is_a_journal_error_and_keeps_what_was_saved(
         await journal.save(sample("kept"))
         # Cap the database at its current size: SQLite then answers SQLITE_FULL, as a full
         # disk does.
-        await journal._conn.execute("PRAGMA max_page_count = 2")
+        await journal._run(journal._db.execute, "PRAGMA max_page_count = 2")
         saved = 0
         with pytest.raises(JournalError, match="the disk is full"):  # noqa: PT012
             for saved in range(200):
@@ -207,10 +207,10 @@ def test_a_hold_left_by_a_killed_process_is_taken_over(tmp_path: Path) -> None:
     anyio.run(open_after)
 
 
-async def test_aiosqlite_debug_records_never_show_a_token(
+async def test_debug_records_never_show_a_token(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """At DEBUG, aiosqlite's per-operation records (which carry every parameter) are dropped."""
+    """At DEBUG, no record logged while the journal saves and loads carries a token."""
     caplog.set_level(logging.DEBUG)
     async with SQLiteJournal(tmp_path / "fleet.db") as journal:
         await journal.save(sample())
@@ -224,10 +224,10 @@ async def test_a_journal_that_turns_read_only_says_so(tmp_path: Path) -> None:
     async with SQLiteJournal(tmp_path / "fleet.db") as journal:
         await journal.save(sample("before"))
         # What SQLite answers when the file or its folder stops being writable.
-        await journal._conn.execute("PRAGMA query_only = 1")
+        await journal._run(journal._db.execute, "PRAGMA query_only = 1")
         with pytest.raises(JournalError, match="is read-only; make the file and its folder"):
             await journal.save(sample("after"))
-        await journal._conn.execute("PRAGMA query_only = 0")
+        await journal._run(journal._db.execute, "PRAGMA query_only = 0")
 
 
 async def test_the_wal_and_shm_of_a_loose_journal_are_private_too(tmp_path: Path) -> None:

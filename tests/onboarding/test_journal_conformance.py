@@ -15,7 +15,14 @@ import pytest
 
 from vzaps_async import JournalLockedError
 from vzaps_async._secret import Secret
-from vzaps_async.onboarding import Journal, MemoryJournal, Snapshot, SQLiteJournal, State
+from vzaps_async.onboarding import (
+    Journal,
+    MemoryJournal,
+    PostgresJournal,
+    Snapshot,
+    SQLiteJournal,
+    State,
+)
 
 TOKEN = Secret("inst_0123456789abcdef")
 
@@ -35,11 +42,23 @@ class Backend:
     one_writer: bool
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
     """Each journal backend, opening one storage that lives as long as the test."""
     opened: list[Journal] = []
-    if request.param == "memory":
+    if request.param == "postgres":
+        # One job of this test's own on the session's server; many writers by design (one
+        # writer per instance is its lease, tested in test_postgres_journal.py).
+        dsn = request.getfixturevalue("postgres_dsn")
+        job = request.getfixturevalue("job_name")
+
+        async def open_postgres() -> Journal:
+            journal = await PostgresJournal(dsn, job=job).open()
+            opened.append(journal)
+            return journal
+
+        opener, one_writer = open_postgres, False
+    elif request.param == "memory":
         shared = MemoryJournal()
 
         async def open_memory() -> Journal:
@@ -149,7 +168,7 @@ async def test_the_latest_save_of_a_name_wins(backend: Backend) -> None:
 async def test_a_second_writer_is_refused_while_the_first_is_open(backend: Backend) -> None:
     """While one journal is open on the storage, opening another is refused; after it, allowed."""
     if not backend.one_writer:
-        pytest.skip(f"a {backend.kind} journal lives inside one process")
+        pytest.skip(f"a {backend.kind} journal is not one writer for the whole storage")
     first = await backend.open()
     with pytest.raises(JournalLockedError, match=r"held by pid \d+ on "):
         await backend.open()

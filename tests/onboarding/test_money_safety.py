@@ -30,23 +30,10 @@ from vzaps_async.onboarding import (
     State,
     Transition,
 )
-from vzaps_async.testing import PhonePolicy, Simulator, SimulatorConfig
+from vzaps_async.testing import Simulator
 
 FAST = OnboardingOptions(poll_interval=0.02, deadline=60, backoff_base=0.01, backoff_max=0.2)
 OPTIONS = FleetOptions(onboarding=FAST)
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[Simulator]:
-    config = SimulatorConfig(first_qr_seconds=0.3, qr_seconds=0.3)
-    async with Simulator(phones=PhonePolicy.scan_after(0.05), config=config) as simulator:
-        yield simulator
-
-
-@pytest.fixture
-async def client(sim: Simulator) -> AsyncIterator[Client]:
-    async with Client(sim.client_token, sim.client_secret, base_url=sim.base_url) as c:
-        yield c
 
 
 def specs(count: int, prefix: str = "shop") -> list[InstanceSpec]:
@@ -255,7 +242,7 @@ async def test_a_pause_of_the_fleet_holds_back_the_clients_other_callers(
 async def test_a_debug_log_of_a_whole_fleet_shows_no_secret(
     sim: Simulator, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Every logger at DEBUG (aiosqlite, aiohttp, the simulator's) over a fleet run: no secret."""
+    """Every logger at DEBUG (the journal, aiohttp, the simulator's) over a fleet run: no secret."""
     caplog.set_level(logging.DEBUG)
     logging.getLogger().setLevel(logging.DEBUG)
     async with (

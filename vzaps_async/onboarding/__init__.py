@@ -5,6 +5,7 @@
 - `Fleet`: many onboardings with shared limits, a 429 cool-down, events and a `FleetReport`;
 - `Supervisor`: keeps a journal's connected instances connected (drops, logouts, zombies);
 - `MemoryJournal`, `SQLiteJournal`: where snapshots survive crashes;
+- `PostgresJournal`: one job shared by many workers on many machines (see docs/distributed.md);
 - `Metrics` (Prometheus) and `Tracing` (OpenTelemetry), optional extras;
 - presenters: show QR codes and pair codes to whoever holds the phones.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 from ._driver import Gates, Onboarding, OnboardingOptions, Transition
 from ._fleet import Failure, Fleet, FleetOptions, FleetReport, InstanceSpec
 from ._metrics import Metrics
+from ._postgres import JobStatus, PostgresJournal, WorkerStatus
 from ._presenters import (
     NullPresenter,
     PngFolderPresenter,
@@ -69,6 +71,7 @@ __all__ = [
     "IllegalTransition",
     "InstanceSpec",
     "IntentCleared",
+    "JobStatus",
     "Journal",
     "MemoryJournal",
     "Metrics",
@@ -78,6 +81,7 @@ __all__ = [
     "PairCodeShown",
     "PairingStarted",
     "PngFolderPresenter",
+    "PostgresJournal",
     "Presenter",
     "QRShown",
     "Restarted",
@@ -95,6 +99,7 @@ __all__ = [
     "Tracing",
     "Transition",
     "WebPresenter",
+    "WorkerStatus",
     "render_ascii",
     "render_mermaid",
     "transition",

@@ -3,7 +3,8 @@
 Without ``VZAPS_CLIENT_TOKEN`` / ``VZAPS_CLIENT_SECRET`` (or with ``--simulate``) it runs against
 the in-process simulator, whose phones scan on their own, so the whole flow can be watched
 offline. With a ``--journal`` file an interrupted run (Ctrl-C, a crash, a kill) continues where
-it stopped when started again with the same arguments.
+it stopped when started again with the same arguments. ``--journal postgresql://... --job NAME``
+starts or joins a job shared by workers on several machines (see ``_cli_job``).
 
 Every argument, the input file, the output path, the QR folder, the web port and the journal
 are checked before the first request; a problem is reported on one line naming the file, row or
@@ -30,6 +31,7 @@ from typing import Any, Final, TextIO
 import anyio
 
 from vzaps_async._extras import MissingExtraError, require
+from vzaps_async._secret import url_repr
 from vzaps_async.errors import (
     AuthenticationError,
     InputError,
@@ -38,6 +40,7 @@ from vzaps_async.errors import (
     VZapsError,
 )
 
+from ._cli_job import is_dsn, open_job
 from ._cli_supervise import (
     add_supervision_arguments,
     check_metrics_port,
@@ -50,6 +53,7 @@ from ._cli_supervise import (
 from ._driver import OnboardingOptions
 from ._fleet import Fleet, FleetOptions, FleetReport, InstanceSpec
 from ._metrics import Metrics
+from ._postgres import PostgresJournal
 from ._presenters import (
     NullPresenter,
     PngFolderPresenter,
@@ -87,7 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    what = parser.add_mutually_exclusive_group(required=True)
+    # Neither: join an existing shared job (--journal postgresql://... --job NAME).
+    what = parser.add_mutually_exclusive_group()
     what.add_argument("--count", type=int, help="onboard N instances named PREFIX-0001...")
     what.add_argument(
         "--input",
@@ -103,8 +108,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--base-url", help="API base URL (default $VZAPS_BASE_URL or the API)")
     parser.add_argument(
         "--journal",
-        type=Path,
-        help=f"SQLite journal for resuming (default ./{DEFAULT_JOURNAL}; memory with --simulate)",
+        help=f"SQLite journal file for resuming (default ./{DEFAULT_JOURNAL}; memory with "
+        "--simulate), or postgresql://user@host:port/db for a job shared by several workers",
+    )
+    parser.add_argument("--job", help="the shared job's name (with a postgresql:// --journal)")
+    parser.add_argument(
+        "--lease",
+        type=float,
+        default=30.0,
+        help="shared job: seconds a dead worker's instances wait before others take them (30)",
     )
     parser.add_argument(
         "--concurrency", type=int, default=200, help="onboardings in flight at most (200)"
@@ -343,6 +355,9 @@ def _summary(report: FleetReport, out: TextIO) -> None:
     if report.cooldowns:
         timing += f"; 429 cool-downs {report.cooldowns}"
     console.print(timing)
+    if report.job is not None:
+        job = ", ".join(f"{state.value} {n}" for state, n in sorted(report.job.items()))
+        console.print(f"job ({sum(report.job.values())} instances): {job}")
     if report.failures:
         failures = Table(title="Not connected")
         failures.add_column("name")
@@ -432,6 +447,10 @@ async def _presenter(args: argparse.Namespace, simulate: bool) -> AsyncIterator[
 
 @contextlib.asynccontextmanager
 async def _journal(args: argparse.Namespace, simulate: bool) -> AsyncIterator[Journal]:
+    if is_dsn(args.journal):
+        async with open_job(args.journal, args.job, args.lease) as job:
+            yield job
+        return
     path = _journal_path(args, simulate)
     if path is None:
         yield MemoryJournal()
@@ -511,11 +530,16 @@ async def _run(args: argparse.Namespace, specs: list[InstanceSpec], simulate: bo
                 if earlier:
                     raise InputError(
                         "--journal",
-                        f"{args.journal} holds {earlier[0]!r} from an earlier --simulate run, "
-                        "whose in-process simulator is gone; pass a new --journal (or none), "
+                        f"{_journal_label(args)} holds {earlier[0]!r} from an earlier --simulate "
+                        "run, whose in-process simulator is gone; pass a new --journal (or none), "
                         "or run a standalone simulator (vzaps-async simulator) with --base-url "
                         "for runs you want to resume",
                     )
+            if not specs and isinstance(journal, PostgresJournal) and not await journal.exists():
+                raise InputError(
+                    "--job",
+                    f"the job {args.job!r} has no instances; start it with --count or --input",
+                )
             try:
                 metrics = await stack.enter_async_context(serving_metrics(args.metrics_port))
             except OSError as exc:
@@ -568,6 +592,13 @@ async def _run(args: argparse.Namespace, specs: list[InstanceSpec], simulate: bo
     return 0 if report.all_connected else 1
 
 
+def _journal_label(args: argparse.Namespace) -> str:
+    """How messages name the journal: a database by host and job (never its password)."""
+    if is_dsn(args.journal):
+        return f"the job {args.job!r} at {url_repr(args.journal)}"
+    return str(args.journal)
+
+
 def _check_args(args: argparse.Namespace) -> list[InstanceSpec]:
     """Every check that needs no network, in the order of the options; returns the specs."""
     for option, value in (("--count", args.count), ("--concurrency", args.concurrency)):
@@ -578,15 +609,24 @@ def _check_args(args: argparse.Namespace) -> list[InstanceSpec]:
             raise InputError(option, f"must be a number of seconds > 0, got {number}")
     if not 0 <= args.web_port <= 65535:
         raise InputError("--web-port", f"must be 0-65535 (0 = any free port), got {args.web_port}")
+    shared = is_dsn(args.journal)
+    if args.job and not shared:
+        raise InputError("--job", "needs a postgresql://... --journal (a shared job)")
+    if shared:
+        open_job(args.journal, args.job, args.lease)  # checks --job and --lease
     if args.count is not None:
         specs = [
             InstanceSpec(f"{args.prefix}-{i:04d}", method="qr") for i in range(1, args.count + 1)
         ]
-    else:
+    elif args.input is not None:
         specs = load_specs(args.input, args.method)
+    elif shared:
+        specs = []  # join the job as it is
+    else:
+        raise InputError("--count/--input", "one is required (only a shared job can be joined)")
     if args.output is not None:
         _check_output(Path(args.output))
-    if args.journal is not None:
+    if args.journal is not None and not shared:
         _check_folder("--journal", Path(args.journal).parent)
     if args.presenter == "png":
         folder = Path(args.png_folder)
@@ -629,9 +669,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        # All three are needed before any work: the display and summary, the simulator's QR
-        # codes, the SQLite journal.
-        require("vzaps-async onboard", "cli", "rich", "segno", "aiosqlite")
+        # Both are needed before any work: the display and summary, the simulator's QR codes.
+        require("vzaps-async onboard", "cli", "rich", "segno")
+        if is_dsn(args.journal):
+            require("vzaps-async onboard --journal postgresql://...", "postgres", "asyncpg")
         specs = _check_args(args)
         if args.duration is not None and not args.supervise:
             raise InputError("--duration", "bounds supervision: use it with --supervise")
@@ -660,6 +701,8 @@ def main(argv: list[str] | None = None) -> int:
         error = _stopped_by(exc)
         if error is None:
             raise
+        if isinstance(error, InputError):
+            return _fail(error)  # a spec the shared job has with other fields: nothing was sent
         if isinstance(error, JournalError):
             # Mid-run (an unusable journal at the start is refused in _run): work was done.
             print(
@@ -678,9 +721,9 @@ def main(argv: list[str] | None = None) -> int:
                 "(a standalone simulator with --base-url can be resumed)"
             )
         else:
+            journal = _journal_label(args) if args.journal else _journal_path(args, simulate)
             where = (
-                f"progress is kept in the journal {_journal_path(args, simulate)}; "
-                "run the same command again to resume"
+                f"progress is kept in the journal {journal}; run the same command again to resume"
             )
         print(f"\ninterrupted; {where}", file=sys.stderr)
         return 130

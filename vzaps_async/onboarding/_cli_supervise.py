@@ -280,8 +280,8 @@ def main(argv: list[str] | None = None) -> int:
     """
     args = build_parser().parse_args(argv)
     try:
-        # The summary table and the SQLite journal.
-        require("vzaps-async supervise", "cli", "rich", "aiosqlite")
+        # The summary table (the SQLite journal needs only the standard library).
+        require("vzaps-async supervise", "cli", "rich")
         options = supervisor_options(args)
         check_metrics_port(args.metrics_port)
         if not args.journal.is_file():

@@ -295,6 +295,8 @@ class Onboarding:
             except _Abort:
                 pass
             except JournalError:
+                # Includes LeaseLostError: a shared job's journal refused a write because another
+                # worker holds the instance now, so nothing more may be done or written here.
                 raise
             except Exception as exc:
                 # A bug or an unexpected answer: record it rather than lose the whole fleet.

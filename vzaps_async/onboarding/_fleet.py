@@ -6,7 +6,7 @@ import asyncio
 import math
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -17,14 +17,14 @@ from anyio.streams.memory import MemoryObjectSendStream
 from vzaps_async import _validate as validate
 from vzaps_async._limits import RateLimiter
 from vzaps_async._secret import url_repr
-from vzaps_async.errors import InputError, JournalError
+from vzaps_async.errors import InputError, JournalError, LeaseLostError
 from vzaps_async.models.instances import InstanceInfo
 
 from ._driver import Gates, Onboarding, OnboardingOptions, Transition
 from ._ports import OnboardingClient
 from ._presenters_base import NullPresenter, Presenter
 from ._state import PairingMethod, Snapshot, State
-from ._store import Journal
+from ._store import Journal, Work
 
 __all__ = ["Failure", "Fleet", "FleetOptions", "FleetReport", "InstanceSpec"]
 
@@ -133,6 +133,10 @@ class FleetReport:
         elapsed: Seconds the run took.
         time_to_connected: Sorted seconds from planning to connection, per connected instance.
         cooldowns: Times a 429 paused the fleet.
+        job: Instances per state in the whole job, when the journal is a job shared by several
+            workers (the other fields then tell what this worker did); None otherwise.
+        lost: Instances this worker stopped because their lease was lost (another worker
+            carries on with them; they are not in ``counts``).
     """
 
     total: int
@@ -141,10 +145,14 @@ class FleetReport:
     elapsed: float
     time_to_connected: tuple[float, ...] = ()
     cooldowns: int = 0
+    job: Mapping[State, int] | None = None
+    lost: int = 0
 
     @property
     def all_connected(self) -> bool:
-        """True when every instance ended CONNECTED."""
+        """True when every instance ended CONNECTED (every instance of the job, when shared)."""
+        if self.job is not None:
+            return self.job.get(State.CONNECTED, 0) == sum(self.job.values())
         return self.counts.get(State.CONNECTED, 0) == self.total
 
     def percentile(self, q: float) -> float | None:
@@ -229,6 +237,7 @@ class Fleet:
         self._subscribers: list[MemoryObjectSendStream[Transition]] = []
         self._failures: list[Failure] = []
         self._durations: list[float] = []
+        self._lost = 0
         self._running = False
 
     @property
@@ -292,75 +301,70 @@ class Fleet:
             raise RuntimeError("this fleet is already running")
         self._running = True
         started = time.monotonic()
+        job: Mapping[State, int] | None = None
         try:
-            known = {snap.name: snap for snap in await self._journal.load_all()}
-            inventory = await self._inventory(known)
-            # A run cancelled earlier may have left onboardings here; this run counts afresh.
-            self._live.clear()
-            self._counts = Counter(
-                known[s.name].state if s.name in known else State.PLANNED for s in self._specs
-            )
-            # A fixed pool of workers sharing one iterator keeps max_in_flight onboardings
-            # running, without a task and a semaphore round-trip per instance.
-            pending = iter(self._specs)
-            try:
-                async with anyio.create_task_group() as tg:
-                    for _ in range(min(self._options.max_in_flight, len(self._specs))):
-                        tg.start_soon(self._work, pending, known, inventory)
-            except BaseExceptionGroup as group:
-                # A journal that fails stops every onboarding; say so with the journal's own
-                # error rather than a group of one per worker.
-                journal_errors = group.subgroup(JournalError)
-                if journal_errors is None or group.split(JournalError)[1] is not None:
-                    raise
-                raise _first_leaf(journal_errors) from group
+            # The journal says what to onboard: a local one every spec; a shared job the
+            # instances this worker claims, each under a lease.
+            async with self._journal.work(self._specs, self.gates) as work:
+                inventory = await self._inventory(await work.uncreated())
+                # A run cancelled earlier may have left onboardings here; this run counts afresh.
+                self._live.clear()
+                self._counts = work.counts
+                self._lost = 0
+                # A fixed pool of workers sharing one source keeps max_in_flight onboardings
+                # running, without a task and a semaphore round-trip per instance.
+                try:
+                    async with anyio.create_task_group() as tg:
+                        for _ in range(min(self._options.max_in_flight, work.size)):
+                            tg.start_soon(self._work, work, inventory)
+                except BaseExceptionGroup as group:
+                    # A journal that fails stops every onboarding; say so with the journal's own
+                    # error rather than a group of one per worker.
+                    journal_errors = group.subgroup(JournalError)
+                    if journal_errors is None or group.split(JournalError)[1] is not None:
+                        raise
+                    raise _first_leaf(journal_errors) from group
+                job = await work.job_counts()
         finally:
             for send in self._subscribers:
                 send.close()
             self._subscribers.clear()
             self._running = False
         return FleetReport(
-            total=len(self._specs),
+            total=sum(self._counts.values()),
             counts={state: n for state, n in self._counts.items() if n},
             failures=tuple(self._failures),
             elapsed=time.monotonic() - started,
             time_to_connected=tuple(sorted(self._durations)),
             cooldowns=self.gates.cooldown.pauses,
+            job=job,
+            lost=self._lost,
         )
 
-    async def _inventory(
-        self, known: Mapping[str, Snapshot]
-    ) -> dict[str, tuple[InstanceInfo, ...]]:
-        """The server's instances for every spec that has not got past create in the journal."""
-        if not self._options.reconcile_inventory:
+    async def _inventory(self, wanted: set[str]) -> dict[str, tuple[InstanceInfo, ...]]:
+        """The server's instances for every name that may still create (see `Work.uncreated`)."""
+        if not self._options.reconcile_inventory or not wanted:
             return {}
-        # Only specs that may still create: no record, or a record not past create and not ended.
-        wanted = {
-            s.name
-            for s in self._specs
-            if s.name not in known
-            or (known[s.name].instance_id is None and not known[s.name].terminal)
-        }
         found: dict[str, tuple[InstanceInfo, ...]] = dict.fromkeys(wanted, ())
-        if wanted:
-            async for info in self._client.instances.iter(page_size=100):
-                if info.name in found:
-                    found[info.name] += (info,)
+        async for info in self._client.instances.iter(page_size=100):
+            if info.name in found:
+                found[info.name] += (info,)
         return found
 
-    async def _work(
-        self,
-        pending: Iterator[InstanceSpec],
-        known: dict[str, Snapshot],
-        inventory: dict[str, tuple[InstanceInfo, ...]],
-    ) -> None:
-        # Sharing the iterator is safe: `next` never yields to the event loop. Each instance runs
-        # inline here rather than in a helper coroutine: one frame fewer for every resumption.
-        for spec in pending:
+    async def _work(self, work: Work, inventory: dict[str, tuple[InstanceInfo, ...]]) -> None:
+        # Each instance runs inline here rather than in a helper coroutine: one frame fewer for
+        # every resumption.
+        while (claim := await work.claim()) is not None:
+            spec = claim.spec
+            snapshot = claim.snapshot
             options = self._options.onboarding
             if spec.create_options:
                 options = attrs.evolve(options, create_options=spec.create_options)
             listed = inventory.pop(spec.name, None)
+            if snapshot is not None and snapshot.intent == "create":
+                # A pending create is looked up by name when it is reconciled: the inventory may
+                # be older than that create (made by another worker of a shared job).
+                listed = None
             onboarding = Onboarding(
                 self._client,
                 self._journal,
@@ -373,13 +377,21 @@ class Fleet:
                 observer=self._observe if self._subscribers else None,
                 inventory=listed,
             )
-            snapshot = known.pop(spec.name, None)
             counted = snapshot.state if snapshot is not None else State.PLANNED
             self._live[onboarding] = counted
-            # The journal's records were all read at the start: no lookup per new instance.
-            final = await onboarding.run(snapshot if snapshot is not None else onboarding.plan())
+            # The claim carries the journal's record: no lookup per new instance.
+            start = snapshot if snapshot is not None else onboarding.plan()
+            lease = claim.lease
+            if lease is None:
+                final: Snapshot | None = await onboarding.run(start)
+            else:
+                final = await _run_leased(onboarding, start, lease)
             del self._live[onboarding]
             self._counts[counted] -= 1
+            await work.release(claim, final)
+            if final is None:
+                self._lost += 1
+                continue
             self._counts[final.state] += 1
             if final.state is State.CONNECTED:
                 if final.connected_at is not None:
@@ -389,3 +401,16 @@ class Fleet:
             if final.intent is not None and not final.terminal:
                 reason += f" with the outcome of a {final.intent} unknown (run again to reconcile)"
             self._failures.append(Failure(spec.name, final.state, reason))
+
+
+async def _run_leased(
+    onboarding: Onboarding, snapshot: Snapshot, lease: anyio.CancelScope
+) -> Snapshot | None:
+    """Run an onboarding inside its lease; None when the lease was lost (the run stopped)."""
+    try:
+        with lease:
+            return await onboarding.run(snapshot)
+    except LeaseLostError:
+        # A refused write: the journal cancelled the lease too, nothing more runs for it.
+        pass
+    return None

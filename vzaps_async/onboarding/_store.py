@@ -17,28 +17,41 @@ a full disk, a record that does not decode) is a `JournalError` naming the file 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import errno
 import json
-import logging
 import os
 import socket
 import sqlite3
 import time
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 import anyio
+import attrs
 
 from vzaps_async._secret import Secret
 from vzaps_async.errors import JournalError, JournalLockedError
 
 from ._state import Snapshot, State
 
+if TYPE_CHECKING:
+    from ._driver import Gates
+    from ._fleet import InstanceSpec
+
+T = TypeVar("T")
+
 __all__ = [
+    "Claim",
     "Journal",
+    "LocalWork",
     "MemoryJournal",
     "SQLiteJournal",
+    "Work",
     "snapshot_from_record",
     "snapshot_to_record",
 ]
@@ -122,6 +135,124 @@ def _decode(location: str, key: str, text: str) -> Snapshot:
         ) from None
 
 
+@attrs.frozen
+class Claim:
+    """One instance a journal hands to a fleet to onboard.
+
+    Args:
+        spec: What to onboard.
+        snapshot: Its journaled snapshot, or None when nothing was saved yet.
+        lease: None when the instance is the fleet's for the whole run (a local journal); for a
+            shared job, the cancel scope to run it in: the journal cancels it the moment the
+            lease on the instance is lost, which stops every call for it at once.
+    """
+
+    spec: InstanceSpec
+    snapshot: Snapshot | None
+    lease: anyio.CancelScope | None = None
+
+
+class Work(Protocol):
+    """What a fleet onboards in one run: the journal hands out instances and takes them back."""
+
+    #: Instances handed out (or about to be) and not running, per state; the fleet updates it.
+    counts: Counter[State]
+
+    @property
+    def size(self) -> int:
+        """Instances this run may be handed at most (how many onboardings to run at once)."""
+        ...
+
+    async def claim(self) -> Claim | None:
+        """The next instance to onboard, or None when there is nothing left this run can do."""
+        ...
+
+    async def release(self, claim: Claim, final: Snapshot | None) -> None:
+        """Give back an instance the fleet is done with.
+
+        Args:
+            claim: What `claim` handed out.
+            final: Its last snapshot, or None when its lease was lost.
+        """
+        ...
+
+    async def uncreated(self) -> set[str]:
+        """Names this run may be handed that may still create: no record, or one not past
+        create and not ended (the fleet reads the account's inventory for them, once)."""
+        ...
+
+    async def job_counts(self) -> Mapping[State, int] | None:
+        """Instances per state in the whole shared job, or None for a journal one run owns."""
+        ...
+
+
+class LocalWork:
+    """The work of a journal that one fleet owns: every spec, resumed from its snapshot.
+
+    Args:
+        specs: The fleet's instances.
+        known: Journaled snapshots by name (entries are removed as they are handed out).
+    """
+
+    __slots__ = ("_known", "_pending", "_size", "_specs", "counts")
+
+    def __init__(self, specs: Sequence[InstanceSpec], known: dict[str, Snapshot]) -> None:
+        self._known = known
+        self._specs = specs
+        self._pending = iter(specs)
+        self._size = len(specs)
+        self.counts: Counter[State] = Counter(
+            known[s.name].state if s.name in known else State.PLANNED for s in specs
+        )
+
+    @property
+    def size(self) -> int:
+        """The number of specs."""
+        return self._size
+
+    async def claim(self) -> Claim | None:
+        """The next spec with its snapshot, or None after the last."""
+        # Safe to share between the fleet's tasks: nothing here yields to the event loop.
+        spec = next(self._pending, None)
+        if spec is None:
+            return None
+        return Claim(spec, self._known.pop(spec.name, None))
+
+    async def release(self, claim: Claim, final: Snapshot | None) -> None:
+        """Nothing to give back: the journal already holds the final snapshot.
+
+        Args:
+            claim: What `claim` handed out.
+            final: Its last snapshot.
+        """
+
+    async def uncreated(self) -> set[str]:
+        """Specs with no record, or a record not past create and not ended."""
+        known = self._known
+        return {
+            s.name
+            for s in self._specs
+            if s.name not in known
+            or (known[s.name].instance_id is None and not known[s.name].terminal)
+        }
+
+    async def job_counts(self) -> Mapping[State, int] | None:
+        """None: the run is the whole job."""
+        return None
+
+
+@contextlib.asynccontextmanager
+async def local_work(journal: Journal, specs: Sequence[InstanceSpec]) -> AsyncIterator[LocalWork]:
+    """The `Journal.work` of a journal one run owns: load every snapshot once, then the specs.
+
+    Args:
+        journal: The journal.
+        specs: The fleet's instances.
+    """
+    known = {snap.name: snap for snap in await journal.load_all()}
+    yield LocalWork(specs, known)
+
+
 @runtime_checkable
 class Journal(Protocol):
     """Durable storage of snapshots, keyed by instance name."""
@@ -148,6 +279,17 @@ class Journal(Protocol):
 
     async def aclose(self) -> None:
         """Release the storage; later calls are errors."""
+        ...
+
+    def work(
+        self, specs: Sequence[InstanceSpec], gates: Gates
+    ) -> contextlib.AbstractAsyncContextManager[Work]:
+        """What a fleet with these specs onboards, for the length of one run.
+
+        Args:
+            specs: The fleet's instances (a shared job adds them to the job).
+            gates: The fleet's limits (a shared job shares its 429 cool-down and rate budget).
+        """
         ...
 
 
@@ -182,6 +324,17 @@ class MemoryJournal:
     async def aclose(self) -> None:
         """Nothing to release."""
 
+    def work(
+        self, specs: Sequence[InstanceSpec], gates: Gates
+    ) -> contextlib.AbstractAsyncContextManager[Work]:
+        """Every spec, resumed from its snapshot (see `LocalWork`).
+
+        Args:
+            specs: The fleet's instances.
+            gates: The fleet's limits (a journal one run owns leaves them alone).
+        """
+        return local_work(self, specs)
+
     async def __aenter__(self) -> MemoryJournal:
         return self
 
@@ -195,22 +348,6 @@ _SCHEMA = (
     " state TEXT NOT NULL,"
     " record TEXT NOT NULL)"
 )
-
-# aiosqlite logs every operation at DEBUG with its arguments, which are the journal's records,
-# instance tokens included. These three templates are the ones that carry arguments.
-_AIOSQLITE_ARGUMENT_RECORDS = frozenset(
-    {"executing %s", "operation %s completed", "returning exception %s"}
-)
-
-
-def _drop_aiosqlite_arguments(record: logging.LogRecord) -> bool:
-    return record.msg not in _AIOSQLITE_ARGUMENT_RECORDS
-
-
-def _quiet_aiosqlite() -> None:
-    logger = logging.getLogger("aiosqlite")
-    if _drop_aiosqlite_arguments not in logger.filters:
-        logger.addFilter(_drop_aiosqlite_arguments)
 
 
 def _explain(exc: BaseException) -> str:
@@ -295,6 +432,44 @@ def _describe_holder(raw: bytes) -> str:
         return "another process (it did not record who)"
 
 
+_UPSERT = (
+    "INSERT INTO onboarding (name, state, record) VALUES (?, ?, ?) "
+    "ON CONFLICT(name) DO UPDATE SET state = excluded.state, record = excluded.record"
+)
+
+# One encoder for every record: json.dumps would build a new one per call for these options.
+_encode_record = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    """Open the file as a journal (runs on the journal's thread)."""
+    # isolation_level=None: the journal says where each transaction begins and ends.
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        verdict = [row[0] for row in db.execute("PRAGMA quick_check")]
+        if verdict != ["ok"]:
+            raise sqlite3.DatabaseError(f"database disk image is malformed: {verdict[:3]}")
+        db.execute(_SCHEMA)
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _write_group(db: sqlite3.Connection, batch: list[tuple[str, str, str]]) -> None:
+    """Write one commit group in one transaction (runs on the journal's thread)."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.executemany(_UPSERT, batch)
+        db.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            db.execute("ROLLBACK")
+        raise
+
+
 class SQLiteJournal:
     """A journal in one SQLite file (WAL, synchronous=FULL, one transaction per commit group).
 
@@ -302,18 +477,32 @@ class SQLiteJournal:
     it holds ``<path>.lock`` exclusively: a second journal on the same file (in this process or
     any other on this machine) raises `JournalLockedError` from `open`.
 
+    The standard library's `sqlite3` runs on the journal's own thread, one call at a time; a
+    commit group (its inserts and its commit) is one call, so one thread hand-off per group
+    however many saves it carries.
+
     Args:
         path: The database file; created with mode 0600 when missing (an existing file is made
             owner-only once it has opened as a journal).
     """
 
-    __slots__ = ("_conn", "_flushed", "_hold", "_lock", "_path", "_pending", "_queued")
+    __slots__ = (
+        "_db",
+        "_flushed",
+        "_hold",
+        "_lock",
+        "_path",
+        "_pending",
+        "_queued",
+        "_writer",
+    )
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self._path = Path(path)
-        self._conn: Any = None
+        self._db: sqlite3.Connection | None = None
         self._hold: _Hold | None = None
         self._lock = anyio.Lock()
+        self._writer: ThreadPoolExecutor | None = None
         self._pending: dict[str, tuple[str, str, str]] = {}
         self._queued = 0  # generation of the group now collecting saves
         self._flushed = -1  # last generation durably committed
@@ -331,47 +520,37 @@ class SQLiteJournal:
             JournalError: The file cannot be used as a journal (the message says why and what
                 to do); nothing was changed, the file's mode included.
         """
-        import aiosqlite
-
-        if self._conn is not None:
+        if self._db is not None:
             raise RuntimeError("SQLiteJournal is already open")
-        _quiet_aiosqlite()
         location = str(self._path)
         hold = _Hold.take(self._path)
-        conn = None
         try:
             existed = self._path.exists()
             if not existed:
                 # The journal holds instance tokens: created owner-only before SQLite opens it.
                 os.close(os.open(self._path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600))
-            conn = await aiosqlite.connect(self._path)
-            await conn.execute("PRAGMA journal_mode=WAL")
-            await conn.execute("PRAGMA synchronous=FULL")
-            async with conn.execute("PRAGMA quick_check") as cursor:
-                verdict = [row[0] for row in await cursor.fetchall()]
-            if verdict != ["ok"]:
-                raise sqlite3.DatabaseError(f"database disk image is malformed: {verdict[:3]}")
-            await conn.execute(_SCHEMA)
-            await conn.commit()
+            with anyio.CancelScope(shield=True):  # a connection opened is a connection kept
+                db = await self._run(_connect, self._path)
             if existed:
                 # Only a file that opened as a journal is tightened, with the -wal and -shm files
                 # SQLite has just made beside it with the file's old mode (they hold records too).
-                for path in (self._path, *_side_files(self._path)):
-                    with contextlib.suppress(FileNotFoundError):
-                        os.chmod(path, 0o600)
+                try:
+                    for path in (self._path, *_side_files(self._path)):
+                        with contextlib.suppress(FileNotFoundError):
+                            os.chmod(path, 0o600)
+                except OSError:
+                    with anyio.CancelScope(shield=True):
+                        await self._run(db.close)
+                    raise
         except (sqlite3.Error, OSError) as exc:
-            if conn is not None:
-                with anyio.CancelScope(shield=True):
-                    await conn.close()
+            self._stop_writer()
             hold.release()
             raise JournalError(location, _explain(exc)) from None
         except BaseException:
-            if conn is not None:
-                with anyio.CancelScope(shield=True):
-                    await conn.close()
+            self._stop_writer()
             hold.release()
             raise
-        self._conn = conn
+        self._db = db
         self._hold = hold
         return self
 
@@ -381,10 +560,25 @@ class SQLiteJournal:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
-    def _connection(self) -> Any:
-        if self._conn is None:
+    def _run(self, function: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+        """Run ``function(*args)`` on the journal's own thread, after the calls queued before it.
+
+        The one thread opens, uses and closes the connection: calls never overlap, and a call
+        whose caller was cancelled still runs to its end before the next one starts.
+        """
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(1, thread_name_prefix="vzaps-journal")
+        return asyncio.get_running_loop().run_in_executor(self._writer, function, *args)
+
+    def _stop_writer(self) -> None:
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.shutdown(wait=False)  # idle: the connection's last call has returned
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._db is None:
             raise RuntimeError("SQLiteJournal is not open; use 'async with SQLiteJournal(path)'")
-        return self._conn
+        return self._db
 
     async def load_all(self) -> list[Snapshot]:
         """Return every stored snapshot.
@@ -392,9 +586,13 @@ class SQLiteJournal:
         Raises:
             JournalError: The file cannot be read, or a record does not decode (named).
         """
+        db = self._connection()
+
+        def read() -> list[tuple[str, str]]:
+            return db.execute("SELECT name, record FROM onboarding").fetchall()
+
         try:
-            async with self._connection().execute("SELECT name, record FROM onboarding") as cur:
-                rows = await cur.fetchall()
+            rows = await self._run(read)
         except sqlite3.Error as exc:
             raise JournalError(str(self._path), _explain(exc)) from None
         return [_decode(str(self._path), name, text) for name, text in rows]
@@ -408,11 +606,15 @@ class SQLiteJournal:
         Raises:
             JournalError: The file cannot be read, or the record does not decode.
         """
+        db = self._connection()
+
+        def read() -> tuple[str] | None:
+            cursor = db.execute("SELECT record FROM onboarding WHERE name = ?", (name,))
+            row: tuple[str] | None = cursor.fetchone()
+            return row
+
         try:
-            async with self._connection().execute(
-                "SELECT record FROM onboarding WHERE name = ?", (name,)
-            ) as cursor:
-                row = await cursor.fetchone()
+            row = await self._run(read)
         except sqlite3.Error as exc:
             raise JournalError(str(self._path), _explain(exc)) from None
         return None if row is None else _decode(str(self._path), name, row[0])
@@ -427,8 +629,8 @@ class SQLiteJournal:
             JournalError: The record could not be written (a full disk, say); the record of
                 this name on disk is still the previous one.
         """
-        conn = self._connection()
-        row = (snapshot.name, snapshot.state.value, json.dumps(snapshot_to_record(snapshot)))
+        db = self._connection()
+        row = (snapshot.name, snapshot.state.value, _encode_record(snapshot_to_record(snapshot)))
         self._pending[snapshot.name] = row
         generation = self._queued
         async with self._lock:
@@ -440,32 +642,36 @@ class SQLiteJournal:
             # Shielded: a cancelled saver must not abandon a commit others are waiting for.
             with anyio.CancelScope(shield=True):
                 try:
-                    await conn.executemany(
-                        "INSERT INTO onboarding (name, state, record) VALUES (?, ?, ?) "
-                        "ON CONFLICT(name) DO UPDATE SET state = excluded.state, "
-                        "record = excluded.record",
-                        batch,
-                    )
-                    await conn.commit()
+                    await self._run(_write_group, db, batch)
                 except BaseException as exc:
                     # Put the group back (newer saves of the same name win) for the next holder.
-                    for row in batch:
-                        self._pending.setdefault(row[0], row)
-                    with contextlib.suppress(sqlite3.Error):
-                        await conn.rollback()
+                    for queued in batch:
+                        self._pending.setdefault(queued[0], queued)
                     if isinstance(exc, sqlite3.Error):
                         raise JournalError(str(self._path), _explain(exc)) from None
                     raise
             self._flushed = generation
 
+    def work(
+        self, specs: Sequence[InstanceSpec], gates: Gates
+    ) -> contextlib.AbstractAsyncContextManager[Work]:
+        """Every spec, resumed from its snapshot (see `LocalWork`).
+
+        Args:
+            specs: The fleet's instances.
+            gates: The fleet's limits (a journal one run owns leaves them alone).
+        """
+        return local_work(self, specs)
+
     async def aclose(self) -> None:
         """Close the database and release its lock."""
-        conn, self._conn = self._conn, None
+        db, self._db = self._db, None
         hold, self._hold = self._hold, None
         try:
-            if conn is not None:
+            if db is not None:
                 with anyio.CancelScope(shield=True):
-                    await conn.close()
+                    await self._run(db.close)
         finally:
+            self._stop_writer()
             if hold is not None:
                 hold.release()
