@@ -350,6 +350,25 @@ async def test_a_probe_429_does_not_pause_the_client_beyond_max_retry_after(
     assert "vzaps_rate_limit_cooldowns_total 1.0" in metrics.render().decode().splitlines()
 
 
+async def test_an_instance_deleted_on_the_server_is_failed_once_not_probed_forever(
+    sim: Simulator, client: Client
+) -> None:
+    """An instance deleted on the server (its token refused, the account's get answering 404)
+    is journaled FAILED with the reason and not probed again; the others are still watched."""
+    journal = MemoryJournal()
+    ids = await onboarded(sim, client, journal, 2)
+    await client.instances.delete(ids["shop-000"])
+    report = await Supervisor(client, journal, options=WATCHFUL).run(duration=1.0)
+    gone = await journal.get("shop-000")
+    assert gone is not None
+    assert gone.state is State.FAILED
+    assert gone.failure is not None
+    assert "not on the server" in gone.failure
+    assert [f.name for f in report.failures] == ["shop-000"]
+    assert report.probe_errors == 0  # one answer was enough: not retried as if transient
+    assert report.counts == {State.FAILED: 1, State.CONNECTED: 1}
+
+
 async def test_only_instances_that_connected_once_are_supervised(
     sim: Simulator, client: Client
 ) -> None:

@@ -40,9 +40,12 @@ import attrs
 
 from vzaps_async._client import Client
 from vzaps_async.errors import (
+    AuthenticationError,
     ConflictError,
     InputError,
     JournalError,
+    NotFoundError,
+    PermissionDeniedError,
     VZapsError,
 )
 from vzaps_async.models.events import Connected as ConnectedEvent
@@ -394,6 +397,11 @@ class Supervisor:
             queued: QueuePage | None = None
             if status.connected and self._options.watch_queue:
                 queued = await self._request(handle.queues.messages)
+        except (AuthenticationError, NotFoundError, PermissionDeniedError) as exc:
+            if await self._gone(watch, "probe", exc):
+                return
+            self._tally["probe_errors"] += 1
+            return
         except (VZapsError, TimeoutError, OSError) as exc:
             # No answer proves nothing about the session: look again soon.
             # A 429 has already paused the client (capped at the retry policy's
@@ -493,11 +501,43 @@ class Supervisor:
         # A new head after an old one means messages went out; a first look proves nothing.
         return previous is not None, 0.0
 
+    async def _gone(self, watch: _Watch, what: str, exc: VZapsError) -> bool:
+        """Whether the instance is gone from the account (deleted on the server); if it is,
+        it is journaled FAILED with the reason, since no probe or restart will ever answer.
+
+        A refused instance token or a 403 alone proves nothing about the instance (the
+        account's credentials may be the trouble): the account's own view decides.
+        """
+        snap = watch.snap
+        assert snap.instance_id is not None
+        try:
+            await self._request(self._client.instances.get, snap.instance_id)
+        except NotFoundError:
+            pass
+        except (VZapsError, TimeoutError, OSError):
+            return False
+        else:
+            return False
+        reason = (
+            f"the instance is not on the server any more (a {what} got "
+            f"{type(exc).__name__}); no longer supervised"
+        )
+        log.warning("%s: %s", snap.name, reason)
+        if snap.state is State.CONNECTED:
+            await self._apply(watch, Disconnected(reason, last_seen=watch.last_ok))
+            self._tally["disconnects"] += 1
+        await self._apply(watch, Failed(reason))
+        return True
+
     async def _restart(self, watch: _Watch) -> None:
         snap = watch.snap
         assert snap.instance_id is not None
         try:
             await self._request(self._client.instances.restart, snap.instance_id)
+        except (NotFoundError, PermissionDeniedError) as exc:
+            if not await self._gone(watch, "restart", exc):
+                log.warning("%s: restart refused (retried at the next probe): %s", snap.name, exc)
+            return
         except (VZapsError, TimeoutError, OSError) as exc:
             log.warning("%s: restart failed (retried at the next probe): %s", snap.name, exc)
             return
