@@ -14,12 +14,20 @@ from opentelemetry.trace import SpanKind, StatusCode
 from vzaps_async import ClientConfig, RetryPolicy
 from vzaps_async._client import Client
 from vzaps_async.onboarding import (
+    Connected,
+    Disconnected,
+    Event,
     Fleet,
     FleetOptions,
     InstanceSpec,
     MemoryJournal,
     OnboardingOptions,
+    PairingStarted,
+    Snapshot,
+    State,
     Tracing,
+    Transition,
+    transition,
 )
 from vzaps_async.testing import PhonePolicy, Simulator, SimulatorConfig
 
@@ -117,6 +125,40 @@ async def test_a_span_per_onboarding_with_a_child_per_step(
         ]
         assert steps[0].start_time == whole.start_time
         assert steps[-1].end_time == whole.end_time
+
+
+async def test_a_supervised_drop_is_one_span_from_the_trouble_until_healed(
+    exporter: InMemorySpanExporter, provider: TracerProvider
+) -> None:
+    """A drop that is re-paired is one "onboarding" span, opened when the trouble is seen and
+    ended at CONNECTED again, with DISCONNECTED and PAIRING as its steps (DISCONNECTED does not
+    end it)."""
+    tracing = Tracing("http://127.0.0.1:9", tracer_provider=provider)
+    snap = Snapshot(
+        name="shop-a", state=State.CONNECTED, instance_id="VZ1", subscribed=True, connected_at=1.0
+    )
+    events: list[Event] = [
+        Disconnected("logout", at=10.0),
+        PairingStarted("qr", at=11.0),
+        Connected(at=15.0),
+    ]
+    for event in events:
+        new = transition(snap, event)
+        await tracing.observe(Transition(new.name, snap.state, new, event))
+        snap = new
+    spans = exporter.get_finished_spans()
+    (whole,) = [s for s in spans if s.name == "onboarding"]
+    assert (whole.start_time, whole.end_time) == (10 * 10**9, 15 * 10**9)
+    assert (whole.attributes or {})["vzaps.state"] == "CONNECTED"
+    steps = sorted(
+        (s for s in spans if s.parent is not None and s.parent.span_id == span_id(whole)),
+        key=lambda s: s.start_time or 0,
+    )
+    assert [s.name for s in steps] == [
+        "onboarding CONNECTED",
+        "onboarding DISCONNECTED",
+        "onboarding PAIRING",
+    ]
 
 
 def span_id(span: ReadableSpan) -> int:

@@ -29,6 +29,11 @@ from ._state import State
 __all__ = ["Tracing"]
 
 
+# The states that end an onboarding's (or a re-pair's) span. Not `TERMINAL_STATES`: DISCONNECTED
+# and STALLED are where a supervisor's trouble begins, and its span goes on until it is healed.
+_SPAN_ENDS = frozenset({State.CONNECTED, State.FAILED, State.CANCELLED})
+
+
 def _ns(seconds: float) -> int:
     return int(seconds * 1_000_000_000)
 
@@ -139,7 +144,7 @@ class Tracing:
         if item.state is item.previous:
             return
         spans.step.end(end_time=at)
-        if snap.terminal:
+        if item.state in _SPAN_ENDS:
             del self._onboardings[item.name]
             whole = spans.whole
             whole.set_attribute("vzaps.state", item.state.value)
