@@ -369,6 +369,28 @@ async def test_an_instance_deleted_on_the_server_is_failed_once_not_probed_forev
     assert report.counts == {State.FAILED: 1, State.CONNECTED: 1}
 
 
+async def test_a_logged_out_instance_whose_subscription_ended_is_not_repaired(
+    sim: Simulator, client: Client
+) -> None:
+    """Before a re-pair the server's billing status is read: a cancelled subscription ends the
+    instance FAILED with the status named, and nobody is shown a QR for it."""
+    journal = MemoryJournal()
+    ids = await onboarded(sim, client, journal, 1)
+    (name,) = ids
+    sim.state.instances[ids[name]].billing_status = "CANCELED"
+    await sim.logout(ids[name])
+    qr_polls = sim.counters.requests["GET /instances/{id}/session/qr"]
+    immediate = attrs.evolve(WATCHFUL, probe_interval=0.05, grace_period=0)
+    report = await Supervisor(client, journal, options=immediate).run(duration=1.0)
+    snap = await journal.get(name)
+    assert snap is not None
+    assert (snap.state, snap.repairs) == (State.FAILED, 0)
+    assert snap.failure is not None
+    assert "subscription is CANCELED" in snap.failure
+    assert report.repairs == 0
+    assert sim.counters.requests["GET /instances/{id}/session/qr"] == qr_polls
+
+
 async def test_only_instances_that_connected_once_are_supervised(
     sim: Simulator, client: Client
 ) -> None:

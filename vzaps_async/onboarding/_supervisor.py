@@ -51,6 +51,7 @@ from vzaps_async.errors import (
 from vzaps_async.models.events import Connected as ConnectedEvent
 from vzaps_async.models.events import Disconnected as DisconnectedEvent
 from vzaps_async.models.events import Event as WireEvent
+from vzaps_async.models.instances import BillingStatus
 from vzaps_async.models.queues import QueuePage
 
 from ._driver import Gates, Observer, Onboarding, OnboardingOptions, Transition
@@ -78,6 +79,12 @@ T = TypeVar("T")
 
 #: The states of an instance that has connected once and that the supervisor looks after.
 SUPERVISED_STATES = frozenset({State.CONNECTED, State.DISCONNECTED, State.STALLED, State.PAIRING})
+
+# Billing statuses after which no re-pair is attempted (the instance no longer works, or is
+# not paid for).
+_BILLING_ENDED = frozenset(
+    {BillingStatus.CANCELED, BillingStatus.EXPIRED, BillingStatus.INCOMPLETE_EXPIRED}
+)
 
 # A Disconnected event whose reason says this needs a new pairing at once (no grace period).
 _LOGOUT_WORDS = ("logout", "logged out", "logged_out", "unpaired", "unlinked")
@@ -560,12 +567,33 @@ class Supervisor:
         # Backing off: the next probe looks again.
         return time.monotonic() >= watch.next_repair_at
 
+    async def _still_billed(self, watch: _Watch) -> bool:
+        """Whether the server still bills the instance, so a re-pair is worth a person's time;
+        an instance whose subscription ended is journaled FAILED with the status instead."""
+        snap = watch.snap
+        assert snap.instance_id is not None
+        try:
+            info = await self._request(self._client.instances.get, snap.instance_id)
+        except (VZapsError, TimeoutError, OSError) as exc:
+            log.warning("%s: reading billing before a re-pair failed: %s", snap.name, exc)
+            return False  # the next probe looks again
+        if info.billing_status not in _BILLING_ENDED:
+            return True
+        await self._apply(
+            watch,
+            Failed(
+                f"not re-paired: the subscription is {info.billing_status} "
+                f"({snap.incident or 'disconnected'})"
+            ),
+        )
+        return False
+
     async def _repair(self, watch: _Watch) -> None:
         """Pair the instance again (or continue a journaled re-pair) through the driver."""
         opts = self._options
         snap = watch.snap
         if snap.state is not State.PAIRING:
-            if not await self._may_repair(watch):
+            if not await self._may_repair(watch) or not await self._still_billed(watch):
                 return
             await self._apply(watch, PairingStarted(snap.method, snap.phone))
             watch.repairs += 1
