@@ -49,6 +49,7 @@ EXPECTED = {
     "RealtimeStream",
     "RequestDeadline",
     "RequestInfo",
+    "RequestNotSent",
     "RequestTimeout",
     "ResponseError",
     "ResponseInfo",

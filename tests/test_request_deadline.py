@@ -17,6 +17,7 @@ from vzaps_async import (
     ClientConfig,
     OutcomeUnknownError,
     RequestDeadline,
+    RequestNotSent,
     RequestTimeout,
     RetryPolicy,
 )
@@ -57,7 +58,7 @@ async def test_nothing_is_sent_once_the_deadline_has_passed() -> None:
         before = sim.counters.requests.total()
         with RequestDeadline(0.01):
             await asyncio.sleep(0.05)
-            with pytest.raises(RequestTimeout, match="before it was sent"):
+            with pytest.raises(RequestNotSent, match="before it was sent"):
                 await client.instances.list()
         assert sim.counters.requests.total() == before
 

@@ -33,6 +33,7 @@ from vzaps_async.errors import (
     PaymentRequiredError,
     PermissionDeniedError,
     RateLimitedError,
+    RequestNotSent,
     RequestTimeout,
     ResponseError,
     ServerError,
@@ -640,7 +641,7 @@ async def test_a_cool_down_longer_than_the_deadline_fails_the_caller_at_once(
             raise AssertionError("waited for the cool-down past the caller's deadline")
 
         monkeypatch.setattr(CoolDown, "wait", never_wait)
-        with pytest.raises(RequestTimeout, match="paused by a 429"), RequestDeadline(2):
+        with pytest.raises(RequestNotSent, match="paused by a 429"), RequestDeadline(2):
             await transport.request("GET", "/a")
         assert len(calls(mock, "GET", f"{BASE}/a")) == 1
     finally:

@@ -6,7 +6,8 @@ share one backoff, exponential with full jitter (`full_jitter`), and the layers 
 transport share one reading of a failure:
 
 - `REFUSED`: the server answered and retrying the same request cannot change the answer;
-- `NOT_APPLIED`: the request provably had no effect (a 429, a connection never made), so even a
+- `NOT_APPLIED`: the request provably had no effect (a 429, a connection never made, a deadline
+  that passed before it was sent), so even a
   call that costs money may be sent again as it is;
 - `UNKNOWN`: anything else from the network; a call that costs money may have been applied and
   must be reconciled with the server before it is sent again.
@@ -30,6 +31,7 @@ from .errors import (
     PaymentRequiredError,
     PermissionDeniedError,
     RateLimitedError,
+    RequestNotSent,
     VZapsError,
 )
 
@@ -55,7 +57,7 @@ FATAL: Final = (
 #: Answers that retrying the same request cannot change.
 REFUSED: Final = (*FATAL, NotFoundError, ConflictError)
 #: Failures that prove the request was not applied.
-NOT_APPLIED: Final = (RateLimitedError, ConnectError)
+NOT_APPLIED: Final = (RateLimitedError, ConnectError, RequestNotSent)
 #: Anything else from the network: the request may or may not have been applied.
 UNKNOWN: Final = (VZapsError, TimeoutError, OSError)
 

@@ -50,6 +50,7 @@ from .errors import (
     InputError,
     OutcomeUnknownError,
     RateLimitedError,
+    RequestNotSent,
     RequestTimeout,
     ResponseError,
     ServerError,
@@ -120,10 +121,10 @@ class RequestDeadline:
     approximations keep it free: a deadline within a second (or 5%) of `Timeouts.total` keeps
     the client's own per-attempt timeout, and aiohttp rounds timeouts above five seconds up to
     whole seconds, so an attempt may end up to about two seconds late. An attempt that would
-    start after the deadline raises `RequestTimeout` without being sent; a retry it refuses
-    raises the error of the attempt before. Waiting for a free pooled connection is not counted
-    (see `Limits`); waiting out a 429 cool-down or a token refresh counts but is not cut short:
-    once it is over, no attempt starts if the time is up.
+    start after the deadline raises `RequestNotSent` (a `RequestTimeout`) without being sent; a
+    retry it refuses raises the error of the attempt before. Waiting for a free pooled
+    connection is not counted (see `Limits`); waiting out a 429 cool-down or a token refresh
+    counts but is not cut short: once it is over, no attempt starts if the time is up.
 
     Nested blocks keep the earlier deadline. Tasks started inside a block inherit its deadline
     for their whole life (it lives in a context variable). Each ``with`` needs its own instance.
@@ -465,7 +466,7 @@ class Transport:
                 and asyncio.get_running_loop().time() + self._cooldown.remaining >= deadline
             ):
                 # Waiting out the 429 cool-down would outlast this caller's budget: fail now.
-                raise RequestTimeout(
+                raise RequestNotSent(
                     f"the client is paused by a 429 for {self._cooldown.remaining:.1f}s more, "
                     "longer than the time left for this request",
                     method=method,
@@ -483,7 +484,7 @@ class Transport:
         if deadline is not None:
             left = deadline - asyncio.get_running_loop().time()
             if left <= 0:
-                raise RequestTimeout(
+                raise RequestNotSent(
                     "the time allowed for this request ran out before it was sent",
                     method=method,
                     path=path,

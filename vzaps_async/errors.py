@@ -7,6 +7,8 @@ Every exception the SDK raises on purpose derives from `VZapsError`::
     ├── TransportError ...................... the request or its answer never made it
     │   ├── ConnectError .................... never reached the server: safe to retry anything
     │   ├── RequestTimeout .................. no answer in time (idempotent calls only)
+    │   │   └── RequestNotSent .............. the time ran out before it was sent: nothing
+    │   │                                     reached the server, safe to send again
     │   └── OutcomeUnknownError ............. a call that costs money or sends a message may or
     │                                         may not have been applied: reconcile before retrying
     ├── ResponseError ....................... the server answered something we cannot read
@@ -48,6 +50,7 @@ __all__ = [
     "PaymentRequiredError",
     "PermissionDeniedError",
     "RateLimitedError",
+    "RequestNotSent",
     "RequestTimeout",
     "ResponseError",
     "ServerError",
@@ -97,6 +100,10 @@ class ConnectError(TransportError):
 
 class RequestTimeout(TransportError):
     """No response arrived in time."""
+
+
+class RequestNotSent(RequestTimeout):
+    """The time allowed for a request ran out before it was sent: the server never saw it."""
 
 
 class OutcomeUnknownError(TransportError):

@@ -19,6 +19,7 @@ from vzaps_async.errors import (
     NotFoundError,
     OutcomeUnknownError,
     RateLimitedError,
+    RequestNotSent,
 )
 from vzaps_async.models.billing import Subscription
 from vzaps_async.models.common import StatusResult
@@ -150,16 +151,16 @@ async def test_lost_create_is_adopted_with_listed_token() -> None:
     assert client.count("create") == 1
 
 
-@pytest.mark.parametrize("kind", ["connect", "429"])
+@pytest.mark.parametrize("kind", ["connect", "429", "not-sent"])
 @pytest.mark.parametrize("step", ["create", "subscribe"])
 async def test_a_call_proven_not_applied_is_resent_without_a_lookup(kind: str, step: str) -> None:
     """A refused connection or a 429 resends the same paid call under the same intent, unasked."""
     client = FakeClient()
-    refused = (
-        ConnectError("refused", method="PUT", path="/x")
-        if kind == "connect"
-        else RateLimitedError(429, "slow down", retry_after=0.001)
-    )
+    refused = {
+        "connect": ConnectError("refused", method="PUT", path="/x"),
+        "429": RateLimitedError(429, "slow down", retry_after=0.001),
+        "not-sent": RequestNotSent("the time ran out before it was sent", method="PUT", path="/x"),
+    }[kind]
     client.script[step] = [refused]
     final = await Onboarding(client, MemoryJournal(), "abc-1", options=OPTIONS).run()
     assert final.state is State.CONNECTED
