@@ -294,8 +294,9 @@ def test_ctrl_c_exits_130_and_a_simulated_run_does_not_promise_a_resume(tmp_path
     import subprocess
     import sys
 
+    # 2,000 instances: still running when the SIGINT arrives, however loaded the machine.
     proc = subprocess.Popen(
-        [sys.executable, "-m", "vzaps_async", "onboard", "--simulate", "--count", "3", "--plain",
+        [sys.executable, "-m", "vzaps_async", "onboard", "--simulate", "--count", "2000", "--plain",
          "--deadline", "60"],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={k: v for k, v in os.environ.items() if not k.startswith("VZAPS_")},
