@@ -3,20 +3,19 @@ against a standalone simulator process that loses answers after committing them.
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
+from _standalone import get, post, standalone_simulator
 
 from vzaps_async.onboarding import SQLiteJournal, State
 
@@ -27,61 +26,20 @@ FLEET = 20
 FAULTS = {"route": "*", "commit_then_fail": 0.05, "error_5xx": 0.05, "drop": 0.02}
 
 
-def _get(url: str, headers: dict[str, str] | None = None) -> Any:
-    request = urllib.request.Request(url, headers=headers or {})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
-
-
-def _post(url: str, body: dict[str, Any]) -> Any:
-    request = urllib.request.Request(
-        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
-
-
 @pytest.fixture(scope="module")
 def simulator() -> Iterator[dict[str, str]]:
-    """A standalone simulator process; yields the VZAPS_* variables it printed."""
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "vzaps_async.testing",
-            "--strict",
-            "--port",
-            "0",
-            "--phones",
-            "scan-after=0.05",
-            "--first-qr-seconds",
-            "0.5",
-            "--qr-seconds",
-            "0.5",
-            "--fault-commit-then-fail",
-            str(FAULTS["commit_then_fail"]),
-            "--fault-5xx",
-            str(FAULTS["error_5xx"]),
-            "--fault-drop",
-            str(FAULTS["drop"]),
-            "--seed",
-            "11",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    env: dict[str, str] = {}
-    while len(env) < 4:
-        line = process.stdout.readline()
-        assert line, "the simulator exited before printing its address"
-        key, _, value = line.strip().partition("=")
-        env[key] = value
-    try:
+    """A strict standalone simulator process that loses answers; yields its VZAPS_* variables."""
+    with standalone_simulator(
+        "--strict",
+        "--phones", "scan-after=0.05",
+        "--first-qr-seconds", "0.5",
+        "--qr-seconds", "0.5",
+        "--fault-commit-then-fail", str(FAULTS["commit_then_fail"]),
+        "--fault-5xx", str(FAULTS["error_5xx"]),
+        "--fault-drop", str(FAULTS["drop"]),
+        "--seed", "11",
+    ) as env:  # fmt: skip
         yield env
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def _cli(prefix: str, journal: Path, sim: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -112,14 +70,14 @@ def _cli(prefix: str, journal: Path, sim: dict[str, str]) -> subprocess.Popen[by
 
 
 def _commit_then_fail_count(base: str) -> int:
-    return int(_get(f"{base}/__sim/counters")["faults"].get("commit_then_fail", 0))
+    return int(get(f"{base}/__sim/counters")["faults"].get("commit_then_fail", 0))
 
 
 def _kill_after_lost_create(prefix: str, journal: Path, sim: dict[str, str]) -> None:
     """Force a commit-then-fail on create and kill the CLI the moment it happened."""
     base = sim["VZAPS_BASE_URL"]
     before = _commit_then_fail_count(base)
-    _post(
+    post(
         f"{base}/__sim/faults",
         {
             "rules": [FAULTS],
@@ -158,7 +116,7 @@ def test_sigkill_at_random_points_never_duplicates_or_loses_anything(
                 break
         assert final.returncode == 0, f"trial {trial} did not finish"
 
-    counters = _get(f"{base}/__sim/counters")
+    counters = get(f"{base}/__sim/counters")
     names = {f"{p}-{i:04d}" for p in journals for i in range(1, FLEET + 1)}
     created = {n: c for n, c in counters["instances_created"].items() if n in names}
     assert created == dict.fromkeys(names, 1)
@@ -169,10 +127,10 @@ def test_sigkill_at_random_points_never_duplicates_or_loses_anything(
     ids = {s.instance_id for s in snapshots}
     subscriptions = {i: n for i, n in counters["subscriptions"].items() if i in ids}
     assert subscriptions == dict.fromkeys(ids, 1)
-    _post(f"{base}/__sim/faults", {"rules": []})  # the token check itself must not be faulted
+    post(f"{base}/__sim/faults", {"rules": []})  # the token check itself must not be faulted
     for snap in snapshots:
         assert snap.token is not None
-        status = _get(
+        status = get(
             f"{base}/instances/{snap.instance_id}/session/status",
             {
                 "X-Instance-Token": snap.token.reveal(),
@@ -188,14 +146,14 @@ def test_a_journal_that_lost_its_wal_after_a_kill_creates_nothing_again(
     """Killed mid-fleet, then its -wal and -shm deleted: the rerun adopts every instance it
     created (0 names created twice, 0 second subscriptions) and ends all connected."""
     base = simulator["VZAPS_BASE_URL"]
-    _post(f"{base}/__sim/faults", {"rules": [FAULTS]})
+    post(f"{base}/__sim/faults", {"rules": [FAULTS]})
     prefix = "lostwal"
     journal = tmp_path / "lostwal.db"
     process = _cli(prefix, journal, simulator)
     deadline = time.monotonic() + 30
     names = {f"{prefix}-{i:04d}" for i in range(1, FLEET + 1)}
     while time.monotonic() < deadline:
-        created = _get(f"{base}/__sim/counters")["instances_created"]
+        created = get(f"{base}/__sim/counters")["instances_created"]
         if sum(1 for n in created if n in names) >= FLEET // 2:
             break
         time.sleep(0.01)
@@ -208,7 +166,7 @@ def test_a_journal_that_lost_its_wal_after_a_kill_creates_nothing_again(
         if final.wait(timeout=120) == 0:
             break
     assert final.returncode == 0
-    counters = _get(f"{base}/__sim/counters")
+    counters = get(f"{base}/__sim/counters")
     created = {n: c for n, c in counters["instances_created"].items() if n in names}
     assert created == dict.fromkeys(names, 1)
     (snapshots,) = [anyio.run(_load_all, [journal])]

@@ -5,51 +5,28 @@ Real processes against a standalone simulator, as an operator would start them.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
+from _standalone import get, standalone_simulator
 
 FLEET = 40
-
-
-def _get(url: str) -> Any:
-    with urllib.request.urlopen(url, timeout=10) as response:
-        return json.loads(response.read())
 
 
 @pytest.fixture(scope="module")
 def simulator() -> Iterator[dict[str, str]]:
     """A strict standalone simulator whose phones take 6 s to scan (so the first run is still
     going when the second starts); yields the VZAPS_* variables."""
-    process = subprocess.Popen(
-        [
-            sys.executable, "-m", "vzaps_async.testing", "--port", "0", "--strict",
-            "--phones", "scan-after=6", "--first-qr-seconds", "20", "--qr-seconds", "20",
-            "--latency-ms", "20",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )  # fmt: skip
-    assert process.stdout is not None
-    env: dict[str, str] = {}
-    while len(env) < 4:
-        line = process.stdout.readline()
-        assert line, "the simulator exited before printing its address"
-        key, _, value = line.strip().partition("=")
-        env[key] = value
-    try:
+    with standalone_simulator(
+        "--strict", "--phones", "scan-after=6", "--first-qr-seconds", "20", "--qr-seconds", "20",
+        "--latency-ms", "20",
+    ) as env:  # fmt: skip
         yield env
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def _onboard(journal: Path, env: dict[str, str], *extra: str) -> subprocess.Popen[str]:
@@ -76,7 +53,7 @@ def test_a_second_run_on_a_held_journal_refuses_before_any_request(
     first = _onboard(journal, simulator)
     lock = journal.with_name("fleet.db.lock")
     deadline = time.monotonic() + 30
-    while _get(f"{base}/__sim/counters")["requests"].get("PUT /instances/create", 0) == 0:
+    while get(f"{base}/__sim/counters")["requests"].get("PUT /instances/create", 0) == 0:
         assert time.monotonic() < deadline, "the first run never started creating"
         time.sleep(0.01)
     second = _onboard(journal, simulator)
@@ -85,7 +62,7 @@ def test_a_second_run_on_a_held_journal_refuses_before_any_request(
     (line,) = err.strip().splitlines()
     assert f"journal {journal}: held by pid {first.pid} on " in line
     assert first.wait(timeout=60) == 0
-    counters = _get(f"{base}/__sim/counters")
+    counters = get(f"{base}/__sim/counters")
     created = {n: c for n, c in counters["instances_created"].items() if n.startswith("twice-")}
     assert len(created) == FLEET
     assert set(created.values()) == {1}
@@ -95,7 +72,7 @@ def test_a_second_run_on_a_held_journal_refuses_before_any_request(
     assert counters["requests"]["POST /token"] == 1
     rerun = _onboard(journal, simulator)
     assert rerun.wait(timeout=60) == 0
-    after = _get(f"{base}/__sim/counters")
+    after = get(f"{base}/__sim/counters")
     assert after["instances_created"] == counters["instances_created"]
     assert after["subscriptions"] == counters["subscriptions"]
 
@@ -129,7 +106,7 @@ def test_refused_credentials_are_one_line_and_exit_2(
     """A wrong client secret stops the run at the account's inventory: one line, exit 2, and
     nothing created."""
     base = simulator["VZAPS_BASE_URL"]
-    before = _get(f"{base}/__sim/counters")["instances_created"]
+    before = get(f"{base}/__sim/counters")["instances_created"]
     env = {**simulator, "VZAPS_CLIENT_SECRET": "cs_wrong_secret_value"}
     process = _onboard(tmp_path / "fleet.db", env)
     _, err = process.communicate(timeout=60)
@@ -137,4 +114,4 @@ def test_refused_credentials_are_one_line_and_exit_2(
     (line,) = err.strip().splitlines()
     assert line.startswith("vzaps-async onboard: reading the account's instances: ")
     assert "cs_wrong_secret_value" not in err
-    assert _get(f"{base}/__sim/counters")["instances_created"] == before
+    assert get(f"{base}/__sim/counters")["instances_created"] == before
