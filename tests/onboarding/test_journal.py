@@ -240,3 +240,44 @@ async def test_the_wal_and_shm_of_a_loose_journal_are_private_too(tmp_path: Path
         await journal.save(sample("another"))
         modes = [stat.S_IMODE(os.stat(f"{path}{side}").st_mode) for side in ("", "-wal", "-shm")]
     assert modes == [0o600, 0o600, 0o600]
+
+
+async def test_a_journal_from_before_the_schema_version_is_migrated_and_reads_defaults(
+    tmp_path: Path,
+) -> None:
+    """A file without a schema version (records without the supervisor's streaks) opens as
+    version 2 and its records read the new fields as their defaults."""
+    path = tmp_path / "old.db"
+    old = {"name": "old-1", "state": "CONNECTED", "instance_id": "VZ1", "connected_at": 5.0}
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE onboarding (name TEXT PRIMARY KEY, state TEXT NOT NULL, record TEXT)")
+    db.execute("INSERT INTO onboarding VALUES ('old-1', 'CONNECTED', ?)", (json.dumps(old),))
+    db.commit()
+    db.close()
+    async with SQLiteJournal(path) as journal:
+        snap = await journal.get("old-1")
+    assert snap is not None
+    assert (snap.state, snap.repair_streak, snap.restart_attempts, snap.attention) == (
+        State.CONNECTED,
+        0,
+        0,
+        None,
+    )
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone() == (2,)
+    db.close()
+
+
+async def test_a_journal_of_a_newer_schema_is_refused_unchanged(tmp_path: Path) -> None:
+    """A file whose schema version is newer than this code knows is refused, naming the fix,
+    before anything is written to it."""
+    path = tmp_path / "new.db"
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA user_version = 99")
+    db.close()
+    with pytest.raises(JournalError, match=r"schema version 99, newer .* upgrade vzaps-async"):
+        await SQLiteJournal(path).open()
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone() == (99,)
+    assert db.execute("SELECT name FROM sqlite_master").fetchall() == []
+    db.close()

@@ -110,6 +110,11 @@ def every_field(name: str = "shop-01") -> Snapshot:
         repairs=2,
         restarts=3,
         restarted_at=8.0,
+        repair_streak=2,
+        repaired_at=9.0,
+        restart_attempts=1,
+        restart_sent_at=7.5,
+        attention="re-paired 2 time(s); link its phone by other means",
     )
 
 

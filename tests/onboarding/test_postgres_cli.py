@@ -10,6 +10,7 @@ from _standalone import standalone_simulator
 
 from vzaps_async import cli
 from vzaps_async.onboarding._cli import main as onboard
+from vzaps_async.onboarding._cli_supervise import main as supervise
 
 FAST = ["--plain", "--poll-interval", "0.05", "--presenter", "none"]
 
@@ -80,3 +81,35 @@ def test_a_worker_with_a_different_input_is_refused_naming_the_instance(
     err = capsys.readouterr().err
     assert "same-0001: the job" in err
     assert "already has an instance of this name with other fields" in err
+
+
+WATCH = ["--presenter", "none", "--duration", "1", "--probe-interval", "0.1", "--grace", "0.5"]
+
+
+def test_supervise_a_job_from_the_command_line(
+    postgres_dsn: str,
+    job_name: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`supervise --journal postgresql://... --job` watches the job's connected instances and
+    exits 0; `onboard --supervise` on a job does the same after the fleet; --job without a
+    database and a job with no instances exit 2 naming the option."""
+    with standalone_simulator("--phones", "scan-after=0.05") as sim:
+        for key, value in sim.items():
+            monkeypatch.setenv(key, value)
+        args = ["--journal", postgres_dsn, "--job", job_name, "--base-url", sim["VZAPS_BASE_URL"]]
+        assert onboard([*args, *FAST, "--count", "2"]) == 0
+        capsys.readouterr()
+        assert supervise([*args, *WATCH]) == 0
+        out = capsys.readouterr().out
+        assert "Supervision summary" in out
+        assert "│ supervised │         2 │" in out
+        both = [*args[:3], f"{job_name}-both", *args[4:]]
+        assert onboard([*both, *FAST, "--count", "2", "--supervise", *WATCH[2:]]) == 0
+        assert "│ supervised │         2 │" in capsys.readouterr().out
+        unknown = [*args[:3], f"{job_name}-none", *args[4:]]
+        assert supervise([*unknown, *WATCH]) == 2
+        assert "has no instances" in capsys.readouterr().err
+    assert supervise(["--journal", "fleet.db", "--job", job_name]) == 2
+    assert "--job: needs a postgresql://" in capsys.readouterr().err

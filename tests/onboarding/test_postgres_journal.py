@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import json
 import logging
 import uuid
 from types import SimpleNamespace
@@ -62,8 +63,8 @@ async def _fresh_database(dsn: str, name: str) -> str:
 
 
 async def test_the_schema_is_created_once_by_workers_opening_together(postgres_dsn: str) -> None:
-    """Three journals opened at once on an empty database create the schema once (version 1),
-    and a later open migrates nothing."""
+    """Three journals opened at once on an empty database create the schema once (versions 1
+    and 2), and a later open migrates nothing."""
     dsn = await _fresh_database(postgres_dsn, f"schema_{id(object()):x}")
     journals = [PostgresJournal(dsn, job=f"job-{i}") for i in range(3)]
     async with anyio.create_task_group() as tg:
@@ -75,7 +76,43 @@ async def test_the_schema_is_created_once_by_workers_opening_together(postgres_d
         pass
     conn = await asyncpg.connect(dsn)
     try:
-        assert [r[0] for r in await conn.fetch("SELECT version FROM vzaps_schema")] == [1]
+        assert [r[0] for r in await conn.fetch("SELECT version FROM vzaps_schema")] == [1, 2]
+    finally:
+        await conn.close()
+
+
+async def test_a_version_1_job_is_migrated_and_its_records_read_the_new_fields_as_defaults(
+    postgres_dsn: str,
+) -> None:
+    """A job written before the supervisor's fields existed opens (schema 1 -> 2, the job's
+    supervisor seat added) and its records read the streaks and attention as their defaults."""
+    from vzaps_async.onboarding._postgres import _MIGRATIONS
+
+    dsn = await _fresh_database(postgres_dsn, f"v1_{id(object()):x}")
+    old = {"name": "old-1", "state": "CONNECTED", "instance_id": "VZ1", "connected_at": 5.0}
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute("CREATE TABLE vzaps_schema (version integer NOT NULL)")
+        await conn.execute(_MIGRATIONS[0])
+        await conn.execute("INSERT INTO vzaps_schema VALUES (1)")
+        await conn.execute("INSERT INTO vzaps_jobs (name) VALUES ('old')")
+        await conn.execute(
+            "INSERT INTO vzaps_instances (job, name, spec, state, record) "
+            "VALUES ('old', 'old-1', '{}', 'CONNECTED', $1)",
+            json.dumps(old),
+        )
+    finally:
+        await conn.close()
+    async with PostgresJournal(dsn, job="old") as journal:
+        snap = await journal.get("old-1")
+    assert snap is not None
+    assert (snap.state, snap.connected_at) == (State.CONNECTED, 5.0)
+    assert (snap.repair_streak, snap.repaired_at, snap.restart_attempts) == (0, None, 0)
+    assert (snap.restart_sent_at, snap.attention) == (None, None)
+    conn = await asyncpg.connect(dsn)
+    try:
+        assert [r[0] for r in await conn.fetch("SELECT version FROM vzaps_schema")] == [1, 2]
+        assert await conn.fetchval("SELECT supervisor FROM vzaps_jobs") is None
     finally:
         await conn.close()
 

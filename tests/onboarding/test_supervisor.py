@@ -221,8 +221,11 @@ async def test_a_logout_event_skips_the_grace_period(sim: Simulator, client: Cli
     assert (snap.state, snap.incident, snap.disconnects) == (State.CONNECTED, None, 1)
 
 
-async def test_repairs_are_capped_per_instance(sim: Simulator, client: Client) -> None:
-    """An instance that needs more re-pairs than allowed ends FAILED with a reason, once."""
+async def test_an_instance_at_the_repair_cap_is_left_to_a_person(
+    sim: Simulator, client: Client
+) -> None:
+    """An instance that needs more re-pairs than allowed stays DISCONNECTED, is not re-paired,
+    and is listed as needing a person with the reason (not FAILED: a later run can resume it)."""
     journal = MemoryJournal()
     ids = await onboarded(sim, client, journal, 1)
     (name,) = ids
@@ -231,13 +234,14 @@ async def test_repairs_are_capped_per_instance(sim: Simulator, client: Client) -
     )
     supervisor = Supervisor(client, journal, options=capped)
     await sim.logout(ids[name])
-    report = await supervisor.run(duration=5)
+    report = await supervisor.run(duration=1)
     snap = await journal.get(name)
     assert snap is not None
-    assert snap.state is State.FAILED
-    assert snap.failure is not None
-    assert "re-paired 0 time(s)" in snap.failure
-    assert [f.name for f in report.failures] == [name]
+    assert (snap.state, snap.repairs) == (State.DISCONNECTED, 0)
+    assert snap.attention is not None
+    assert "max_repairs=0" in snap.attention
+    assert [(f.name, f.reason) for f in report.attention] == [(name, snap.attention)]
+    assert report.failures == ()
 
 
 class FailureRecorder(NullPresenter):
@@ -253,8 +257,8 @@ class FailureRecorder(NullPresenter):
 async def test_a_zombie_at_the_repair_cap_keeps_its_session_and_the_presenter_is_told(
     sim: Simulator, client: Client
 ) -> None:
-    """At the cap a zombie a restart does not cure is journaled FAILED without being logged out
-    (logging it out would leave nobody a QR), and the presenter hears of the failure."""
+    """At the cap a zombie a restart does not cure is left to a person without being logged
+    out (logging it out would leave nobody a QR), and the presenter hears of it."""
     journal = MemoryJournal()
     ids = await onboarded(sim, client, journal, 1)
     (name,) = ids
@@ -267,11 +271,12 @@ async def test_a_zombie_at_the_repair_cap_keeps_its_session_and_the_presenter_is
         tg.start_soon(supervisor.run)
         await wait_for(
             lambda: (
-                name in supervisor.snapshots and supervisor.snapshots[name].state is State.FAILED
+                name in supervisor.snapshots and supervisor.snapshots[name].attention is not None
             ),
             seconds=10,
         )
         supervisor.stop()
+    assert supervisor.snapshots[name].state is State.STALLED
     assert presenter.failed_names == [name]
     assert sim.counters.requests["POST /instances/{id}/session/disconnect"] == 0
     assert (await client.instance(ids[name]).session.status()).connected

@@ -164,3 +164,27 @@ async def test_a_supervised_drop_is_one_span_from_the_trouble_until_healed(
 def span_id(span: ReadableSpan) -> int:
     assert span.context is not None
     return span.context.span_id
+
+
+def test_spans_open_when_the_run_stops_are_ended_with_a_status_saying_why(
+    exporter: InMemorySpanExporter, provider: TracerProvider
+) -> None:
+    """end_open ends the span of an instance still in trouble, and its current step, with an
+    error status naming the reason and the state it was left in."""
+    tracing = Tracing("http://127.0.0.1:9", tracer_provider=provider)
+    snap = Snapshot(
+        name="shop-a", state=State.CONNECTED, instance_id="VZ1", subscribed=True, connected_at=1.0
+    )
+    event = Disconnected("logout", at=10.0)
+    new = transition(snap, event)
+    anyio.run(tracing.observe, Transition(new.name, snap.state, new, event))
+    assert [s.name for s in exporter.get_finished_spans()] == ["onboarding CONNECTED"]
+    tracing.end_open("supervisor stopped")
+    spans = {s.name: s for s in exporter.get_finished_spans()}
+    whole, step = spans["onboarding"], spans["onboarding DISCONNECTED"]
+    for span in (whole, step):
+        assert span.status.status_code is StatusCode.ERROR
+        assert span.status.description == "supervisor stopped in state DISCONNECTED"
+    assert (whole.attributes or {})["vzaps.state"] == "DISCONNECTED"
+    tracing.end_open("again")  # nothing left open: nothing ended twice
+    assert len(exporter.get_finished_spans()) == 3

@@ -1,9 +1,12 @@
 """``vzaps-async supervise``: keep a journal's instances connected, from the command line.
 
 Reads the journal an ``onboard`` run wrote and supervises every instance in it that has connected
-once (see `Supervisor`). It prints a summary when it stops: after ``--duration`` seconds, or on
-Ctrl-C / SIGTERM. Credentials come from ``VZAPS_CLIENT_TOKEN`` / ``VZAPS_CLIENT_SECRET``
-(``--base-url`` or ``VZAPS_BASE_URL`` for another host, such as a standalone simulator).
+once (see `Supervisor`). ``--journal postgresql://... --job NAME`` supervises a shared job: the
+run takes the job's one supervisor seat (a second supervisor is refused while it lives) and
+holds the job's connected instances under its lease. It prints a summary when it stops: after
+``--duration`` seconds, or on Ctrl-C / SIGTERM. Credentials come from ``VZAPS_CLIENT_TOKEN`` /
+``VZAPS_CLIENT_SECRET`` (``--base-url`` or ``VZAPS_BASE_URL`` for another host, such as a
+standalone simulator).
 
 Exit status: 0 when every supervised instance ended CONNECTED, 1 otherwise, 2 for bad arguments,
 missing credentials or a journal that cannot be used (missing, held by another run, damaged).
@@ -25,11 +28,13 @@ import anyio
 from vzaps_async._extras import MissingExtraError, require
 from vzaps_async.errors import InputError, JournalError
 
+from ._cli_job import is_dsn, open_job
 from ._driver import OnboardingOptions
 from ._fleet import Fleet
 from ._metrics import Metrics
+from ._postgres import PostgresJournal
 from ._state import State
-from ._store import SQLiteJournal
+from ._store import Journal, SQLiteJournal
 from ._supervisor import Supervisor, SupervisorOptions, SupervisorReport
 
 __all__ = [
@@ -118,7 +123,19 @@ def build_parser() -> argparse.ArgumentParser:
         prog="vzaps-async supervise",
         description="Keep a journal's instances connected: heal drops, logouts and dead sessions.",
     )
-    parser.add_argument("--journal", type=Path, required=True, help="the onboarding's journal")
+    parser.add_argument(
+        "--journal",
+        required=True,
+        help="the onboarding's journal: a SQLite file, or postgresql://user@host:port/db "
+        "with --job",
+    )
+    parser.add_argument("--job", help="the shared job to supervise (postgresql:// --journal)")
+    parser.add_argument(
+        "--lease",
+        type=float,
+        default=30.0,
+        help="shared job: seconds this supervisor's seat outlives its last heartbeat (30)",
+    )
     parser.add_argument("--base-url", help="API base URL (default $VZAPS_BASE_URL or the API)")
     parser.add_argument(
         "--presenter",
@@ -169,8 +186,12 @@ def print_summary(report: SupervisorReport, out: TextIO) -> None:
         f"disconnects {report.disconnects}; stalls {report.stalls}; restarts {report.restarts}; "
         f"re-pairs {report.repairs}; probes unanswered {report.probe_errors}"
     )
+    if report.lost:
+        console.print(f"lease lost on {report.lost} instance(s): no longer watched by this run")
     for failure in report.failures[:50]:
         console.print(f"not connected: {failure.name} {failure.state.value}: {failure.reason}")
+    for needy in report.attention[:50]:
+        console.print(f"needs a person: {needy.name} {needy.state.value}: {needy.reason}")
 
 
 async def supervise_until_stopped(
@@ -246,9 +267,14 @@ async def _run(args: argparse.Namespace, options: SupervisorOptions) -> int:
     from ._cli import _presenter  # here: the onboard CLI imports this module
 
     base_url = args.base_url or os.environ.get("VZAPS_BASE_URL") or None
+    journal: Journal
+    if is_dsn(args.journal):
+        journal = open_job(args.journal, args.job, args.lease)
+    else:
+        journal = SQLiteJournal(args.journal)
     async with (
         serving_metrics(args.metrics_port) as metrics,
-        SQLiteJournal(args.journal) as journal,
+        journal,
         Client(
             os.environ["VZAPS_CLIENT_TOKEN"],
             os.environ["VZAPS_CLIENT_SECRET"],
@@ -257,6 +283,13 @@ async def _run(args: argparse.Namespace, options: SupervisorOptions) -> int:
         ) as client,
         _presenter(args, simulate=False) as presenter,
     ):
+        if isinstance(journal, PostgresJournal) and not await journal.exists():
+            print(
+                f"vzaps-async supervise: --job: the job {args.job!r} has no instances; "
+                "onboard it first",
+                file=sys.stderr,
+            )
+            return 2
         supervisor = Supervisor(
             client,
             journal,
@@ -284,7 +317,12 @@ def main(argv: list[str] | None = None) -> int:
         require("vzaps-async supervise", "cli", "rich")
         options = supervisor_options(args)
         check_metrics_port(args.metrics_port)
-        if not args.journal.is_file():
+        if is_dsn(args.journal):
+            require("vzaps-async supervise --journal postgresql://...", "postgres", "asyncpg")
+            open_job(args.journal, args.job, args.lease)  # checks --job and --lease
+        elif args.job:
+            raise InputError("--job", "needs a postgresql://... --journal (a shared job)")
+        elif not Path(args.journal).is_file():
             raise InputError("--journal", f"{args.journal} does not exist; onboard first")
         if not (os.environ.get("VZAPS_CLIENT_TOKEN") and os.environ.get("VZAPS_CLIENT_SECRET")):
             raise InputError("VZAPS_CLIENT_TOKEN", "set VZAPS_CLIENT_TOKEN and VZAPS_CLIENT_SECRET")

@@ -54,6 +54,7 @@ from ._state import (
     Failed,
     IntentCleared,
     PairCodeShown,
+    PairingAbandoned,
     PairingMethod,
     PairingStarted,
     QRShown,
@@ -415,8 +416,14 @@ class Onboarding:
             log.exception("presenter failed for %s (onboarding goes on)", self.name)
 
     async def _record_failure(self, reason: str) -> None:
-        """End the instance FAILED with ``reason`` (where the state allows it)."""
-        if (self._current.state, Failed) in TRANSITIONS:
+        """End the instance FAILED with ``reason`` (where the state allows it); a re-pair
+        goes back to DISCONNECTED instead, for the supervisor's next one."""
+        snap = self._current
+        if snap.state is State.PAIRING and snap.connected_at is not None:
+            # The instance exists, is paid for and was linked once: FAILED would end its
+            # supervision for good over codes nobody scanned in time.
+            await self._apply(PairingAbandoned(f"re-pair not completed: {reason}"))
+        elif (snap.state, Failed) in TRANSITIONS:
             await self._apply(Failed(reason))
 
     async def _fail(self, reason: str) -> NoReturn:

@@ -39,12 +39,12 @@ import anyio
 import attrs
 
 from vzaps_async._limits import CoolDown, RateLimiter
-from vzaps_async.errors import InputError, JournalError, LeaseLostError
+from vzaps_async.errors import InputError, JournalError, JournalLockedError, LeaseLostError
 
 from ._driver import Gates
 from ._fleet import InstanceSpec
 from ._state import Snapshot, State
-from ._store import Claim, Work, _decode, snapshot_to_record
+from ._store import Claim, Watched, Work, _decode, is_supervised, snapshot_to_record
 
 __all__ = ["JobStatus", "PostgresJournal", "WorkerStatus"]
 
@@ -89,6 +89,11 @@ _MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX vzaps_instances_open ON vzaps_instances (job, seq)
         WHERE state NOT IN ('CANCELLED', 'CONNECTED', 'DISCONNECTED', 'FAILED', 'STALLED');
+    """,
+    # 2: the job's one supervisor (a worker id: its seat lasts as long as that worker's lease).
+    # The supervisor's streaks and `attention` live in the record's JSON: nothing to rewrite.
+    """
+    ALTER TABLE vzaps_jobs ADD COLUMN supervisor text;
     """,
 )
 # Any constant that other applications are unlikely to use for pg_advisory_xact_lock.
@@ -161,7 +166,31 @@ _OTHERS_BUSY = f"""
 SELECT EXISTS (
     SELECT 1 FROM vzaps_instances i
     WHERE i.job = $1 AND i.{_UNFINISHED} AND i.name <> ALL($3::text[])
-      AND i.owner IS DISTINCT FROM $2)
+      AND i.owner IS DISTINCT FROM $2
+      -- A re-pair the job's supervisor runs is not onboarding's to wait for.
+      AND NOT EXISTS (SELECT 1 FROM vzaps_jobs j WHERE j.name = $1 AND j.supervisor = i.owner))
+"""
+
+# The job's supervisor seat: free, this worker's already, or left by a worker whose lease ended.
+_TAKE_SEAT = """
+UPDATE vzaps_jobs j SET supervisor = $2
+WHERE j.name = $1 AND (j.supervisor IS NULL OR j.supervisor = $2 OR NOT EXISTS (
+    SELECT 1 FROM vzaps_workers w
+    WHERE w.job = $1 AND w.id = j.supervisor AND w.expires_at > now()))
+RETURNING 1
+"""
+
+# Every instance that connected once and is still in play, for the job's supervisor. A
+# re-pair (PAIRING) a live worker runs stays that worker's; the connected ones are finished
+# for onboarding, whoever last held them, and the new epoch fences off any late write of theirs.
+_CLAIM_SUPERVISED = """
+UPDATE vzaps_instances i SET owner = $2, epoch = i.epoch + 1
+WHERE i.job = $1 AND i.state IN ('CONNECTED', 'DISCONNECTED', 'STALLED', 'PAIRING')
+  AND i.record IS NOT NULL AND (i.record::jsonb ->> 'connected_at') IS NOT NULL
+  AND (i.state <> 'PAIRING' OR i.owner IS NULL OR i.owner = $2 OR NOT EXISTS (
+      SELECT 1 FROM vzaps_workers o
+      WHERE o.job = i.job AND o.id = i.owner AND o.expires_at > now()))
+RETURNING i.name, i.epoch, i.record
 """
 
 _CHANNEL = "vzaps_cooldown"
@@ -657,6 +686,85 @@ class PostgresJournal:
             held.lease.deadline = self._valid_until
 
     # ------------------------------------------------------------------ sharing
+
+    def supervision(self, gates: Gates) -> contextlib.AbstractAsyncContextManager[list[Watched]]:
+        """Take the job's supervisor seat and hold every instance that connected once.
+
+        One supervisor per job: the seat is this worker's for as long as its lease lives
+        (renewed by the heartbeat while the block runs), and a second supervisor is refused
+        at once. Each instance is claimed like a fleet's (a new epoch, so nobody else's writes
+        land) and watched inside a cancel scope that the journal cancels when the lease is
+        lost; when the block ends, the seat and the instances are given back.
+
+        Args:
+            gates: The supervisor's limits: its cool-down is shared with the job.
+
+        Raises:
+            JournalLockedError: Another live supervisor holds the job's seat (named).
+        """
+        return self._supervise(gates)
+
+    @contextlib.asynccontextmanager
+    async def _supervise(self, gates: Gates) -> AsyncIterator[list[Watched]]:
+        self._connections()
+        await self._join()
+        # A worker whose fleet has just ended (onboard --supervise) may have let its lease lapse.
+        if not await self._fetch(_RENEW, self._job, self._worker, self._lease):
+            self._worker = f"{self._conn_label.split(' ', 1)[1]}:{secrets.token_hex(2)}"
+            await self._register()
+        if not await self._fetch(_TAKE_SEAT, self._job, self._worker):
+            rows = await self._read(
+                "SELECT w.id, w.host, w.pid, w.started_at FROM vzaps_jobs j "
+                "JOIN vzaps_workers w ON w.job = j.name AND w.id = j.supervisor "
+                "WHERE j.name = $1",
+                self._job,
+            )
+            holder = (
+                f"the supervisor {rows[0][0]} (pid {rows[0][2]} on {rows[0][1]} since "
+                f"{rows[0][3]:%Y-%m-%d %H:%M:%S %Z})"
+                if rows
+                else "another supervisor"
+            )
+            raise JournalLockedError(self.location, holder)
+        try:
+            sent = anyio.current_time()
+            rows = await self._fetch(_CLAIM_SUPERVISED, self._job, self._worker)
+            self._extend(sent)
+            held: list[Watched] = []
+            for name, epoch, record in rows:
+                lease = anyio.CancelScope(deadline=self._valid_until)
+                self._held[name] = _Held(epoch, lease)
+                self._lost.discard(name)
+                snapshot = _decode(self.location, name, record)
+                if is_supervised(snapshot):  # the SQL filter cannot see the instance id
+                    held.append((snapshot, lease))
+            async with anyio.create_task_group() as tg:
+                self._tasks = tg
+                tg.start_soon(self._heartbeat)
+                await self._listen(gates.cooldown)
+                try:
+                    yield held
+                finally:
+                    gates.cooldown.on_pause = None
+                    self._heard_by = None
+                    self._tasks = None
+                    tg.cancel_scope.cancel()
+        finally:
+            with anyio.CancelScope(shield=True), contextlib.suppress(*_db_errors()):
+                if self._pending:
+                    await self._commit()
+                # Given back at once: a re-pair left PAIRING is onboarding's to finish now.
+                await self._fetch(
+                    "UPDATE vzaps_instances SET owner = NULL WHERE job = $1 AND owner = $2",
+                    self._job,
+                    self._worker,
+                )
+                await self._fetch(
+                    "UPDATE vzaps_jobs SET supervisor = NULL WHERE name = $1 AND supervisor = $2",
+                    self._job,
+                    self._worker,
+                )
+                self._held.clear()
 
     def work(
         self, specs: Sequence[InstanceSpec], gates: Gates

@@ -134,7 +134,10 @@ class TerminalPresenter:
         Args:
             snapshot: The instance's snapshot.
         """
-        self._write(f"{snapshot.name}: FAILED: {snapshot.failure}\n")
+        if snapshot.failure is None and snapshot.attention is not None:
+            self._write(f"{snapshot.name}: NEEDS A PERSON: {snapshot.attention}\n")
+        else:
+            self._write(f"{snapshot.name}: FAILED: {snapshot.failure}\n")
         self._done(snapshot.name)
 
 
@@ -369,4 +372,6 @@ class WebPresenter:
         Args:
             snapshot: The instance's snapshot.
         """
-        self._cards[snapshot.name] = _Card(status="failed", detail=snapshot.failure)
+        self._cards[snapshot.name] = _Card(
+            status="failed", detail=snapshot.failure or snapshot.attention
+        )

@@ -44,7 +44,8 @@ class Presenter(Protocol):
         ...
 
     async def failed(self, snapshot: Snapshot) -> None:
-        """The instance failed (``snapshot.failure`` says why); its QR or code can be removed.
+        """The instance failed (``snapshot.failure`` says why), or the supervisor stopped healing
+        it and a person is needed (``snapshot.attention`` says why); its QR or code can go.
 
         Args:
             snapshot: The instance's snapshot.

@@ -20,6 +20,7 @@ from vzaps_async._secret import Secret
 from vzaps_async.errors import VZapsError
 
 __all__ = [
+    "SUPERVISED_STATES",
     "TERMINAL_STATES",
     "TRANSITIONS",
     "Cancelled",
@@ -27,14 +28,17 @@ __all__ = [
     "CreateIntended",
     "Created",
     "Disconnected",
+    "Escalated",
     "Event",
     "Failed",
     "IllegalTransition",
     "IntentCleared",
     "PairCodeShown",
+    "PairingAbandoned",
     "PairingMethod",
     "PairingStarted",
     "QRShown",
+    "RestartIntended",
     "Restarted",
     "Resumed",
     "Snapshot",
@@ -75,6 +79,11 @@ class State(enum.StrEnum):
     #: Gave up, with a reason (billing declined, auth, pairing expired, deadline). Terminal.
     FAILED = "FAILED"
 
+
+#: The states of an instance that has connected once and that a `Supervisor` looks after.
+SUPERVISED_STATES: Final = frozenset(
+    {State.CONNECTED, State.DISCONNECTED, State.STALLED, State.PAIRING}
+)
 
 #: States from which the driver does no more work on its own (DISCONNECTED and STALLED are the
 #: `Supervisor`'s to heal).
@@ -254,9 +263,42 @@ class Stalled:
 
 
 @attrs.frozen
+class RestartIntended:
+    """The supervisor is about to restart a stalled instance's runtime (journaled first, so
+    that the restarts sent count against the cap and back off across supervisor runs)."""
+
+    at: float = attrs.field(factory=_now, kw_only=True)
+
+
+@attrs.frozen
 class Restarted:
     """The instance's runtime was restarted (``POST /instances/{id}/restart``) to cure a stall."""
 
+    at: float = attrs.field(factory=_now, kw_only=True)
+
+
+@attrs.frozen
+class PairingAbandoned:
+    """A re-pair ended without a phone linked (its codes expired unscanned, its deadline
+    passed, or pairing was refused): back to DISCONNECTED, for the next re-pair.
+
+    Args:
+        reason: Why, in words an operator can act on.
+    """
+
+    reason: str
+    at: float = attrs.field(factory=_now, kw_only=True)
+
+
+@attrs.frozen
+class Escalated:
+    """The supervisor stopped healing the instance on its own: a person is needed.
+
+    Args:
+        reason: What is wrong and what a person can do, in words (never a secret).
+    """
+
+    reason: str
     at: float = attrs.field(factory=_now, kw_only=True)
 
 
@@ -303,7 +345,10 @@ Event: TypeAlias = (
     | Connected
     | Disconnected
     | Stalled
+    | RestartIntended
     | Restarted
+    | PairingAbandoned
+    | Escalated
     | Cancelled
     | Resumed
     | Failed
@@ -329,6 +374,7 @@ TRANSITIONS: Final[Mapping[tuple[State, type[Event]], State]] = {
     (_S.PAIRING, QRShown): _S.PAIRING,
     (_S.PAIRING, PairCodeShown): _S.PAIRING,
     (_S.PAIRING, Connected): _S.CONNECTED,
+    (_S.PAIRING, PairingAbandoned): _S.DISCONNECTED,
     (_S.PAIRING, Cancelled): _S.CANCELLED,
     (_S.PAIRING, Failed): _S.FAILED,
     (_S.CONNECTED, Disconnected): _S.DISCONNECTED,
@@ -336,9 +382,12 @@ TRANSITIONS: Final[Mapping[tuple[State, type[Event]], State]] = {
     (_S.CONNECTED, Cancelled): _S.CANCELLED,
     (_S.DISCONNECTED, Connected): _S.CONNECTED,
     (_S.DISCONNECTED, PairingStarted): _S.PAIRING,
+    (_S.DISCONNECTED, Escalated): _S.DISCONNECTED,
     (_S.DISCONNECTED, Cancelled): _S.CANCELLED,
     (_S.DISCONNECTED, Failed): _S.FAILED,
+    (_S.STALLED, RestartIntended): _S.STALLED,
     (_S.STALLED, Restarted): _S.STALLED,
+    (_S.STALLED, Escalated): _S.STALLED,
     (_S.STALLED, Connected): _S.CONNECTED,
     (_S.STALLED, Disconnected): _S.DISCONNECTED,
     (_S.STALLED, PairingStarted): _S.PAIRING,
@@ -389,6 +438,15 @@ class Snapshot:
         repairs: Times pairing was started again after a drop, logout or stall (re-pairs).
         restarts: Times the runtime was restarted to cure a stall.
         restarted_at: When it was last restarted.
+        repair_streak: Re-pairs started since the session was last connected (the supervisor's
+            cap and backoff count it, across its runs).
+        repaired_at: When the latest re-pair started or was abandoned (its backoff counts
+            from it).
+        restart_attempts: Restarts sent since the session was last connected, answered or
+            not (capped and backed off like re-pairs).
+        restart_sent_at: When the latest restart was sent.
+        attention: Why a person is needed, once the supervisor stopped healing the instance
+            on its own (cleared when it connects again or a re-pair starts).
     """
 
     name: str
@@ -419,6 +477,11 @@ class Snapshot:
     repairs: int = 0
     restarts: int = 0
     restarted_at: float | None = None
+    repair_streak: int = 0
+    repaired_at: float | None = None
+    restart_attempts: int = 0
+    restart_sent_at: float | None = None
+    attention: str | None = None
 
     @property
     def terminal(self) -> bool:
@@ -456,6 +519,8 @@ def _guard(snapshot: Snapshot, event: Event) -> str:
             return f"pairing method is {snapshot.method}"
     if isinstance(event, IntentCleared) and snapshot.intent is None:
         return "no intent is pending"
+    if isinstance(event, PairingAbandoned) and snapshot.connected_at is None:
+        return "only a re-pair is abandoned (an onboarding's pairing fails)"
     return ""
 
 
@@ -501,8 +566,14 @@ def transition(snapshot: Snapshot, event: Event) -> Snapshot:
         case PairingStarted():
             restarted = snapshot.state is State.PAIRING
             repaired = snapshot.state is State.DISCONNECTED or snapshot.state is State.STALLED
+            if repaired:
+                changes |= {
+                    "repairs": snapshot.repairs + 1,
+                    "repair_streak": snapshot.repair_streak + 1,
+                    "repaired_at": event.at,
+                    "attention": None,
+                }
             changes |= {
-                "repairs": snapshot.repairs + (1 if repaired else 0),
                 "method": event.method,
                 "phone": event.phone if event.phone is not None else snapshot.phone,
                 "qr_rotations": 0,
@@ -534,6 +605,9 @@ def transition(snapshot: Snapshot, event: Event) -> Snapshot:
                 "last_seen_connected_at": event.at,
                 "trouble_since": None,
                 "incident": None,
+                "repair_streak": 0,
+                "restart_attempts": 0,
+                "attention": None,
                 "phone": event.phone or snapshot.phone,
                 "qr_code": None,
                 "pair_code": None,
@@ -552,8 +626,23 @@ def transition(snapshot: Snapshot, event: Event) -> Snapshot:
                 "trouble_since": event.at,
                 "last_seen_connected_at": event.last_seen or snapshot.last_seen_connected_at,
             }
+        case RestartIntended():
+            changes |= {
+                "restart_attempts": snapshot.restart_attempts + 1,
+                "restart_sent_at": event.at,
+            }
         case Restarted():
             changes |= {"restarts": snapshot.restarts + 1, "restarted_at": event.at}
+        case PairingAbandoned():
+            changes |= {
+                "incident": event.reason,
+                "repaired_at": event.at,
+                "qr_code": None,
+                "pair_code": None,
+                "code_expires_at": None,
+            }
+        case Escalated():
+            changes |= {"attention": event.reason}
         case Failed():
             changes |= {"failure": event.reason, "qr_code": None, "pair_code": None}
         case Cancelled():

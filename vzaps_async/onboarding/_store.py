@@ -37,7 +37,7 @@ import attrs
 from vzaps_async._secret import Secret
 from vzaps_async.errors import JournalError, JournalLockedError
 
-from ._state import Snapshot, State
+from ._state import SUPERVISED_STATES, Snapshot, State
 
 if TYPE_CHECKING:
     from ._driver import Gates
@@ -51,7 +51,9 @@ __all__ = [
     "LocalWork",
     "MemoryJournal",
     "SQLiteJournal",
+    "Watched",
     "Work",
+    "is_supervised",
     "snapshot_from_record",
     "snapshot_to_record",
 ]
@@ -83,6 +85,11 @@ _PLAIN_FIELDS = (
     "repairs",
     "restarts",
     "restarted_at",
+    "repair_streak",
+    "repaired_at",
+    "restart_attempts",
+    "restart_sent_at",
+    "attention",
 )
 
 
@@ -241,6 +248,36 @@ class LocalWork:
         return None
 
 
+#: One instance a journal hands to a supervisor: its snapshot, and None when the instance is
+#: the supervisor's for the whole run (a local journal), or for a shared job the cancel scope
+#: to watch it in, cancelled the moment the lease on it is lost.
+Watched = tuple[Snapshot, anyio.CancelScope | None]
+
+
+def is_supervised(snapshot: Snapshot) -> bool:
+    """Whether a supervisor looks after the instance: it connected once and is still in play
+    (onboarding's instances that never connected are left to onboarding).
+
+    Args:
+        snapshot: The journaled snapshot.
+    """
+    return (
+        snapshot.connected_at is not None
+        and snapshot.instance_id is not None
+        and snapshot.state in SUPERVISED_STATES
+    )
+
+
+@contextlib.asynccontextmanager
+async def local_supervision(journal: Journal) -> AsyncIterator[list[Watched]]:
+    """The `Journal.supervision` of a journal one run owns: every supervised snapshot, once.
+
+    Args:
+        journal: The journal.
+    """
+    yield [(snap, None) for snap in await journal.load_all() if is_supervised(snap)]
+
+
 @contextlib.asynccontextmanager
 async def local_work(journal: Journal, specs: Sequence[InstanceSpec]) -> AsyncIterator[LocalWork]:
     """The `Journal.work` of a journal one run owns: load every snapshot once, then the specs.
@@ -292,6 +329,18 @@ class Journal(Protocol):
         """
         ...
 
+    def supervision(self, gates: Gates) -> contextlib.AbstractAsyncContextManager[list[Watched]]:
+        """What a supervisor watches, for the length of one run: every instance that connected
+        once (see `is_supervised`), read once at the start.
+
+        Args:
+            gates: The supervisor's limits (a shared job shares its 429 cool-down).
+
+        Raises:
+            JournalLockedError: Another supervisor runs on the shared job.
+        """
+        ...
+
 
 class MemoryJournal:
     """A journal in a dict: for tests and for runs that need no resume."""
@@ -335,6 +384,14 @@ class MemoryJournal:
         """
         return local_work(self, specs)
 
+    def supervision(self, gates: Gates) -> contextlib.AbstractAsyncContextManager[list[Watched]]:
+        """Every supervised snapshot (see `local_supervision`).
+
+        Args:
+            gates: The supervisor's limits (a journal one run owns leaves them alone).
+        """
+        return local_supervision(self)
+
     async def __aenter__(self) -> MemoryJournal:
         return self
 
@@ -348,6 +405,14 @@ _SCHEMA = (
     " state TEXT NOT NULL,"
     " record TEXT NOT NULL)"
 )
+
+#: The file's schema version (``PRAGMA user_version``; files from before it say 0). 1: the
+#: ``onboarding`` table; 2: records carry the supervisor's streaks (``repair_streak``,
+#: ``repaired_at``, ``restart_attempts``, ``restart_sent_at``) and ``attention``. A record
+#: written before 2 lacks them and reads them as their defaults, so 1 -> 2 rewrites nothing; a
+#: file of a newer version than this code knows is refused (it may hold what this code would
+#: drop on its next write).
+_SCHEMA_VERSION = 2
 
 
 def _explain(exc: BaseException) -> str:
@@ -451,7 +516,18 @@ def _connect(path: Path) -> sqlite3.Connection:
         verdict = [row[0] for row in db.execute("PRAGMA quick_check")]
         if verdict != ["ok"]:
             raise sqlite3.DatabaseError(f"database disk image is malformed: {verdict[:3]}")
-        db.execute(_SCHEMA)
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version > _SCHEMA_VERSION:
+            raise JournalError(
+                str(path),
+                f"has schema version {version}, newer than this vzaps-async knows "
+                f"({_SCHEMA_VERSION}); upgrade vzaps-async",
+            )
+        if version < _SCHEMA_VERSION:
+            db.execute("BEGIN IMMEDIATE")
+            db.execute(_SCHEMA)
+            db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+            db.execute("COMMIT")
     except BaseException:
         db.close()
         raise
@@ -662,6 +738,14 @@ class SQLiteJournal:
             gates: The fleet's limits (a journal one run owns leaves them alone).
         """
         return local_work(self, specs)
+
+    def supervision(self, gates: Gates) -> contextlib.AbstractAsyncContextManager[list[Watched]]:
+        """Every supervised snapshot (see `local_supervision`).
+
+        Args:
+            gates: The supervisor's limits (a journal one run owns leaves them alone).
+        """
+        return local_supervision(self)
 
     async def aclose(self) -> None:
         """Close the database and release its lock."""

@@ -14,15 +14,21 @@ What it does about them, per instance, through the same pure table as onboarding
   journaled (``Disconnected``) and re-paired: ``PairingStarted`` (counted as a re-pair), then the
   onboarding driver's own pairing loop with the caller's presenter, so a person sees the new QR
   or pair code the same way they saw the first;
-- a stalled session (``Stalled``) is restarted once (``POST /instances/{id}/restart``); if its
-  queue still does not move ``restart_wait`` seconds later, it is logged out and re-paired.
+- a stalled session (``Stalled``) is restarted (``POST /instances/{id}/restart``); if its
+  queue still does not move ``restart_wait`` seconds later, it is logged out and re-paired;
+- a re-pair nobody scanned in time goes back to DISCONNECTED (``PairingAbandoned``) for the
+  next one;
+- an instance the server refuses to answer for (401, 403), or one at the re-pair cap, is left
+  to a person (``Escalated``: the reason is journaled and listed in the report).
 
-Re-pairs of one instance back off exponentially and are capped per run (in memory). The
-supervisor never creates or subscribes anything: the only driver steps it runs are pairing steps.
-Every re-pair is journaled before it starts (restarts and the logout of a stubborn zombie, both
-free and repeatable, are not), so a supervisor killed at any moment and started again
-continues: an instance journaled PAIRING is polled (and counted connected, without a second
-re-pair, if its phone scanned in between), a STALLED one remembers its restart.
+Re-pairs and restarts of one instance back off exponentially and are capped, counted since the
+session was last connected; the counts and times are journaled before each request
+(``PairingStarted``, ``RestartIntended``), so the caps and the backoff hold across supervisor
+runs, and a supervisor that crash-loops cannot re-pair or restart more often. The supervisor
+never creates or subscribes anything: the only driver steps it runs are pairing steps. A
+supervisor killed at any moment and started again continues: an instance journaled PAIRING is
+polled (and counted connected, without a second re-pair, if its phone scanned in between), a
+STALLED one remembers its restarts.
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ from vzaps_async.errors import (
     ConflictError,
     InputError,
     JournalError,
+    LeaseLostError,
     NotFoundError,
     PermissionDeniedError,
     VZapsError,
@@ -58,12 +65,15 @@ from ._driver import Gates, Observer, Onboarding, OnboardingOptions, Transition
 from ._fleet import Failure, _first_leaf
 from ._presenters_base import NullPresenter, Presenter
 from ._state import (
+    SUPERVISED_STATES,
     Connected,
     Disconnected,
+    Escalated,
     Event,
     Failed,
     PairingStarted,
     Restarted,
+    RestartIntended,
     Snapshot,
     Stalled,
     State,
@@ -76,9 +86,6 @@ __all__ = ["Supervisor", "SupervisorOptions", "SupervisorReport"]
 log = logging.getLogger("vzaps_async.onboarding.supervisor")
 
 T = TypeVar("T")
-
-#: The states of an instance that has connected once and that the supervisor looks after.
-SUPERVISED_STATES = frozenset({State.CONNECTED, State.DISCONNECTED, State.STALLED, State.PAIRING})
 
 # Billing statuses after which no re-pair is attempted (the instance no longer works, or is
 # not paid for).
@@ -118,10 +125,15 @@ class SupervisorOptions:
             session says connected, before the session counts as stalled. Keep it above the
             longest ``delay`` you give sends.
         restart_wait: Seconds after a restart before a still-stalled session is re-paired.
+        max_restarts: Restarts of a stalled instance sent (answered or not) since it was last
+            connected; after that the ladder goes on to the re-pair.
+        restart_backoff: Seconds after a failed restart before the next, doubling with each
+            further one.
         repair_concurrency: Re-pairs (QR or pair code shown to a person) running at once.
-        max_repairs: Re-pairs of one instance per run; one more makes it FAILED with a reason.
-        repair_backoff: Seconds before a second re-pair of the same instance, doubling with
-            each further one.
+        max_repairs: Re-pairs of one instance since it was last connected, across runs; at the
+            cap it is left to a person (``Escalated``), not re-paired again.
+        repair_backoff: Seconds after a re-pair that did not connect before the next, doubling
+            with each further one (across runs: counted from the journaled ``repaired_at``).
         step_timeout: Seconds allowed for one probe or restart request.
         onboarding: Options of the pairing loop of a re-pair (poll interval, QR rotations,
             pairing restarts, deadline).
@@ -135,6 +147,8 @@ class SupervisorOptions:
     watch_queue: bool = True
     stuck_after: float = attrs.field(default=120.0, validator=_positive)
     restart_wait: float = attrs.field(default=60.0, validator=_not_negative)
+    max_restarts: int = attrs.field(default=3, validator=_not_negative)
+    restart_backoff: float = attrs.field(default=30.0, validator=_not_negative)
     repair_concurrency: int = attrs.field(default=8, validator=_positive)
     max_repairs: int = attrs.field(default=3, validator=_not_negative)
     repair_backoff: float = attrs.field(default=30.0, validator=_not_negative)
@@ -160,6 +174,10 @@ class SupervisorReport:
         repairs: Re-pairs started.
         probe_errors: Probes that got no answer (counted, retried at the next probe).
         failures: Instances that ended neither CONNECTED nor in a state the next run continues.
+        attention: Instances left to a person (refused by the server, or at the re-pair cap),
+            with the reason; a later run looks at them again.
+        lost: Instances of a shared job whose lease this run lost (it stopped watching them;
+            their counts are as last seen).
         elapsed: Seconds the run took.
     """
 
@@ -172,12 +190,14 @@ class SupervisorReport:
     repairs: int
     probe_errors: int
     failures: tuple[Failure, ...]
+    attention: tuple[Failure, ...]
+    lost: int
     elapsed: float
 
     @property
     def all_connected(self) -> bool:
-        """True when every supervised instance ended CONNECTED."""
-        return self.counts.get(State.CONNECTED, 0) == self.supervised
+        """True when every supervised instance ended CONNECTED, under this run's watch."""
+        return self.counts.get(State.CONNECTED, 0) == self.supervised and not self.lost
 
 
 @attrs.define(eq=False)
@@ -193,8 +213,12 @@ class _Watch:
     #: The oldest queued message and when it was first seen oldest.
     oldest: tuple[str, float] | None = None
     last_ok: float | None = None
-    repairs: int = 0
-    next_repair_at: float = 0.0
+    #: The server refused to answer for it (401/403): not probed again in this run.
+    refused: bool = False
+    #: For a shared job: cancelled by the journal when the lease on the instance is lost.
+    lease: anyio.CancelScope | None = None
+    #: The lease was lost: another supervisor looks after it now.
+    lost: bool = False
 
 
 class Supervisor:
@@ -291,33 +315,33 @@ class Supervisor:
         self._running = True
         started = time.monotonic()
         try:
-            for snap in await self._journal.load_all():
-                if snap.connected_at is None or snap.instance_id is None:
-                    continue  # never connected: onboarding's job, not ours
-                if snap.state in SUPERVISED_STATES:
-                    watch = _Watch(snap)
+            async with self._journal.supervision(self._gates) as held:
+                for snap, lease in held:
+                    assert snap.instance_id is not None
+                    watch = _Watch(snap, lease=lease)
                     self._watches[snap.name] = watch
                     self._by_id[snap.instance_id] = watch
-            with anyio.move_on_after(
-                duration if duration is not None else float("inf")
-            ) as self._scope:
-                if self._stop_requested:
-                    self._scope.cancel()  # stop() came while the journal was being read
-                try:
-                    async with anyio.create_task_group() as tg:
-                        for watch in self._watches.values():
-                            tg.start_soon(self._watch, watch)
-                except BaseExceptionGroup as group:
-                    # A journal that fails stops every watch: raise its own error, not a group.
-                    journal_errors = group.subgroup(JournalError)
-                    if journal_errors is None or group.split(JournalError)[1] is not None:
-                        raise
-                    raise _first_leaf(journal_errors) from group
+                await self._supervise(duration)
         finally:
             self._running = False
             self._scope = None
             self._stop_requested = False
         return self._report(time.monotonic() - started)
+
+    async def _supervise(self, duration: float | None) -> None:
+        with anyio.move_on_after(duration if duration is not None else float("inf")) as self._scope:
+            if self._stop_requested:
+                self._scope.cancel()  # stop() came while the journal was being read
+            try:
+                async with anyio.create_task_group() as tg:
+                    for watch in self._watches.values():
+                        tg.start_soon(self._watch_held, watch)
+            except BaseExceptionGroup as group:
+                # A journal that fails stops every watch: raise its own error, not a group.
+                journal_errors = group.subgroup(JournalError)
+                if journal_errors is None or group.split(JournalError)[1] is not None:
+                    raise
+                raise _first_leaf(journal_errors) from group
 
     def stop(self) -> None:
         """Make a running `run` return its report now (what ``duration`` does when it ends).
@@ -336,6 +360,11 @@ class Supervisor:
             for w in self._watches.values()
             if w.snap.state in (State.FAILED, State.CANCELLED)
         )
+        attention = tuple(
+            Failure(w.snap.name, w.snap.state, w.snap.attention)
+            for w in self._watches.values()
+            if w.snap.attention is not None and w.snap.state in SUPERVISED_STATES
+        )
         tally = self._tally
         return SupervisorReport(
             supervised=len(self._watches),
@@ -347,20 +376,40 @@ class Supervisor:
             repairs=tally["repairs"],
             probe_errors=tally["probe_errors"],
             failures=failures,
+            attention=attention,
+            lost=sum(w.lost for w in self._watches.values()),
             elapsed=elapsed,
         )
 
     # ------------------------------------------------------------------ one instance
 
     def _in_trouble(self, watch: _Watch) -> bool:
+        # One left to a person is only looked at now and then, to see it come back.
+        if watch.snap.attention is not None:
+            return False
         return watch.down_since is not None or watch.snap.state is not State.CONNECTED
+
+    async def _watch_held(self, watch: _Watch) -> None:
+        """Watch one instance for as long as the journal lets this supervisor hold it."""
+        if watch.lease is None:
+            await self._watch(watch)
+            return
+        try:
+            with watch.lease:
+                await self._watch(watch)
+        except LeaseLostError:
+            watch.lost = True  # the write that found out was refused: nothing more is sent
+            return
+        watch.lost = watch.lease.cancelled_caught
+        if watch.lost:
+            log.warning("%s: lease lost; no longer supervised by this run", watch.snap.name)
 
     async def _watch(self, watch: _Watch) -> None:
         opts = self._options
         # The first probes spread over one interval rather than all at once; an instance
         # journaled in trouble is looked at right away.
         delay = random.uniform(0, opts.probe_interval) if not self._in_trouble(watch) else 0.0
-        while watch.snap.state in SUPERVISED_STATES:
+        while watch.snap.state in SUPERVISED_STATES and not watch.refused:
             with anyio.move_on_after(delay):
                 await watch.wake.wait()
             watch.wake = anyio.Event()
@@ -375,7 +424,7 @@ class Supervisor:
         watch.snap = new
         if self._observer is not None:
             await self._observer(Transition(new.name, old.state, new, event))
-        if isinstance(event, Failed):
+        if isinstance(event, (Failed, Escalated)):
             # Whoever holds the phones hears of it the way onboarding's failures reach them.
             try:
                 await self._presenter.failed(new)
@@ -407,7 +456,10 @@ class Supervisor:
         except (AuthenticationError, NotFoundError, PermissionDeniedError) as exc:
             if await self._gone(watch, "probe", exc):
                 return
-            self._tally["probe_errors"] += 1
+            if isinstance(exc, NotFoundError):
+                self._tally["probe_errors"] += 1  # the account still lists it: look again
+            else:
+                await self._refused(watch, "probe", exc)
             return
         except (VZapsError, TimeoutError, OSError) as exc:
             # No answer proves nothing about the session: look again soon.
@@ -470,28 +522,49 @@ class Supervisor:
             await self._apply(watch, Connected(phone))
             watch.last_ok = now
             return
+        if snap.attention is not None and snap.repair_streak >= opts.max_repairs:
+            return  # left to a person: nothing more is tried on its own
         restarted_at = snap.restarted_at
-        if restarted_at is None or snap.trouble_since is None or restarted_at < snap.trouble_since:
-            await self._restart(watch)
-        elif now - restarted_at >= opts.restart_wait and stuck_for >= opts.stuck_after:
-            # The queue's head must have been stuck a full stuck_after since the restart
-            # (watch.oldest is reset by it): one look proves nothing.
-            # Cap and backoff first: logging a session out that will not be re-paired would
-            # leave it with no session and nobody shown a QR.
-            if not await self._may_repair(watch):
-                return
-            assert snap.instance_id is not None
-            try:
-                # A zombie session still says connected: log it out, or no QR would be shown.
-                await self._request(
-                    self._client.instance(snap.instance_id, snap.token).session.disconnect
-                )
-            except ConflictError:
-                pass
-            except (VZapsError, TimeoutError, OSError) as exc:
-                log.warning("%s: logging the stalled session out failed: %s", snap.name, exc)
-                return
-            await self._repair(watch)
+        restarted = (
+            restarted_at is not None
+            and snap.trouble_since is not None
+            and restarted_at >= snap.trouble_since
+        )
+        if not restarted and snap.restart_attempts < opts.max_restarts:
+            if time.time() >= _not_before(
+                snap.restart_sent_at, snap.restart_attempts, opts.restart_backoff
+            ):
+                await self._restart(watch)
+            return
+        if restarted_at is not None and restarted and now - restarted_at < opts.restart_wait:
+            return
+        # The queue's head must have been stuck a full stuck_after since the restart (or
+        # since the last failed logout: watch.oldest is reset by both): one look proves nothing.
+        if stuck_for < opts.stuck_after:
+            return
+        # Cap and backoff first: logging a session out that will not be re-paired would leave
+        # it with no session and nobody shown a QR.
+        if not await self._may_repair(watch):
+            return
+        assert snap.instance_id is not None
+        try:
+            # A zombie session still says connected: log it out, or no QR would be shown.
+            await self._request(
+                self._client.instance(snap.instance_id, snap.token).session.disconnect
+            )
+        except ConflictError:
+            pass
+        except (VZapsError, TimeoutError, OSError) as exc:
+            log.warning(
+                "%s: logging the stalled session out failed (tried again once its queue has "
+                "been stuck another %gs): %s",
+                snap.name,
+                opts.stuck_after,
+                type(exc).__name__,
+            )
+            watch.oldest = None
+            return
+        await self._repair(watch)
 
     def _queue_moving(
         self, watch: _Watch, queued: QueuePage | None, now: float
@@ -536,36 +609,67 @@ class Supervisor:
         await self._apply(watch, Failed(reason))
         return True
 
+    async def _refused(self, watch: _Watch, what: str, exc: VZapsError) -> None:
+        """The server refuses to answer for an instance it still has (a 401 or 403 that the
+        account's own view does not explain): left to a person, not asked again this run."""
+        status = getattr(exc, "status", None)
+        reason = (
+            f"the server refused the {what} ({type(exc).__name__}"
+            f"{f' {status}' if status else ''}); check that these credentials may use this "
+            "instance, then run supervise again"
+        )
+        log.warning("%s: %s", watch.snap.name, reason)
+        if watch.snap.state is State.CONNECTED:
+            await self._apply(watch, Disconnected(reason, last_seen=watch.last_ok))
+            self._tally["disconnects"] += 1
+        if watch.snap.attention != reason:
+            await self._apply(watch, Escalated(reason))
+        watch.refused = True
+
     async def _restart(self, watch: _Watch) -> None:
-        snap = watch.snap
+        opts = self._options
+        # Journaled first: every restart sent counts, whatever happens to its answer.
+        snap = await self._apply(watch, RestartIntended())
         assert snap.instance_id is not None
         try:
             await self._request(self._client.instances.restart, snap.instance_id)
-        except (NotFoundError, PermissionDeniedError) as exc:
+        except (AuthenticationError, NotFoundError, PermissionDeniedError) as exc:
             if not await self._gone(watch, "restart", exc):
-                log.warning("%s: restart refused (retried at the next probe): %s", snap.name, exc)
+                await self._refused(watch, "restart", exc)
             return
         except (VZapsError, TimeoutError, OSError) as exc:
-            log.warning("%s: restart failed (retried at the next probe): %s", snap.name, exc)
+            left = opts.max_restarts - snap.restart_attempts
+            log.warning(
+                "%s: restart %d failed (%s); %s",
+                snap.name,
+                snap.restart_attempts,
+                type(exc).__name__,
+                f"{left} more after a backoff" if left > 0 else "no more: the re-pair is next",
+            )
             return
         await self._apply(watch, Restarted())
         self._tally["restarts"] += 1
         watch.oldest = None  # judge the queue afresh after the restart
 
     async def _may_repair(self, watch: _Watch) -> bool:
-        """Whether a re-pair may start now; at the cap the instance is journaled FAILED."""
+        """Whether a re-pair may start now (the journaled streak is under the cap and its
+        backoff has passed); at the cap the instance is left to a person (``Escalated``)."""
         snap = watch.snap
-        if watch.repairs >= self._options.max_repairs:
-            await self._apply(
-                watch,
-                Failed(
-                    f"re-paired {watch.repairs} time(s) in this run and still not "
-                    f"connected ({snap.incident or 'disconnected'})"
-                ),
-            )
+        opts = self._options
+        if snap.repair_streak >= opts.max_repairs:
+            if snap.attention is None:
+                await self._apply(
+                    watch,
+                    Escalated(
+                        f"re-paired {snap.repair_streak} time(s) since it was last connected "
+                        f"(the cap, max_repairs={opts.max_repairs}) and still not connected "
+                        f"({snap.incident or 'disconnected'}); link its phone by other means, "
+                        "or run supervise with a higher --max-repairs"
+                    ),
+                )
             return False
         # Backing off: the next probe looks again.
-        return time.monotonic() >= watch.next_repair_at
+        return time.time() >= _not_before(snap.repaired_at, snap.repair_streak, opts.repair_backoff)
 
     async def _still_billed(self, watch: _Watch) -> bool:
         """Whether the server still bills the instance, so a re-pair is worth a person's time;
@@ -596,7 +700,6 @@ class Supervisor:
             if not await self._may_repair(watch) or not await self._still_billed(watch):
                 return
             await self._apply(watch, PairingStarted(snap.method, snap.phone))
-            watch.repairs += 1
             self._tally["repairs"] += 1
             log.info("%s: re-pairing (%s)", snap.name, snap.incident or "disconnected")
         async with self._repair_slots:
@@ -617,6 +720,12 @@ class Supervisor:
         watch.oldest = None
         if watch.snap.state is State.CONNECTED:
             watch.last_ok = time.time()
-        watch.next_repair_at = time.monotonic() + opts.repair_backoff * 2 ** max(
-            0, watch.repairs - 1
-        )
+        elif watch.snap.state is State.DISCONNECTED:
+            log.info("%s: %s", watch.snap.name, watch.snap.incident)
+
+
+def _not_before(last: float | None, count: int, backoff: float) -> float:
+    """When the next try may go, after ``count`` tries in a row, the latest at ``last``."""
+    if last is None or count == 0:
+        return 0.0
+    return last + backoff * 2.0 ** (count - 1)

@@ -9,11 +9,14 @@ exporters (without an SDK every span is a no-op). `Tracing` gives:
   ``server.port``, ``url.template``, ``http.response.status_code``,
   ``http.request.resend_count`` (from the second attempt on) and ``error.type``;
 - a span per onboarding with a child span per step (the time spent in each state), from the
-  `Transition`s of a fleet or a supervisor (`observe`), timed by the transitions themselves.
+  `Transition`s of a fleet or a supervisor (`observe`), timed by the transitions themselves;
+  `end_open` ends those still open when the run stops (an exporter never sees a span that is
+  not ended).
 """
 
 from __future__ import annotations
 
+import time
 from contextvars import ContextVar
 from typing import Any
 from urllib.parse import urlsplit
@@ -44,6 +47,8 @@ class _Open:
 
     whole: Any
     step: Any
+    #: The state the current step is in.
+    state: str
 
 
 class Tracing:
@@ -139,7 +144,7 @@ class Tracing:
             whole = self._tracer.start_span(
                 "onboarding", start_time=start, attributes={"vzaps.instance.name": item.name}
             )
-            spans = _Open(whole, self._step(whole, item.previous.value, start))
+            spans = _Open(whole, self._step(whole, item.previous.value, start), item.previous.value)
             self._onboardings[item.name] = spans
         if item.state is item.previous:
             return
@@ -156,6 +161,27 @@ class Tracing:
             whole.end(end_time=at)
             return
         spans.step = self._step(spans.whole, item.state.value, at)
+        spans.state = item.state.value
+
+    def end_open(self, reason: str) -> None:
+        """End every onboarding span still open, now, with an error status saying why and in
+        which state (call it when a supervisor or fleet run stops: its instances in trouble
+        or still pairing would otherwise never be exported).
+
+        Args:
+            reason: Why they end, in words (``"supervisor stopped"``).
+        """
+        now = time.time_ns()
+        error = self._trace.StatusCode.ERROR
+        for spans in self._onboardings.values():
+            why = f"{reason} in state {spans.state}"
+            spans.step.set_status(self._trace.Status(error, why))
+            spans.step.end(end_time=now)
+            spans.whole.set_attribute("vzaps.state", spans.state)
+            spans.whole.set_attribute("error.type", "stopped")
+            spans.whole.set_status(self._trace.Status(error, why))
+            spans.whole.end(end_time=now)
+        self._onboardings.clear()
 
     def _step(self, whole: Any, state: str, at: int) -> Any:
         context = self._trace.set_span_in_context(whole)
