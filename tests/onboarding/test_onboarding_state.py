@@ -21,14 +21,17 @@ from vzaps_async.onboarding import (
     Created,
     CreateIntended,
     Disconnected,
+    Escalated,
     Event,
     Failed,
     IllegalTransition,
     IntentCleared,
     PairCodeShown,
+    PairingAbandoned,
     PairingStarted,
     QRShown,
     Restarted,
+    RestartIntended,
     Resumed,
     Snapshot,
     Stalled,
@@ -312,3 +315,32 @@ def test_supervision_events_need_a_connected_session(event: Event) -> None:
     pairing = Snapshot(name="abc", state=State.PAIRING, subscribed=True)
     with pytest.raises(IllegalTransition):
         transition(pairing, event)
+
+
+def test_the_supervisors_streaks_count_until_the_session_connects_again() -> None:
+    """Re-pairs and restarts since the last connection are counted (with their times), an
+    unscanned re-pair goes back to DISCONNECTED, and Connected clears the streaks and attention."""
+    snap = transition(connected_snapshot(), Stalled("stuck", at=10.0))
+    snap = transition(snap, RestartIntended(at=11.0))
+    snap = transition(snap, RestartIntended(at=12.0))
+    assert (snap.restart_attempts, snap.restart_sent_at, snap.restarts) == (2, 12.0, 0)
+    snap = transition(snap, PairingStarted("qr", at=13.0))
+    snap = transition(snap, PairingAbandoned("not scanned", at=14.0))
+    assert snap.state is State.DISCONNECTED
+    assert (snap.repair_streak, snap.repaired_at, snap.incident) == (1, 14.0, "not scanned")
+    snap = transition(snap, Escalated("a person, please", at=15.0))
+    assert (snap.state, snap.attention) == (State.DISCONNECTED, "a person, please")
+    snap = transition(snap, PairingStarted("qr", at=16.0))
+    assert (snap.repair_streak, snap.repairs, snap.attention) == (2, 2, None)
+    snap = transition(snap, Connected(at=17.0))
+    assert (snap.repair_streak, snap.restart_attempts, snap.attention) == (0, 0, None)
+    assert (snap.repairs, snap.repaired_at, snap.restart_sent_at) == (2, 16.0, 12.0)
+
+
+def test_only_a_repair_is_abandoned() -> None:
+    """An onboarding's pairing (never connected) cannot be abandoned back to DISCONNECTED: it
+    fails as before."""
+    snap = Snapshot(name="abc", state=State.SUBSCRIBED, instance_id="VZ1", subscribed=True)
+    snap = transition(snap, PairingStarted("qr"))
+    with pytest.raises(IllegalTransition, match="only a re-pair is abandoned"):
+        transition(snap, PairingAbandoned("not scanned"))

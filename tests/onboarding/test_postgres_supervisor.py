@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import AsyncIterator, Callable
 
 import anyio
 import asyncpg
@@ -21,12 +22,37 @@ from vzaps_async.onboarding import (
     SupervisorOptions,
     SupervisorReport,
 )
-from vzaps_async.testing import Simulator
+from vzaps_async.testing import PhonePolicy, Simulator, SimulatorConfig
 
 FAST = OnboardingOptions(poll_interval=0.02, deadline=30, backoff_base=0.01, backoff_max=0.2)
 WATCHFUL = SupervisorOptions(
     probe_interval=0.1, trouble_interval=0.05, grace_period=0, repair_backoff=0, onboarding=FAST
 )
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[Simulator]:
+    """Phones that scan only when the test says so (a re-pair stays PAIRING until then)."""
+    config = SimulatorConfig(first_qr_seconds=5.0, qr_seconds=5.0)
+    async with Simulator(config, phones=PhonePolicy.manual()) as simulator:
+        yield simulator
+
+
+@contextlib.asynccontextmanager
+async def scanning(sim: Simulator) -> AsyncIterator[None]:
+    """Scan every QR shown while the block runs."""
+    async with anyio.create_task_group() as tg:
+
+        async def scan_all() -> None:
+            while True:
+                for instance_id in list(sim.state.instances):
+                    with contextlib.suppress(Exception):  # not pairing: nothing to scan
+                        await sim.scan(instance_id)
+                await anyio.sleep(0.02)
+
+        tg.start_soon(scan_all)
+        yield
+        tg.cancel_scope.cancel()
 
 
 async def wait_for(condition: Callable[[], bool], seconds: float = 20.0) -> None:
@@ -43,9 +69,10 @@ async def test_a_job_has_one_supervisor_that_holds_and_heals_its_instances(
     its lease, and gives the seat and the instances back when it stops."""
     async with PostgresJournal(postgres_dsn, job=job_name) as journal:
         specs = [InstanceSpec(f"pg-{i}") for i in range(3)]
-        onboarding = await Fleet(
-            client, journal, specs, options=FleetOptions(onboarding=FAST)
-        ).run()
+        async with scanning(sim):
+            onboarding = await Fleet(
+                client, journal, specs, options=FleetOptions(onboarding=FAST)
+            ).run()
         assert onboarding.all_connected
         ids = {s.name: s.instance_id for s in await journal.load_all()}
     async with (
@@ -65,16 +92,14 @@ async def test_a_job_has_one_supervisor_that_holds_and_heals_its_instances(
                 await Supervisor(client, rival, options=WATCHFUL).run(duration=0.1)
             await sim.logout(ids["pg-0"])
             await wait_for(lambda: supervisor.snapshots["pg-0"].state is State.PAIRING)
-            # A worker joining the job meanwhile finds nothing to onboard and returns.
+            # A worker joining the job meanwhile finds nothing to onboard and returns, without
+            # waiting for the re-pair (nobody has scanned its QR yet).
             with anyio.fail_after(10):
                 joined = await Fleet(client, rival, [], options=FleetOptions(onboarding=FAST)).run()
             assert joined.counts == {}
-            await wait_for(
-                lambda: (
-                    supervisor.snapshots["pg-0"].state is State.CONNECTED
-                    and supervisor.snapshots["pg-0"].repairs == 1
-                )
-            )
+            assert supervisor.snapshots["pg-0"].state is State.PAIRING
+            async with scanning(sim):
+                await wait_for(lambda: supervisor.snapshots["pg-0"].state is State.CONNECTED)
             conn = await asyncpg.connect(postgres_dsn)
             try:
                 owners = await conn.fetch(
@@ -97,3 +122,42 @@ async def test_a_job_has_one_supervisor_that_holds_and_heals_its_instances(
         snap = await journal.get("pg-0")
         assert snap is not None
         assert (snap.state, snap.repairs, snap.disconnects) == (State.CONNECTED, 1, 1)
+
+
+async def test_an_instance_whose_lease_is_lost_is_no_longer_watched(
+    sim: Simulator, client: Client, postgres_dsn: str, job_name: str
+) -> None:
+    """A write the job refuses (another holder fenced the instance off) stops the supervisor's
+    watch of that instance before any re-pair, and the report counts it lost; the others go on."""
+    async with PostgresJournal(postgres_dsn, job=job_name) as journal:
+        specs = [InstanceSpec(f"pg-{i}") for i in range(2)]
+        async with scanning(sim):
+            await Fleet(client, journal, specs, options=FleetOptions(onboarding=FAST)).run()
+        ids = {s.name: s.instance_id for s in await journal.load_all()}
+    async with PostgresJournal(postgres_dsn, job=job_name) as journal:
+        supervisor = Supervisor(client, journal, options=WATCHFUL)
+        reports: list[SupervisorReport] = []
+
+        async def supervise() -> None:
+            reports.append(await supervisor.run())
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(supervise)
+            await wait_for(lambda: len(supervisor.snapshots) == 2)
+            conn = await asyncpg.connect(postgres_dsn)
+            try:
+                await conn.execute(
+                    "UPDATE vzaps_instances SET epoch = epoch + 1 WHERE job = $1 AND name = 'pg-0'",
+                    job_name,
+                )
+            finally:
+                await conn.close()
+            qr_polls = sim.counters.requests["GET /instances/{id}/session/qr"]
+            await sim.logout(ids["pg-0"])
+            await anyio.sleep(1.0)
+            supervisor.stop()
+    (report,) = reports
+    assert report.lost == 1
+    assert not report.all_connected
+    assert supervisor.snapshots["pg-0"].state is State.CONNECTED  # as last seen
+    assert sim.counters.requests["GET /instances/{id}/session/qr"] == qr_polls

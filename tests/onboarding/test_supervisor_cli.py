@@ -191,6 +191,8 @@ def test_supervise_refuses_bad_options_by_name(
     journal.touch()
     assert supervise_main(["--journal", str(journal), "--probe-interval", "0"]) == 2
     assert "--probe-interval" in capsys.readouterr().err
+    assert supervise_main(["--journal", str(journal), "--max-restarts", "-1"]) == 2
+    assert "--max-restarts: must be 0 or more" in capsys.readouterr().err
 
 
 def test_onboard_duration_needs_supervise(capsys: pytest.CaptureFixture[str]) -> None:

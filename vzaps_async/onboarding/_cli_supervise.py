@@ -84,7 +84,18 @@ def add_supervision_arguments(parser: argparse.ArgumentParser) -> None:
         default=60.0,
         help="seconds after a restart before a still-stalled session is re-paired (60)",
     )
-    group.add_argument("--max-repairs", type=int, default=3, help="re-pairs per instance (3)")
+    group.add_argument(
+        "--max-repairs",
+        type=int,
+        default=3,
+        help="re-pairs of an instance since it was last connected, across runs (3)",
+    )
+    group.add_argument(
+        "--max-restarts",
+        type=int,
+        default=3,
+        help="restarts of a stalled instance since it was last connected, across runs (3)",
+    )
 
 
 def supervisor_options(args: argparse.Namespace) -> SupervisorOptions:
@@ -102,6 +113,7 @@ def supervisor_options(args: argparse.Namespace) -> SupervisorOptions:
         "stuck_after": "--stuck-after",
         "restart_wait": "--restart-wait",
         "max_repairs": "--max-repairs",
+        "max_restarts": "--max-restarts",
     }
     try:
         return SupervisorOptions(
@@ -111,6 +123,7 @@ def supervisor_options(args: argparse.Namespace) -> SupervisorOptions:
             stuck_after=args.stuck_after,
             restart_wait=args.restart_wait,
             max_repairs=args.max_repairs,
+            max_restarts=args.max_restarts,
             onboarding=OnboardingOptions(poll_interval=args.poll_interval, deadline=args.deadline),
         )
     except InputError as exc:
