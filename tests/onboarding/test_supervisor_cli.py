@@ -238,3 +238,33 @@ def test_metrics_without_the_extra_name_the_install(
     )
     assert onboard_main(["--count", "1", "--simulate", "--metrics-port", "0"]) == 2
     assert "pip install 'vzaps-async[metrics]'" in capsys.readouterr().err
+
+
+def test_the_summary_names_who_needs_a_person_and_lost_leases() -> None:
+    """The summary lists every instance left to a person with its state and reason, and says
+    how many instances' leases were lost."""
+    import io
+
+    from vzaps_async.onboarding import Failure, SupervisorReport
+    from vzaps_async.onboarding._cli_supervise import print_summary
+
+    reason = "the server refused the probe (PermissionDeniedError 403); check ..."
+    report = SupervisorReport(
+        supervised=3,
+        counts={State.CONNECTED: 2, State.DISCONNECTED: 1},
+        short_drops=0,
+        disconnects=1,
+        stalls=0,
+        restarts=0,
+        repairs=0,
+        probe_errors=0,
+        failures=(),
+        attention=(Failure("shop-7", State.DISCONNECTED, reason),),
+        lost=1,
+        elapsed=1.0,
+    )
+    out = io.StringIO()
+    print_summary(report, out)
+    text = " ".join(out.getvalue().split())  # rich wraps long lines at the console's width
+    assert f"needs a person: shop-7 DISCONNECTED: {reason}" in text
+    assert "lease lost on 1 instance(s)" in text
