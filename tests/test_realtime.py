@@ -18,7 +18,7 @@ from vzaps_async.models.events import BaseEvent, Message
 from vzaps_async.realtime import RealtimeStream
 from vzaps_async.testing import Simulator
 from vzaps_async.testing._events import EventBus, get_bus
-from vzaps_async.testing._state import SimInstance
+from vzaps_async.testing._model import SimInstance
 from vzaps_async.webhooks import Router
 
 
@@ -34,7 +34,7 @@ async def sim() -> AsyncIterator[Simulator]:
 
 @pytest.fixture
 def instance(sim: Simulator) -> SimInstance:
-    return sim.state.create_instance(sim.account, "bot")
+    return sim.state.registry.create(sim.account, "bot")
 
 
 @pytest.fixture
@@ -174,7 +174,7 @@ async def test_query_credentials_and_case_insensitive_repeated_filters(
     session: aiohttp.ClientSession, sim: Simulator, instance: SimInstance, bus: EventBus
 ) -> None:
     """Credentials in the query and repeated lower-case ``events`` params are honoured."""
-    jwt, _ = sim.state.issue_jwt(sim.account)
+    jwt, _ = sim.state.accounts.issue_jwt(sim.account)
     url = (
         f"{sim.realtime_url}/events/ws?instance_id={instance.id}&access_token={jwt}"
         "&events=message&events=readreceipt"
@@ -349,7 +349,7 @@ async def test_instance_events_send_the_jwt_and_both_tokens(
 
     server = await scripted(speaks)
     async with Simulator() as sim:
-        instance = sim.state.create_instance(sim.account, "rt")
+        instance = sim.state.registry.create(sim.account, "rt")
         config = ClientConfig(base_url=sim.base_url, realtime_url=server.url)
         async with (
             Client(sim.client_token, sim.client_secret, config=config) as client,

@@ -377,7 +377,7 @@ async def test_a_logged_out_instance_whose_subscription_ended_is_not_repaired(
     journal = MemoryJournal()
     ids = await onboarded(sim, client, journal, 1)
     (name,) = ids
-    sim.state.instances[ids[name]].billing_status = "CANCELED"
+    sim.state.registry.instances[ids[name]].billing_status = "CANCELED"
     await sim.logout(ids[name])
     qr_polls = sim.counters.requests["GET /instances/{id}/session/qr"]
     immediate = attrs.evolve(WATCHFUL, probe_interval=0.05, grace_period=0)

@@ -110,7 +110,7 @@ async def test_a_supervisor_killed_mid_repair_continues_without_repeating_a_repa
             await sim.zombie(ids[name], cured_by="restart" if name in cured else "repair")
             await client.instance(ids[name]).messages.send_text("5511988887777", "stuck?")
     # Every logged-out instance shows a new QR (its re-pair is journaled) ...
-    await wait_for(lambda: all(state.instances[ids[n]].pairing for n in logouts))
+    await wait_for(lambda: all(state.registry.instances[ids[n]].pairing for n in logouts))
     # ... two phones scan before the crash, and one while no supervisor runs.
     for name in logouts[:2]:
         await sim.scan(ids[name])

@@ -138,8 +138,8 @@ class Api:
     async def connect(self) -> None:
         """Pair the instance's WhatsApp session (QR shown, then scanned)."""
         await self.data("GET", "session/qr")
-        instance = self.state.get_instance(self.instance_id)
-        self.state.scan(instance)
+        instance = self.state.registry.get(self.instance_id)
+        self.state.pairing.scan(instance)
         assert instance.connected
 
     def events(self, event_type: str) -> list[dict[str, Any]]:
@@ -171,7 +171,7 @@ async def open_api(base_url: str, http: aiohttp.ClientSession, sim_state: SimSta
         http: Client session.
         sim_state: Simulator state.
     """
-    account = next(iter(sim_state.accounts.values()))
+    account = next(iter(sim_state.accounts.by_id.values()))
     async with http.post(
         f"{base_url}/token",
         json={"client_token": account.client_token, "client_secret": account.client_secret},

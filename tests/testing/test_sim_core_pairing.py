@@ -272,8 +272,8 @@ async def test_phone_timer_publishes_connected_without_polling() -> None:
     async with Simulator(phones=PhonePolicy.scan_after(0.01)) as sim:
         sink = RecordingSink()
         sim.state.events = sink
-        instance = sim.state.create_instance(sim.account, "timer")
-        sim.state.start_pairing(instance)
+        instance = sim.state.registry.create(sim.account, "timer")
+        sim.state.pairing.start(instance)
         await asyncio.wait_for(sink.changed.wait(), timeout=5)
         assert sink.events[0][:2] == (instance.id, "Connected")
         assert instance.connected is True

@@ -75,7 +75,7 @@ async def test_drop_closes_the_connection_before_applying(
         await create(http, auth, "dropped")
     assert sim.counters.instances_created["dropped"] == 0
     assert sim.counters.requests[CREATE] == 1
-    assert sim.state.instances == {}
+    assert sim.state.registry.instances == {}
 
 
 async def test_commit_then_fail_applies_then_disconnects(

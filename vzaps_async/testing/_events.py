@@ -37,8 +37,9 @@ from typing import Any
 import attrs
 from aiohttp import web
 
+from ._model import SimInstance
 from ._realtime_server import RealtimeServer, subscription_filter, wanted
-from ._state import SimInstance, SimState
+from ._state import SimState
 from ._webhook_delivery import DeliveryLog, WebhookDelivery, iso_ms
 
 __all__ = ["BUS_KEY", "DeliveryLog", "EventBus", "get_bus", "install_bus"]
@@ -145,7 +146,7 @@ class EventBus:
             event: The inner ``event`` object.
             media_url: ``data.media_url``, for incoming media.
         """
-        instance = self.state.get_instance(instance_id)
+        instance = self.state.registry.get(instance_id)
         return self.emit(instance, event_type, event, media_url=media_url)
 
     def emit(
