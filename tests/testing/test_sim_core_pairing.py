@@ -13,30 +13,12 @@ import aiohttp
 import pytest
 import pytest_asyncio
 import zxingcpp
+from _sim_api import RecordingSink
 from PIL import Image
 
 from vzaps_async.testing import ManualClock, PhonePolicy, SimError, Simulator, SimulatorConfig
 
 CONFIG = SimulatorConfig(first_qr_seconds=60, qr_seconds=20, max_qr_attempts=3)
-
-
-class RecordingSink:
-    """Stands in for the events module: records what the core publishes."""
-
-    def __init__(self) -> None:
-        self.events: list[tuple[str, str, dict[str, Any]]] = []
-        self.changed = asyncio.Event()
-
-    def publish(
-        self,
-        instance: Any,
-        event_type: str,
-        event: dict[str, Any],
-        *,
-        data_extra: dict[str, Any] | None = None,
-    ) -> None:
-        self.events.append((instance.id, event_type, event))
-        self.changed.set()
 
 
 @pytest.fixture
@@ -56,12 +38,6 @@ async def sim(
     async with Simulator(config, clock=clock, phones=phones) as simulator:
         simulator.state.events = RecordingSink()
         yield simulator
-
-
-@pytest.fixture
-def sink(sim: Simulator) -> RecordingSink:
-    assert isinstance(sim.state.events, RecordingSink)
-    return sim.state.events
 
 
 @pytest_asyncio.fixture

@@ -59,6 +59,12 @@ def instance_debug_json(state: SimState, instance: SimInstance) -> dict[str, Any
     }
 
 
+def _target(request: web.Request) -> tuple[SimState, SimInstance]:
+    """The state and the ``{id}`` instance a control route commands (no credentials needed)."""
+    state = get_state(request)
+    return state, state.registry.get(request.match_info["id"])
+
+
 async def health(request: web.Request) -> web.Response:
     """``GET /__sim/health``: 200 once the simulator serves (for scripts that wait for it)."""
     return flat({"status": "ok"})
@@ -141,8 +147,7 @@ async def list_instances(request: web.Request) -> web.Response:
 
 async def scan(request: web.Request) -> web.Response:
     """``POST /__sim/instances/{id}/scan`` ``{"reference"?}``: the phone scans the QR."""
-    state = get_state(request)
-    instance = state.registry.get(request.match_info["id"])
+    state, instance = _target(request)
     body = await read_json(request, required=False)
     state.pairing.scan(instance, body.get("reference"))
     return flat(session_status_json(instance))
@@ -150,8 +155,7 @@ async def scan(request: web.Request) -> web.Response:
 
 async def pair(request: web.Request) -> web.Response:
     """``POST /__sim/instances/{id}/pair`` ``{"code"?}``: the phone types the pair code."""
-    state = get_state(request)
-    instance = state.registry.get(request.match_info["id"])
+    state, instance = _target(request)
     body = await read_json(request, required=False)
     state.pairing.enter_pair_code(instance, body.get("code"))
     return flat(session_status_json(instance))
@@ -159,8 +163,7 @@ async def pair(request: web.Request) -> web.Response:
 
 async def drop(request: web.Request) -> web.Response:
     """``POST /__sim/instances/{id}/drop`` ``{"seconds"}``: the session drops, then comes back."""
-    state = get_state(request)
-    instance = state.registry.get(request.match_info["id"])
+    state, instance = _target(request)
     seconds = (await read_json(request)).get("seconds")
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
         raise SimError(400, "VALIDATION_ERROR", "seconds: must be a number of seconds")
@@ -170,8 +173,7 @@ async def drop(request: web.Request) -> web.Response:
 
 async def logout(request: web.Request) -> web.Response:
     """``POST /__sim/instances/{id}/logout``: the phone unlinks; a new pairing is needed."""
-    state = get_state(request)
-    instance = state.registry.get(request.match_info["id"])
+    state, instance = _target(request)
     state.sessions.logout(instance)
     return flat(instance_debug_json(state, instance))
 
@@ -182,8 +184,7 @@ async def zombie(request: web.Request) -> web.Response:
     The session keeps saying connected while sends stay queued, until a restart (or only a
     re-pair) cures it.
     """
-    state = get_state(request)
-    instance = state.registry.get(request.match_info["id"])
+    state, instance = _target(request)
     cured_by = (await read_json(request, required=False)).get("cured_by", "restart")
     if cured_by not in ("restart", "repair"):
         raise SimError(400, "VALIDATION_ERROR", "cured_by: must be 'restart' or 'repair'")
@@ -193,8 +194,7 @@ async def zombie(request: web.Request) -> web.Response:
 
 async def complete_checkout(request: web.Request) -> web.Response:
     """``POST /__sim/instances/{id}/complete-checkout``: the hosted checkout was paid."""
-    state = get_state(request)
-    instance = state.registry.get(request.match_info["id"])
+    state, instance = _target(request)
     if instance.checkout_session is None:
         raise SimError(409, "NO_CHECKOUT", "no checkout session is open for this instance")
     state.billing.activate(instance)

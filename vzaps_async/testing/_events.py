@@ -112,24 +112,6 @@ class EventBus:
 
     # ------------------------------------------------------------ publishing
 
-    def publish(
-        self,
-        instance: SimInstance,
-        event_type: str,
-        event: dict[str, Any],
-        *,
-        data_extra: dict[str, Any] | None = None,
-    ) -> None:
-        """Publish an event of an instance (the `SimState.publish` hook).
-
-        Args:
-            instance: The instance.
-            event_type: Event type name.
-            event: The inner ``event`` object.
-            data_extra: Fields beside ``event`` in ``data`` (e.g. a receipt's ``state``).
-        """
-        self.emit(instance, event_type, event, data_extra=data_extra)
-
     async def inject(
         self,
         instance_id: str,
@@ -147,9 +129,9 @@ class EventBus:
             media_url: ``data.media_url``, for incoming media.
         """
         instance = self.state.registry.get(instance_id)
-        return self.emit(instance, event_type, event, media_url=media_url)
+        return self.publish(instance, event_type, event, media_url=media_url)
 
-    def emit(
+    def publish(
         self,
         instance: SimInstance,
         event_type: str,

@@ -79,7 +79,7 @@ class EventSink(Protocol):
         event: dict[str, Any],
         *,
         data_extra: dict[str, Any] | None = None,
-    ) -> None:
+    ) -> object:
         """Deliver one event of an instance (webhook, realtime, logs)."""
 
 
