@@ -8,6 +8,7 @@ import aiohttp
 import anyio
 import attrs
 import pytest
+from _options import FAST
 
 from vzaps_async._client import Client
 from vzaps_async._routes import route_template
@@ -21,7 +22,6 @@ from vzaps_async.onboarding import (
     InstanceSpec,
     MemoryJournal,
     NullPresenter,
-    OnboardingOptions,
     Restarted,
     Snapshot,
     Stalled,
@@ -36,7 +36,6 @@ from vzaps_async.onboarding._metrics import Metrics
 from vzaps_async.testing import PhonePolicy, Simulator, SimulatorConfig
 from vzaps_async.webhooks import Router
 
-FAST = OnboardingOptions(poll_interval=0.02, deadline=30, backoff_base=0.01, backoff_max=0.2)
 QUICK_QR = SimulatorConfig(first_qr_seconds=2.0, qr_seconds=2.0)
 # Short intervals so a whole incident plays out in about a second.
 WATCHFUL = SupervisorOptions(

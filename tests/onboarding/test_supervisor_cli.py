@@ -13,13 +13,13 @@ from pathlib import Path
 
 import anyio
 import pytest
+from _options import FAST
 
 from vzaps_async._client import Client
 from vzaps_async.onboarding import (
     Fleet,
     FleetOptions,
     InstanceSpec,
-    OnboardingOptions,
     Snapshot,
     SQLiteJournal,
     State,
@@ -28,7 +28,6 @@ from vzaps_async.onboarding._cli import main as onboard_main
 from vzaps_async.onboarding._cli_supervise import main as supervise_main
 from vzaps_async.testing import PhonePolicy, Simulator, SimulatorConfig
 
-FAST = OnboardingOptions(poll_interval=0.02, deadline=30, backoff_base=0.01, backoff_max=0.2)
 # QR codes live long enough for a phone to scan one while no supervisor is running.
 LONG_QR = SimulatorConfig(first_qr_seconds=30.0, qr_seconds=30.0)
 TUNING = [

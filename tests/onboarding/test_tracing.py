@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import anyio
 import pytest
+from _options import FAST
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -21,7 +22,6 @@ from vzaps_async.onboarding import (
     FleetOptions,
     InstanceSpec,
     MemoryJournal,
-    OnboardingOptions,
     PairingStarted,
     Snapshot,
     State,
@@ -30,8 +30,6 @@ from vzaps_async.onboarding import (
     transition,
 )
 from vzaps_async.testing import PhonePolicy, Simulator, SimulatorConfig
-
-FAST = OnboardingOptions(poll_interval=0.02, deadline=30, backoff_base=0.01, backoff_max=0.2)
 
 
 @pytest.fixture

@@ -26,10 +26,10 @@ import socket
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, runtime_checkable
 
 import anyio
 import attrs
@@ -44,9 +44,11 @@ if TYPE_CHECKING:
     from ._fleet import InstanceSpec
 
 T = TypeVar("T")
+Row = TypeVar("Row", bound=tuple[Any, ...])
 
 __all__ = [
     "Claim",
+    "GroupCommit",
     "Journal",
     "LocalWork",
     "MemoryJournal",
@@ -470,6 +472,44 @@ def _write_group(db: sqlite3.Connection, batch: list[tuple[str, str, str]]) -> N
         raise
 
 
+class GroupCommit(Generic[Row]):
+    """Group commit for a journal: saves that arrive while a group is being written wait for the
+    next group, so a burst of saves costs one write per group instead of one per save.
+
+    A saver puts its row in `pending` (by instance name: a newer save of a name replaces the
+    older) and awaits `commit`.
+    """
+
+    __slots__ = ("_flushed", "_lock", "_queued", "pending")
+
+    def __init__(self) -> None:
+        self._lock = anyio.Lock()
+        #: Rows waiting for the next group, by instance name.
+        self.pending: dict[str, Row] = {}
+        self._queued = 0  # generation of the group now collecting saves
+        self._flushed = -1  # last generation written
+
+    async def commit(self, write: Callable[[list[Row]], Awaitable[None]]) -> None:
+        """Return once every row pending when called is written, by this call's group or an
+        earlier one's.
+
+        Args:
+            write: Writes one group. It runs shielded: a cancelled saver must not abandon a
+                write others are waiting for. If it raises, the group counts as not written.
+        """
+        generation = self._queued
+        async with self._lock:
+            if self._flushed >= generation:
+                return  # an earlier holder of the lock wrote our row with its group
+            batch = list(self.pending.values())
+            self.pending.clear()
+            self._queued += 1
+            if batch:
+                with anyio.CancelScope(shield=True):
+                    await write(batch)
+            self._flushed = generation
+
+
 class SQLiteJournal:
     """A journal in one SQLite file (WAL, synchronous=FULL, one transaction per commit group).
 
@@ -488,12 +528,9 @@ class SQLiteJournal:
 
     __slots__ = (
         "_db",
-        "_flushed",
+        "_group",
         "_hold",
-        "_lock",
         "_path",
-        "_pending",
-        "_queued",
         "_writer",
     )
 
@@ -501,11 +538,8 @@ class SQLiteJournal:
         self._path = Path(path)
         self._db: sqlite3.Connection | None = None
         self._hold: _Hold | None = None
-        self._lock = anyio.Lock()
         self._writer: ThreadPoolExecutor | None = None
-        self._pending: dict[str, tuple[str, str, str]] = {}
-        self._queued = 0  # generation of the group now collecting saves
-        self._flushed = -1  # last generation durably committed
+        self._group: GroupCommit[tuple[str, str, str]] = GroupCommit()
 
     @property
     def path(self) -> Path:
@@ -631,26 +665,20 @@ class SQLiteJournal:
         """
         db = self._connection()
         row = (snapshot.name, snapshot.state.value, _encode_record(snapshot_to_record(snapshot)))
-        self._pending[snapshot.name] = row
-        generation = self._queued
-        async with self._lock:
-            if self._flushed >= generation:
-                return  # an earlier holder of the lock committed our record with its group
-            batch = list(self._pending.values())
-            self._pending.clear()
-            self._queued += 1
-            # Shielded: a cancelled saver must not abandon a commit others are waiting for.
-            with anyio.CancelScope(shield=True):
-                try:
-                    await self._run(_write_group, db, batch)
-                except BaseException as exc:
-                    # Put the group back (newer saves of the same name win) for the next holder.
-                    for queued in batch:
-                        self._pending.setdefault(queued[0], queued)
-                    if isinstance(exc, sqlite3.Error):
-                        raise JournalError(str(self._path), _explain(exc)) from None
-                    raise
-            self._flushed = generation
+        self._group.pending[snapshot.name] = row
+
+        async def write(batch: list[tuple[str, str, str]]) -> None:
+            try:
+                await self._run(_write_group, db, batch)
+            except BaseException as exc:
+                # Put the group back (newer saves of the same name win) for the next holder.
+                for queued in batch:
+                    self._group.pending.setdefault(queued[0], queued)
+                if isinstance(exc, sqlite3.Error):
+                    raise JournalError(str(self._path), _explain(exc)) from None
+                raise
+
+        await self._group.commit(write)
 
     def work(
         self, specs: Sequence[InstanceSpec], gates: Gates
