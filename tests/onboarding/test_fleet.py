@@ -9,7 +9,7 @@ from typing import Any
 
 import anyio
 import pytest
-from _options import FAST
+from _shared import FAST
 
 from vzaps_async._client import Client
 from vzaps_async.errors import InputError

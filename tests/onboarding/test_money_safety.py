@@ -15,7 +15,7 @@ from pathlib import Path
 
 import anyio
 import pytest
-from _options import FAST
+from _shared import FAST
 
 from vzaps_async import Client, JournalError
 from vzaps_async.onboarding import (

@@ -12,7 +12,7 @@ import anyio
 import asyncpg
 import attrs
 import pytest
-from _options import FAST
+from _shared import FAST
 
 from vzaps_async._client import Client
 from vzaps_async._limits import CoolDown

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import aiohttp
 import anyio
 import attrs
 import pytest
-from _options import FAST
+from _shared import FAST, wait_for
 
 from vzaps_async._client import Client
 from vzaps_async._routes import route_template
@@ -57,13 +57,6 @@ async def onboarded(
     report = await Fleet(client, journal, specs, options=FleetOptions(onboarding=FAST)).run()
     assert report.all_connected
     return {s.name: s.instance_id for s in await journal.load_all() if s.instance_id}
-
-
-async def wait_for(condition: Callable[[], bool], seconds: float = 20.0) -> None:
-    """Wait until ``condition()`` holds (it reads state that changes without notifying anyone)."""
-    with anyio.fail_after(seconds):
-        for _ in iter(condition, True):
-            await anyio.sleep(0.05)
 
 
 @pytest.fixture

@@ -8,12 +8,12 @@ import signal
 import sqlite3
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import anyio
 import pytest
-from _options import FAST
+from _shared import FAST, wait_for
 
 from vzaps_async._client import Client
 from vzaps_async.onboarding import (
@@ -46,13 +46,6 @@ TUNING = [
     "--restart-wait",
     "0.5",
 ]
-
-
-async def wait_for(condition: Callable[[], bool], seconds: float = 20.0) -> None:
-    """Wait until ``condition()`` holds (it reads state that changes without notifying anyone)."""
-    with anyio.fail_after(seconds):
-        for _ in iter(condition, True):
-            await anyio.sleep(0.05)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import anyio
 import pytest
-from _options import FAST
+from _shared import FAST
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from typing import Any
 
 import attrs
@@ -47,11 +47,7 @@ class ChatsAPI(InstanceRoute):
         """
         size = validate.integer(page_size, "page_size", minimum=1)
 
-        async def fetch(page: int) -> tuple[Sequence[Chat], int | None]:
-            result = await self.list(page=page, page_size=size)
-            return result.content, result.total_pages
-
-        async for chat in walk(fetch, size=size):
+        async for chat in walk(lambda page: self.list(page=page, page_size=size), size=size):
             yield chat
 
     def _chat_path(self, chat: str, *action: str) -> str:

@@ -5,7 +5,7 @@ Group responses are undocumented: the models keep the fields they do not name in
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable
 
 import attrs
 
@@ -57,11 +57,7 @@ class GroupsAPI(InstanceRoute):
         """
         size = validate.integer(page_size, "page_size", minimum=1)
 
-        async def fetch(page: int) -> tuple[Sequence[Group], int | None]:
-            result = await self.list(page=page, page_size=size)
-            return result.content, result.total_pages
-
-        async for group in walk(fetch, size=size):
+        async for group in walk(lambda page: self.list(page=page, page_size=size), size=size):
             yield group
 
     async def info(self, group_id: str) -> Group:

@@ -6,7 +6,7 @@ The responses are undocumented: items are `QueuedItem`s that keep the fields the
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 
 import attrs
 
@@ -38,11 +38,7 @@ class QueuesAPI(InstanceRoute):
     async def _iter(self, kind: str, page_size: int) -> AsyncIterator[QueuedItem]:
         size = validate.integer(page_size, "page_size", minimum=1)
 
-        async def fetch(page: int) -> tuple[Sequence[QueuedItem], int | None]:
-            result = await self._list(kind, page, size)
-            return result.content, result.total_pages
-
-        async for item in walk(fetch, size=size):
+        async for item in walk(lambda page: self._list(kind, page, size), size=size):
             yield item
 
     async def messages(self, *, page: int | None = None, page_size: int | None = None) -> QueuePage:
