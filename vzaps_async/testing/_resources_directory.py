@@ -393,13 +393,19 @@ async def chat_read(request: web.Request) -> web.Response:
     return _status_ok()
 
 
-async def chat_clear(request: web.Request) -> web.Response:
-    """``POST chats/{phone}/clear``: forget the chat's messages, keep the chat."""
+async def _emptied_chat(request: web.Request) -> tuple[Ctx, Chat]:
+    """The chat of a clear or delete route, its messages dropped (``delete_media`` is checked)."""
     ctx = await context(request)
     body = await read_json(request, required=False)
     opt_bool(body, "delete_media")
     chat = _chat(ctx, request)
     ctx.store.drop_chat_messages(chat.target.jid)
+    return ctx, chat
+
+
+async def chat_clear(request: web.Request) -> web.Response:
+    """``POST chats/{phone}/clear``: forget the chat's messages, keep the chat."""
+    _, chat = await _emptied_chat(request)
     chat.unread_count = 0
     chat.last_message_user_name = chat.last_message_user_phone = ""
     return _status_ok()
@@ -407,11 +413,7 @@ async def chat_clear(request: web.Request) -> web.Response:
 
 async def chat_delete(request: web.Request) -> web.Response:
     """``DELETE chats/{phone}``: delete the chat and its messages."""
-    ctx = await context(request)
-    body = await read_json(request, required=False)
-    opt_bool(body, "delete_media")
-    chat = _chat(ctx, request)
-    ctx.store.drop_chat_messages(chat.target.jid)
+    ctx, chat = await _emptied_chat(request)
     ctx.store.chats.pop(chat.target.jid, None)
     return _status_ok()
 
