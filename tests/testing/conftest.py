@@ -23,3 +23,13 @@ def sink(sim: Simulator) -> RecordingSink:
     """The `RecordingSink` a module's ``sim`` fixture installed as the state's events."""
     assert isinstance(sim.state.events, RecordingSink)
     return sim.state.events
+
+
+@pytest.fixture
+async def auth(sim: Simulator, http: aiohttp.ClientSession) -> dict[str, str]:
+    """``Authorization`` headers with a JWT of ``sim``'s default account (through the module's
+    ``http`` session)."""
+    async with http.post(
+        "/token", json={"client_token": sim.client_token, "client_secret": sim.client_secret}
+    ) as response:
+        return {"Authorization": f"Bearer {(await response.json())['access_token']}"}

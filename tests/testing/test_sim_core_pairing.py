@@ -47,15 +47,11 @@ async def http(sim: Simulator) -> AsyncIterator[aiohttp.ClientSession]:
 
 
 @pytest_asyncio.fixture
-async def instance(sim: Simulator, http: aiohttp.ClientSession) -> dict[str, Any]:
+async def instance(
+    sim: Simulator, http: aiohttp.ClientSession, auth: dict[str, str]
+) -> dict[str, Any]:
     """A fresh instance, with headers for instance-token auth under ``headers``."""
-    async with http.post(
-        "/token", json={"client_token": sim.client_token, "client_secret": sim.client_secret}
-    ) as response:
-        jwt = (await response.json())["access_token"]
-    async with http.put(
-        "/instances/create", json={"name": "pairing"}, headers={"Authorization": f"Bearer {jwt}"}
-    ) as response:
+    async with http.put("/instances/create", json={"name": "pairing"}, headers=auth) as response:
         created: dict[str, Any] = await response.json()
     created["headers"] = {"X-Instance-Token": created["token"], "X-Client-Token": sim.client_token}
     return created
@@ -268,19 +264,13 @@ async def test_qr_reports_starting_while_the_worker_starts(
 
 @pytest.mark.parametrize("config", [SimulatorConfig(require_subscription_for_pairing=True)])
 async def test_pairing_can_require_a_subscription(
-    http: aiohttp.ClientSession, instance: dict[str, Any], sim: Simulator
+    http: aiohttp.ClientSession, instance: dict[str, Any], auth: dict[str, str]
 ) -> None:
     """With require_subscription_for_pairing, session/qr is 402 until the instance subscribes."""
     path = f"/instances/{instance['id']}/session/qr"
     status, body = await get_data(http, path, instance["headers"])
     assert (status, body["error_code"]) == (402, "PAYMENT_REQUIRED")
-    async with http.post(
-        "/token", json={"client_token": sim.client_token, "client_secret": sim.client_secret}
-    ) as response:
-        jwt = (await response.json())["access_token"]
-    async with http.post(
-        f"/instances/{instance['id']}/subscribe", headers={"Authorization": f"Bearer {jwt}"}
-    ) as response:
+    async with http.post(f"/instances/{instance['id']}/subscribe", headers=auth) as response:
         assert response.status == 200
     status, data = await get_data(http, path, instance["headers"])
     assert status == 200

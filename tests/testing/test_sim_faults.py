@@ -25,14 +25,6 @@ async def http(sim: Simulator) -> AsyncIterator[aiohttp.ClientSession]:
         yield session
 
 
-@pytest_asyncio.fixture
-async def auth(sim: Simulator, http: aiohttp.ClientSession) -> dict[str, str]:
-    async with http.post(
-        "/token", json={"client_token": sim.client_token, "client_secret": sim.client_secret}
-    ) as response:
-        return {"Authorization": f"Bearer {(await response.json())['access_token']}"}
-
-
 async def create(
     http: aiohttp.ClientSession, auth: dict[str, str], name: str
 ) -> tuple[int, Any, Any]:
