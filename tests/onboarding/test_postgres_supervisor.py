@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import anyio
 import asyncpg
 import pytest
+from _shared import FAST, wait_for
 
 from vzaps_async import JournalLockedError
 from vzaps_async._client import Client
@@ -15,7 +16,6 @@ from vzaps_async.onboarding import (
     Fleet,
     FleetOptions,
     InstanceSpec,
-    OnboardingOptions,
     PostgresJournal,
     State,
     Supervisor,
@@ -24,7 +24,6 @@ from vzaps_async.onboarding import (
 )
 from vzaps_async.testing import PhonePolicy, Simulator, SimulatorConfig
 
-FAST = OnboardingOptions(poll_interval=0.02, deadline=30, backoff_base=0.01, backoff_max=0.2)
 WATCHFUL = SupervisorOptions(
     probe_interval=0.1, trouble_interval=0.05, grace_period=0, repair_backoff=0, onboarding=FAST
 )
@@ -45,7 +44,7 @@ async def scanning(sim: Simulator) -> AsyncIterator[None]:
 
         async def scan_all() -> None:
             while True:
-                for instance_id in list(sim.state.instances):
+                for instance_id in list(sim.state.registry.instances):
                     with contextlib.suppress(Exception):  # not pairing: nothing to scan
                         await sim.scan(instance_id)
                 await anyio.sleep(0.02)
@@ -53,12 +52,6 @@ async def scanning(sim: Simulator) -> AsyncIterator[None]:
         tg.start_soon(scan_all)
         yield
         tg.cancel_scope.cancel()
-
-
-async def wait_for(condition: Callable[[], bool], seconds: float = 20.0) -> None:
-    with anyio.fail_after(seconds):
-        for _ in iter(condition, True):
-            await anyio.sleep(0.02)
 
 
 async def test_a_job_has_one_supervisor_that_holds_and_heals_its_instances(

@@ -4,11 +4,12 @@ left to a person instead of being retried forever or ending FAILED for good."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import anyio
 import attrs
 import pytest
+from _shared import FAST, wait_for
 
 from vzaps_async import ClientConfig, RetryPolicy
 from vzaps_async._client import Client
@@ -18,7 +19,6 @@ from vzaps_async.onboarding import (
     FleetOptions,
     InstanceSpec,
     MemoryJournal,
-    OnboardingOptions,
     PairingAbandoned,
     PairingStarted,
     RestartIntended,
@@ -30,7 +30,6 @@ from vzaps_async.onboarding import (
 )
 from vzaps_async.testing import PhonePolicy, Simulator, SimulatorConfig
 
-FAST = OnboardingOptions(poll_interval=0.02, deadline=30, backoff_base=0.01, backoff_max=0.2)
 # A re-pair nobody scans gives up after 0.3 s.
 UNSCANNED = attrs.evolve(FAST, deadline=0.3)
 EAGER = SupervisorOptions(
@@ -64,7 +63,7 @@ async def scanning(sim: Simulator) -> AsyncIterator[None]:
 
         async def scan_all() -> None:
             while True:
-                for instance_id in list(sim.state.instances):
+                for instance_id in list(sim.state.registry.instances):
                     with contextlib.suppress(Exception):  # not pairing: nothing to scan
                         await sim.scan(instance_id)
                 await anyio.sleep(0.02)
@@ -96,12 +95,6 @@ class Recorder:
 
     def at(self, kind: type) -> list[float]:
         return [t.event.at for t in self.seen if isinstance(t.event, kind)]
-
-
-async def wait_for(condition: Callable[[], bool], seconds: float = 20.0) -> None:
-    with anyio.fail_after(seconds):
-        for _ in iter(condition, True):
-            await anyio.sleep(0.02)
 
 
 async def run_until_left_to_a_person(supervisor: Supervisor, name: str) -> SupervisorReport:
