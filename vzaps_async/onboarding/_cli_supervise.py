@@ -96,6 +96,18 @@ def add_supervision_arguments(parser: argparse.ArgumentParser) -> None:
         default=3,
         help="restarts of a stalled instance since it was last connected, across runs (3)",
     )
+    group.add_argument(
+        "--repair-backoff",
+        type=float,
+        default=30.0,
+        help="seconds after a re-pair that did not connect before the next, doubling (30)",
+    )
+    group.add_argument(
+        "--restart-backoff",
+        type=float,
+        default=30.0,
+        help="seconds after a restart before the next one, doubling (30)",
+    )
 
 
 def supervisor_options(args: argparse.Namespace) -> SupervisorOptions:
@@ -114,6 +126,8 @@ def supervisor_options(args: argparse.Namespace) -> SupervisorOptions:
         "restart_wait": "--restart-wait",
         "max_repairs": "--max-repairs",
         "max_restarts": "--max-restarts",
+        "repair_backoff": "--repair-backoff",
+        "restart_backoff": "--restart-backoff",
     }
     try:
         return SupervisorOptions(
@@ -124,6 +138,8 @@ def supervisor_options(args: argparse.Namespace) -> SupervisorOptions:
             restart_wait=args.restart_wait,
             max_repairs=args.max_repairs,
             max_restarts=args.max_restarts,
+            repair_backoff=args.repair_backoff,
+            restart_backoff=args.restart_backoff,
             onboarding=OnboardingOptions(poll_interval=args.poll_interval, deadline=args.deadline),
         )
     except InputError as exc:
