@@ -395,6 +395,16 @@ def render_markdown(report: dict[str, Any]) -> str:
             "",
             *_request_table(report["summary"]["requests"]),
             "",
+            *(
+                [
+                    f"(c) the official SDK ran {official:,} calls per run: at its rate, that is "
+                    "several seconds a run already.",
+                    "",
+                ]
+                if (official := settings.get("official_requests", settings["requests"]))
+                < settings["requests"]
+                else []
+            ),
             "(b) raw aiohttp is what careful hand-written code does for the call: one pooled "
             "session, the SDK's headers (User-Agent, Accept, X-Instance-Token, X-Client-Token, "
             "Content-Type), the body JSON-encoded per call, each response's status checked, its "

@@ -167,6 +167,8 @@ class _Call:
     query: dict[str, str] | None
     auth: AuthKind
     instance_token: Secret | None
+    #: Every header of an attempt when none depends on the JWT (built once per call), else None.
+    headers: dict[str, str] | None
     idempotent: bool
     deadline: float | None
 
@@ -343,12 +345,12 @@ class Transport:
         headers, _ = await self._headers(auth, instance_token)
         return dict(headers)
 
-    async def _headers(
+    def _jwt_free_headers(
         self, auth: AuthKind, instance_token: Secret | None
-    ) -> tuple[dict[str, str], str | None]:
-        """Headers for one attempt, and the JWT they carry (None when they carry none)."""
+    ) -> dict[str, str] | None:
+        """The auth headers of a call that carries no JWT, or None when it carries one."""
         if auth == "none":
-            return {}, None
+            return {}
         if (
             auth == "instance"
             and instance_token is not None
@@ -357,7 +359,16 @@ class Transport:
             return {
                 "X-Instance-Token": instance_token.reveal(),
                 "X-Client-Token": self._client_token_value,
-            }, None
+            }
+        return None
+
+    async def _headers(
+        self, auth: AuthKind, instance_token: Secret | None
+    ) -> tuple[dict[str, str], str | None]:
+        """Headers for one attempt, and the JWT they carry (None when they carry none)."""
+        fixed = self._jwt_free_headers(auth, instance_token)
+        if fixed is not None:
+            return fixed, None
         jwt = await self._tokens.get()
         cached = self._jwt_headers
         if cached is None or cached[0] != jwt:
@@ -407,14 +418,19 @@ class Transport:
         """
         if idempotent is None:
             idempotent = method in IDEMPOTENT_METHODS
+        body = None if json is None else _json.dumps(json, separators=(",", ":")).encode()
+        headers = self._jwt_free_headers(auth, instance_token)
+        if headers is not None and body is not None:
+            headers["Content-Type"] = "application/json"
         call = _Call(
             method,
             path,
             self._base_url + path,
-            None if json is None else _json.dumps(json, separators=(",", ":")).encode(),
+            body,
             _encode_params(params) if params else None,
             auth,
             instance_token,
+            headers,
             idempotent,
             _deadline.get(),
         )
@@ -475,10 +491,13 @@ class Transport:
             await self._cooldown.wait()
         if self._rate is not None:
             await self._rate.acquire()
-        headers, jwt = await self._headers(call.auth, call.instance_token)
         body = call.body
-        if body is not None:
-            headers = {**headers, "Content-Type": "application/json"}
+        jwt: str | None = None
+        headers = call.headers
+        if headers is None:
+            headers, jwt = await self._headers(call.auth, call.instance_token)
+            if body is not None:
+                headers = {**headers, "Content-Type": "application/json"}
         # Measured after the cool-down, rate and token waits, so those count against it too.
         timeout = self._attempt_timeout
         if deadline is not None:
@@ -508,8 +527,13 @@ class Transport:
                 ) as resp,
             ):
                 status = resp.status
-                raw = await _read_capped(resp, self._config.limits.max_response_bytes)
                 resp_headers = resp.headers
+                length = resp.content_length
+                cap = self._config.limits.max_response_bytes
+                if length is not None and length <= cap and "Content-Encoding" not in resp_headers:
+                    raw: bytes | None = await resp.read()  # a plain body of an allowed length
+                else:
+                    raw = await _read_capped(resp, cap)
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
             # The connection was never made, so the server never saw the request.
             self._after(method, path, attempt, None, started, exc)
@@ -605,13 +629,15 @@ class Transport:
 
 
 async def _read_capped(resp: aiohttp.ClientResponse, cap: int) -> bytes | None:
-    """The whole body, or None (the rest unread) once it is known to be longer than ``cap``."""
+    """The whole body, or None (the rest unread) once it is known to be longer than ``cap``.
+
+    `Transport._attempt` reads a plain body of a known, allowed length itself; this reads the
+    rest: a body declared too long, chunked or compressed (whose decoded size is only known by
+    reading it).
+    """
     length = resp.content_length
     if length is not None and length > cap:
         return None
-    if length is not None and "Content-Encoding" not in resp.headers:
-        return await resp.read()  # the fast path: a plain body of a known, allowed length
-    # Chunked or compressed: the decoded size is only known by reading it.
     chunks: list[bytes] = []
     size = 0
     async for chunk in resp.content.iter_chunked(65536):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -13,6 +14,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import anyio
 import attrs
 import pytest
 
@@ -240,3 +242,51 @@ async def test_the_wal_and_shm_of_a_loose_journal_are_private_too(tmp_path: Path
         await journal.save(sample("another"))
         modes = [stat.S_IMODE(os.stat(f"{path}{side}").st_mode) for side in ("", "-wal", "-shm")]
     assert modes == [0o600, 0o600, 0o600]
+
+
+def _on_disk(path: Path) -> dict[str, str]:
+    # A connection of its own: what another process would read after a crash.
+    with sqlite3.connect(path) as db:
+        return dict(db.execute("SELECT name, state FROM onboarding").fetchall())
+
+
+async def test_concurrent_saves_share_commits_and_are_on_disk_when_they_return(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Saves made while a group commits go into the next group; each returns once it is on disk."""
+    import vzaps_async.onboarding._store as store
+
+    groups: list[int] = []
+    write_group = store._write_group
+
+    def counting(db: sqlite3.Connection, batch: list[tuple[str, str, str]]) -> None:
+        groups.append(len(batch))
+        write_group(db, batch)
+
+    monkeypatch.setattr(store, "_write_group", counting)
+    path = tmp_path / "fleet.db"
+    async with SQLiteJournal(path) as journal:
+
+        async def save_and_check(index: int) -> None:
+            await journal.save(sample(f"inst-{index:03}", state=State.CREATED))
+            assert _on_disk(path).get(f"inst-{index:03}") == State.CREATED.value
+
+        async with anyio.create_task_group() as tg:
+            for index in range(50):
+                tg.start_soon(save_and_check, index)
+    assert sum(groups) == 50
+    assert len(groups) < 50
+
+
+async def test_a_cancelled_save_does_not_stop_the_group_others_wait_for(tmp_path: Path) -> None:
+    """Cancelling the save that started a commit leaves it running for the others of its group."""
+    path = tmp_path / "fleet.db"
+    async with SQLiteJournal(path) as journal:
+        doomed = asyncio.create_task(journal.save(sample("cancelled")))
+        others = [asyncio.create_task(journal.save(sample(f"other-{i}"))) for i in range(3)]
+        await asyncio.sleep(0)  # every save has joined the group now being written
+        doomed.cancel()
+        await asyncio.wait_for(asyncio.gather(*others), timeout=30)
+        assert doomed.cancelled()
+        # The cancelled save's row went with its group.
+        assert set(_on_disk(path)) == {"cancelled", "other-0", "other-1", "other-2"}

@@ -50,7 +50,7 @@ def parse(payload: Any, cls: type[T], *, method: str, path: str) -> T:
     if payload is None and attrs.has(cls):
         # An empty 2xx answer (204) has no fields: every optional one stays None.
         payload = {}
-    if attrs.has(cls) and not isinstance(payload, Mapping):
+    if type(payload) is not dict and attrs.has(cls) and not isinstance(payload, Mapping):
         raise ResponseError(
             f"expected a JSON object for {cls.__name__}, got {type(payload).__name__}",
             status=_OK,

@@ -477,9 +477,10 @@ class SQLiteJournal:
     it holds ``<path>.lock`` exclusively: a second journal on the same file (in this process or
     any other on this machine) raises `JournalLockedError` from `open`.
 
-    The standard library's `sqlite3` runs on the journal's own thread, one call at a time; a
-    commit group (its inserts and its commit) is one call, so one thread hand-off per group
-    however many saves it carries.
+    The standard library's `sqlite3` runs on the journal's own thread, one call at a time. Saves
+    are committed in groups by one flusher task: a save adds its row to the next group and waits
+    for it; the flusher writes a group (its inserts and its commit, one thread hand-off) while the
+    saves made meanwhile gather into the one after.
 
     Args:
         path: The database file; created with mode 0600 when missing (an existing file is made
@@ -488,12 +489,11 @@ class SQLiteJournal:
 
     __slots__ = (
         "_db",
-        "_flushed",
+        "_flusher",
         "_hold",
-        "_lock",
         "_path",
         "_pending",
-        "_queued",
+        "_waiters",
         "_writer",
     )
 
@@ -501,11 +501,13 @@ class SQLiteJournal:
         self._path = Path(path)
         self._db: sqlite3.Connection | None = None
         self._hold: _Hold | None = None
-        self._lock = anyio.Lock()
         self._writer: ThreadPoolExecutor | None = None
+        #: The next commit group: the latest row of each name saved since the last one began.
         self._pending: dict[str, tuple[str, str, str]] = {}
-        self._queued = 0  # generation of the group now collecting saves
-        self._flushed = -1  # last generation durably committed
+        #: One future per save in ``_pending``, resolved once the group holding it is on disk.
+        self._waiters: list[asyncio.Future[None]] = []
+        #: The task committing groups while saves keep coming (None when idle).
+        self._flusher: asyncio.Task[None] | None = None
 
     @property
     def path(self) -> Path:
@@ -632,25 +634,44 @@ class SQLiteJournal:
         db = self._connection()
         row = (snapshot.name, snapshot.state.value, _encode_record(snapshot_to_record(snapshot)))
         self._pending[snapshot.name] = row
-        generation = self._queued
-        async with self._lock:
-            if self._flushed >= generation:
-                return  # an earlier holder of the lock committed our record with its group
-            batch = list(self._pending.values())
-            self._pending.clear()
-            self._queued += 1
-            # Shielded: a cancelled saver must not abandon a commit others are waiting for.
-            with anyio.CancelScope(shield=True):
+        done = asyncio.get_running_loop().create_future()
+        self._waiters.append(done)
+        if self._flusher is None:
+            # A task of its own, so a cancelled saver cannot abandon a group others wait for.
+            self._flusher = asyncio.create_task(self._flush(db))
+        await done
+
+    async def _flush(self, db: sqlite3.Connection) -> None:
+        """Commit groups until no save waits; fail a group's saves when it cannot be written."""
+        try:
+            while self._waiters:
+                batch = list(self._pending.values())
+                waiters, self._waiters = self._waiters, []
+                self._pending.clear()
                 try:
                     await self._run(_write_group, db, batch)
                 except BaseException as exc:
-                    # Put the group back (newer saves of the same name win) for the next holder.
+                    # Back into the next group (a newer save of the same name wins): a later save
+                    # writes them with its own, and the record on disk is still the previous one.
                     for queued in batch:
                         self._pending.setdefault(queued[0], queued)
-                    if isinstance(exc, sqlite3.Error):
-                        raise JournalError(str(self._path), _explain(exc)) from None
-                    raise
-            self._flushed = generation
+                    for waiter in waiters:
+                        if waiter.done():
+                            continue  # its saver was cancelled
+                        if isinstance(exc, sqlite3.Error):
+                            waiter.set_exception(JournalError(str(self._path), _explain(exc)))
+                        elif isinstance(exc, Exception):
+                            waiter.set_exception(exc)
+                        else:
+                            waiter.cancel()  # the loop is shutting down
+                    if not isinstance(exc, Exception):
+                        raise
+                    continue
+                for waiter in waiters:
+                    if not waiter.done():  # a cancelled saver's row went with the group anyway
+                        waiter.set_result(None)
+        finally:
+            self._flusher = None
 
     def work(
         self, specs: Sequence[InstanceSpec], gates: Gates
@@ -670,6 +691,8 @@ class SQLiteJournal:
         try:
             if db is not None:
                 with anyio.CancelScope(shield=True):
+                    if self._flusher is not None:
+                        await asyncio.wait([self._flusher])  # the last group reaches the disk
                     await self._run(db.close)
         finally:
             self._stop_writer()
