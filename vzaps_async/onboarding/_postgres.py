@@ -675,8 +675,8 @@ class PostgresJournal:
         """Cancel every held instance's scope once the lease ends on this clock.
 
         One timer for the whole worker: a deadline on each instance's scope would have to be
-        moved for every held instance at every renewal and claim (500 held, 500 timers moved
-        per claim), which was most of what this journal cost the worker's CPU.
+        moved for every held instance at every renewal and claim, one event-loop timer each
+        (see benchmarks/results/2026-12-01-postgres-journal).
         """
         while True:
             until = self._valid_until
