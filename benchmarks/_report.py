@@ -7,7 +7,7 @@ import os
 import platform
 import statistics
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -220,64 +220,89 @@ def _fmt(value: Any, digits: int = 0, suffix: str = "") -> str:
     return str(value)
 
 
-def _request_table(rows: Sequence[dict[str, Any]]) -> list[str]:
-    lines = [
-        "| concurrency | client | req/s | xraw | CPU µs/req | xraw | p50 ms | p99 ms | errors "
-        "| TCP conns |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
+def _table(
+    header: Sequence[str],
+    align: str,
+    rows: Sequence[dict[str, Any]],
+    lead: Callable[[dict[str, Any]], list[str]],
+    cells: Callable[[dict[str, Any]], list[str]],
+) -> list[str]:
+    """A Markdown table: the ``lead`` cells and the figures of each run, or the error of a run
+    that failed in place of its figures."""
+    lines = ["".join(header), align]
+    columns = align.count("|") - 1
     for row in rows:
-        label = CLIENT_LABELS[row["client"]]
+        first = lead(row)
         if row["failed"]:
-            lines.append(f"| {row['concurrency']} | {label} | FAILED: {row['error']} ||||||||")
-            continue
-        lines.append(
-            f"| {row['concurrency']} | {label} | {_fmt(row['rps'])} | {_fmt(row['rps_x_raw'], 2)} "
-            f"| {_fmt(row['cpu_us_per_request'])} | {_fmt(row['cpu_x_raw'], 2)} "
-            f"| {_fmt(row['p50_ms'], 2)} | {_fmt(row['p99_ms'], 2)} | {row['errors']} "
-            f"| {_fmt(row['connections_opened'])} |"
-        )
+            padding = "|" * (columns - len(first))
+            lines.append("| " + " | ".join(first) + f" | FAILED: {row['error']} {padding}")
+        else:
+            lines.append("| " + " | ".join(first + cells(row)) + " |")
     return lines
+
+
+def _request_table(rows: Sequence[dict[str, Any]]) -> list[str]:
+    return _table(
+        (
+            "| concurrency | client | req/s | xraw | CPU µs/req | xraw | p50 ms | p99 ms | errors ",
+            "| TCP conns |",
+        ),
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        rows,
+        lambda row: [str(row["concurrency"]), CLIENT_LABELS[row["client"]]],
+        lambda row: [
+            _fmt(row["rps"]),
+            _fmt(row["rps_x_raw"], 2),
+            _fmt(row["cpu_us_per_request"]),
+            _fmt(row["cpu_x_raw"], 2),
+            _fmt(row["p50_ms"], 2),
+            _fmt(row["p99_ms"], 2),
+            str(row["errors"]),
+            _fmt(row["connections_opened"]),
+        ],
+    )
+
+
+def _mib(kib: float | None) -> float | None:
+    return None if kib is None else kib / 1024
 
 
 def _fleet_table(rows: Sequence[dict[str, Any]]) -> list[str]:
-    lines = [
-        "| instances | client | inst/s | wall s | xraw | CPU ms/inst | xraw | peak RSS MiB "
-        "| RSS growth MiB | all connected | TCP conns |",
+    return _table(
+        (
+            "| instances | client | inst/s | wall s | xraw | CPU ms/inst | xraw | peak RSS MiB ",
+            "| RSS growth MiB | all connected | TCP conns |",
+        ),
         "|---:|---|---:|---:|---:|---:|---:|---:|---:|:---:|---:|",
-    ]
-    for row in rows:
-        label = CLIENT_LABELS[row["client"]]
-        if row["failed"]:
-            lines.append(f"| {row['instances']} | {label} | FAILED: {row['error']} |||||||||")
-            continue
-        peak = None if row["peak_rss_kib"] is None else row["peak_rss_kib"] / 1024
-        growth = None if row["rss_growth_kib"] is None else row["rss_growth_kib"] / 1024
-        lines.append(
-            f"| {row['instances']} | {label} | {_fmt(row['instances_per_s'], 1)} "
-            f"| {_fmt(row['wall_s'], 1)} | {_fmt(row['wall_x_raw'], 2)} "
-            f"| {_fmt(row['cpu_ms_per_instance'], 2)} | {_fmt(row['cpu_x_raw'], 2)} "
-            f"| {_fmt(peak, 1)} | {_fmt(growth, 1)} "
-            f"| {_fmt(row['all_connected'])} | {_fmt(row['connections_opened'])} |"
-        )
-    return lines
+        rows,
+        lambda row: [str(row["instances"]), CLIENT_LABELS[row["client"]]],
+        lambda row: [
+            _fmt(row["instances_per_s"], 1),
+            _fmt(row["wall_s"], 1),
+            _fmt(row["wall_x_raw"], 2),
+            _fmt(row["cpu_ms_per_instance"], 2),
+            _fmt(row["cpu_x_raw"], 2),
+            _fmt(_mib(row["peak_rss_kib"]), 1),
+            _fmt(_mib(row["rss_growth_kib"]), 1),
+            _fmt(row["all_connected"]),
+            _fmt(row["connections_opened"]),
+        ],
+    )
 
 
 def _startup_table(rows: Sequence[dict[str, Any]]) -> list[str]:
-    lines = [
-        "| client | import ms | xraw | process start to first request ms | xraw |",
+    return _table(
+        ("| client | import ms | xraw | process start to first request ms | xraw |",),
         "|---|---:|---:|---:|---:|",
-    ]
-    for row in rows:
-        label = CLIENT_LABELS[row["client"]]
-        if row["failed"]:
-            lines.append(f"| {label} | FAILED: {row['error']} ||||")
-            continue
-        lines.append(
-            f"| {label} | {_fmt(row['import_ms'])} | {_fmt(row['cpu_x_raw'], 2)} "
-            f"| {_fmt(row['first_request_ms'])} | {_fmt(row['first_request_x_raw'], 2)} |"
-        )
-    return lines
+        rows,
+        lambda row: [CLIENT_LABELS[row["client"]]],
+        lambda row: [
+            _fmt(row["import_ms"]),
+            _fmt(row["cpu_x_raw"], 2),
+            _fmt(row["first_request_ms"]),
+            _fmt(row["first_request_x_raw"], 2),
+        ],
+    )
 
 
 def _find(

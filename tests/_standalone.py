@@ -7,8 +7,10 @@ import json
 import subprocess
 import sys
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
+
+from vzaps_async.onboarding import Snapshot
 
 
 def get(url: str, headers: dict[str, str] | None = None) -> Any:
@@ -25,6 +27,25 @@ def post(url: str, body: dict[str, Any]) -> Any:
     )
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())
+
+
+def assert_connected(simulator: dict[str, str], snapshots: Iterable[Snapshot]) -> None:
+    """Each snapshot's instance token reads ``connected`` from the simulator's session/status.
+
+    Args:
+        simulator: The VZAPS_* variables of `standalone_simulator`.
+        snapshots: The journal's snapshots.
+    """
+    for snap in snapshots:
+        assert snap.token is not None
+        status = get(
+            f"{simulator['VZAPS_BASE_URL']}/instances/{snap.instance_id}/session/status",
+            {
+                "X-Instance-Token": snap.token.reveal(),
+                "X-Client-Token": simulator["VZAPS_CLIENT_TOKEN"],
+            },
+        )
+        assert status["data"]["connected"] is True
 
 
 @contextlib.contextmanager

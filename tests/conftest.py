@@ -9,11 +9,12 @@ from types import SimpleNamespace
 from typing import Any
 
 import aioresponses.core
+import anyio.from_thread
 import pytest
 import pytest_asyncio
 from aiohttp import ClientResponse
 
-from vzaps_async.testing import ManualClock, Simulator, SimulatorConfig
+from vzaps_async.testing import ManualClock, PhonePolicy, Simulator, SimulatorConfig
 
 # aiohttp 3.14 made `stream_writer` a required argument of ClientResponse, and aioresponses
 # (0.7.9, the latest release) does not pass it yet, so every mocked response fails to build. Until
@@ -89,3 +90,20 @@ def postgres_dsn() -> Iterator[str]:
 def job_name(request: pytest.FixtureRequest) -> str:
     """A job name of this test's own, so tests sharing one database never meet."""
     return f"{request.node.name[:80]}-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def live_sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[Simulator]:
+    """A simulator served from its own thread (phones scan after 0.05 s), the VZAPS_* variables
+    pointing at it, for code under test that runs its own event loop (the CLIs, README code)."""
+    with anyio.from_thread.start_blocking_portal() as portal:
+        simulator = Simulator(phones=PhonePolicy.scan_after(0.05))
+        portal.call(simulator.start)
+        monkeypatch.setenv("VZAPS_CLIENT_TOKEN", simulator.client_token)
+        monkeypatch.setenv("VZAPS_CLIENT_SECRET", simulator.client_secret)
+        monkeypatch.setenv("VZAPS_BASE_URL", simulator.base_url)
+        monkeypatch.setenv("VZAPS_REALTIME_URL", simulator.realtime_url)
+        try:
+            yield simulator
+        finally:
+            portal.call(simulator.aclose)

@@ -14,15 +14,13 @@ import socket
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import anyio.from_thread
 import pytest
 
 from vzaps_async import Client
-from vzaps_async.testing import PhonePolicy, Simulator
+from vzaps_async.testing import Simulator
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -61,20 +59,10 @@ def _is_fragment(code: str) -> bool:
 
 
 @pytest.fixture
-def sim_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Simulator]:
-    """A simulator in its own thread, the VZAPS_* variables pointing at it, cwd a temp folder."""
+def sim_env(live_sim: Simulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Simulator:
+    """The `live_sim` simulator, with the current folder a temp folder."""
     monkeypatch.chdir(tmp_path)
-    with anyio.from_thread.start_blocking_portal() as portal:
-        simulator = Simulator(phones=PhonePolicy.scan_after(0.05))
-        portal.call(simulator.start)
-        monkeypatch.setenv("VZAPS_CLIENT_TOKEN", simulator.client_token)
-        monkeypatch.setenv("VZAPS_CLIENT_SECRET", simulator.client_secret)
-        monkeypatch.setenv("VZAPS_BASE_URL", simulator.base_url)
-        monkeypatch.setenv("VZAPS_REALTIME_URL", simulator.realtime_url)
-        try:
-            yield simulator
-        finally:
-            portal.call(simulator.aclose)
+    return live_sim
 
 
 async def _run_fragment(code: str, line: int) -> None:

@@ -18,7 +18,7 @@ from vzaps_async.models.events import BaseEvent, Message
 from vzaps_async.realtime import RealtimeStream
 from vzaps_async.testing import Simulator
 from vzaps_async.testing._events import EventBus, get_bus
-from vzaps_async.testing._state import SimInstance
+from vzaps_async.testing._model import SimInstance
 from vzaps_async.webhooks import Router
 
 
@@ -34,7 +34,7 @@ async def sim() -> AsyncIterator[Simulator]:
 
 @pytest.fixture
 def instance(sim: Simulator) -> SimInstance:
-    return sim.state.create_instance(sim.account, "bot")
+    return sim.state.registry.create(sim.account, "bot")
 
 
 @pytest.fixture
@@ -139,17 +139,31 @@ async def test_every_ack_key_settles_an_event(
     assert fields == ([] if ack_key == "event_id" else [ack_key])
 
 
+async def _delivered(
+    session: aiohttp.ClientSession,
+    sim: Simulator,
+    instance: SimInstance,
+    bus: EventBus,
+    *,
+    ack_key: str | None,
+) -> dict[str, Any]:
+    """Inject a message, receive it on a new socket and ack it under ``ack_key`` (None: no ack)."""
+    url = f"{sim.realtime_url}/events/ws?instance_id={instance.id}"
+    async with session.ws_connect(url, headers=await _headers(sim, instance)()) as ws:
+        sent = await bus.inject(instance.id, "Message", _message(1))
+        assert (await ws.receive_json(timeout=5))["id"] == sent["id"]
+        if ack_key is not None:
+            await ws.send_json({"type": "ack", ack_key: sent["id"]})
+    return sent
+
+
 async def test_strict_simulator_acks_only_event_id(
     session: aiohttp.ClientSession, sim: Simulator, instance: SimInstance, bus: EventBus
 ) -> None:
     """Strict: an ack keyed 'id' does not settle the event, so it comes again."""
+    sent = await _delivered(session, sim, instance, bus, ack_key="id")
     url = f"{sim.realtime_url}/events/ws?instance_id={instance.id}"
-    headers = await _headers(sim, instance)()
-    async with session.ws_connect(url, headers=headers) as ws:
-        sent = await bus.inject(instance.id, "Message", _message(1))
-        assert (await ws.receive_json(timeout=5))["id"] == sent["id"]
-        await ws.send_json({"type": "ack", "id": sent["id"]})
-    async with session.ws_connect(url, headers=headers) as ws:
+    async with session.ws_connect(url, headers=await _headers(sim, instance)()) as ws:
         assert (await ws.receive_json(timeout=5))["id"] == sent["id"]
 
 
@@ -157,11 +171,9 @@ async def test_unacked_event_is_redelivered(
     session: aiohttp.ClientSession, sim: Simulator, instance: SimInstance, bus: EventBus
 ) -> None:
     """A delivered but un-acked event comes again on the next connection, and not after an ack."""
+    sent = await _delivered(session, sim, instance, bus, ack_key=None)
     url = f"{sim.realtime_url}/events/ws?instance_id={instance.id}"
     headers = await _headers(sim, instance)()
-    async with session.ws_connect(url, headers=headers) as ws:
-        sent = await bus.inject(instance.id, "Message", _message(1))
-        assert (await ws.receive_json(timeout=5))["id"] == sent["id"]
     async with session.ws_connect(url, headers=headers) as ws:
         assert (await ws.receive_json(timeout=5))["id"] == sent["id"]
         await ws.send_json({"type": "ack", "event_id": sent["id"]})
@@ -174,7 +186,7 @@ async def test_query_credentials_and_case_insensitive_repeated_filters(
     session: aiohttp.ClientSession, sim: Simulator, instance: SimInstance, bus: EventBus
 ) -> None:
     """Credentials in the query and repeated lower-case ``events`` params are honoured."""
-    jwt, _ = sim.state.issue_jwt(sim.account)
+    jwt, _ = sim.state.accounts.issue_jwt(sim.account)
     url = (
         f"{sim.realtime_url}/events/ws?instance_id={instance.id}&access_token={jwt}"
         "&events=message&events=readreceipt"
@@ -349,7 +361,7 @@ async def test_instance_events_send_the_jwt_and_both_tokens(
 
     server = await scripted(speaks)
     async with Simulator() as sim:
-        instance = sim.state.create_instance(sim.account, "rt")
+        instance = sim.state.registry.create(sim.account, "rt")
         config = ClientConfig(base_url=sim.base_url, realtime_url=server.url)
         async with (
             Client(sim.client_token, sim.client_secret, config=config) as client,

@@ -205,12 +205,15 @@ def web_url(value: object, field: str = "url") -> str:
     return text
 
 
-def _number(value: object, field: str) -> float:
+def _degrees(value: object, field: str, limit: int) -> float:
+    """A finite number of degrees from ``-limit`` to ``limit``."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InputError(field, f"must be a number, not {_type_name(value)}")
     number = float(value)
     if not math.isfinite(number):
         raise InputError(field, "must be a finite number")
+    if not -limit <= number <= limit:
+        raise InputError(field, f"{number} is out of range; expected -{limit} to {limit} degrees")
     return number
 
 
@@ -221,10 +224,7 @@ def latitude(value: object, field: str = "latitude") -> float:
         value: The latitude.
         field: Its name, for the error.
     """
-    number = _number(value, field)
-    if not -90.0 <= number <= 90.0:
-        raise InputError(field, f"{number} is out of range; expected -90 to 90 degrees")
-    return number
+    return _degrees(value, field, 90)
 
 
 def longitude(value: object, field: str = "longitude") -> float:
@@ -234,10 +234,7 @@ def longitude(value: object, field: str = "longitude") -> float:
         value: The longitude.
         field: Its name, for the error.
     """
-    number = _number(value, field)
-    if not -180.0 <= number <= 180.0:
-        raise InputError(field, f"{number} is out of range; expected -180 to 180 degrees")
-    return number
+    return _degrees(value, field, 180)
 
 
 def integer(value: object, field: str, *, minimum: int | None = None) -> int:

@@ -117,3 +117,18 @@ async def test_bad_expiration_is_refused(wire: Wire, client: Client) -> None:
         await client.instance(IID).chats.set_expiration(PHONE, "1_YEAR")
     assert caught.value.field == "expiration"
     assert wire.calls == []
+
+
+@pytest.mark.parametrize(
+    ("field", "options"), [("page", {"page": 0}), ("page_size", {"page_size": 0})]
+)
+async def test_bad_paging_of_a_list_is_refused_before_any_request(
+    wire: Wire, client: Client, field: str, options: dict[str, int]
+) -> None:
+    """A page or page size below 1 raises InputError naming it, and nothing is sent."""
+    instance = client.instance(IID, INSTANCE_TOKEN)
+    for listing in (instance.chats.list, instance.groups.list, instance.queues.messages):
+        with pytest.raises(InputError) as caught:
+            await listing(**options)
+        assert caught.value.field == field
+    assert wire.calls == []

@@ -15,7 +15,7 @@ from typing import Any
 
 import anyio
 import pytest
-from _standalone import get, post, standalone_simulator
+from _standalone import assert_connected, get, post, standalone_simulator
 
 from vzaps_async.onboarding import SQLiteJournal, State
 
@@ -128,16 +128,7 @@ def test_sigkill_at_random_points_never_duplicates_or_loses_anything(
     subscriptions = {i: n for i, n in counters["subscriptions"].items() if i in ids}
     assert subscriptions == dict.fromkeys(ids, 1)
     post(f"{base}/__sim/faults", {"rules": []})  # the token check itself must not be faulted
-    for snap in snapshots:
-        assert snap.token is not None
-        status = get(
-            f"{base}/instances/{snap.instance_id}/session/status",
-            {
-                "X-Instance-Token": snap.token.reveal(),
-                "X-Client-Token": simulator["VZAPS_CLIENT_TOKEN"],
-            },
-        )
-        assert status["data"]["connected"] is True
+    assert_connected(simulator, snapshots)
 
 
 def test_a_journal_that_lost_its_wal_after_a_kill_creates_nothing_again(

@@ -9,6 +9,7 @@ from typing import Any
 
 import anyio
 import pytest
+from _shared import FAST
 
 from vzaps_async._client import Client
 from vzaps_async.errors import InputError
@@ -18,7 +19,6 @@ from vzaps_async.onboarding import (
     InstanceSpec,
     MemoryJournal,
     Onboarding,
-    OnboardingOptions,
     PairCodeShown,
     QRShown,
     Snapshot,
@@ -28,7 +28,6 @@ from vzaps_async.onboarding import (
 )
 from vzaps_async.testing import FaultRule, PhonePolicy, Simulator, SimulatorConfig
 
-FAST = OnboardingOptions(poll_interval=0.02, deadline=60, backoff_base=0.01, backoff_max=0.2)
 QUICK_QR = SimulatorConfig(first_qr_seconds=0.3, qr_seconds=0.3)
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import anyio
 import pytest
+from _shared import FAST
 
 from vzaps_async import Client, JournalError
 from vzaps_async.onboarding import (
@@ -23,7 +24,6 @@ from vzaps_async.onboarding import (
     InstanceSpec,
     MemoryJournal,
     Onboarding,
-    OnboardingOptions,
     QRShown,
     Snapshot,
     SQLiteJournal,
@@ -32,7 +32,6 @@ from vzaps_async.onboarding import (
 )
 from vzaps_async.testing import Simulator
 
-FAST = OnboardingOptions(poll_interval=0.02, deadline=60, backoff_base=0.01, backoff_max=0.2)
 OPTIONS = FleetOptions(onboarding=FAST)
 
 

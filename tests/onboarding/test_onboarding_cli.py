@@ -5,10 +5,8 @@ from __future__ import annotations
 import io
 import json
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
-import anyio.from_thread
 import pytest
 
 from vzaps_async._secret import Secret
@@ -101,21 +99,6 @@ def test_base_url_without_credentials_is_refused(capsys: pytest.CaptureFixture[s
     """--base-url with no credentials in the environment exits 2 instead of simulating."""
     assert main(["--count", "1", "--base-url", "http://127.0.0.1:9"]) == 2
     assert "VZAPS_CLIENT_TOKEN" in capsys.readouterr().err
-
-
-@pytest.fixture
-def live_sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[Simulator]:
-    """A simulator served from its own thread, with the CLI's credentials pointing at it."""
-    with anyio.from_thread.start_blocking_portal() as portal:
-        simulator = Simulator(phones=PhonePolicy.scan_after(0.05))
-        portal.call(simulator.start)
-        monkeypatch.setenv("VZAPS_CLIENT_TOKEN", simulator.client_token)
-        monkeypatch.setenv("VZAPS_CLIENT_SECRET", simulator.client_secret)
-        monkeypatch.setenv("VZAPS_BASE_URL", simulator.base_url)
-        try:
-            yield simulator
-        finally:
-            portal.call(simulator.aclose)
 
 
 def _creates(simulator: Simulator) -> int:

@@ -12,6 +12,7 @@ import anyio
 import asyncpg
 import attrs
 import pytest
+from _shared import FAST
 
 from vzaps_async._client import Client
 from vzaps_async._limits import CoolDown
@@ -21,14 +22,11 @@ from vzaps_async.onboarding import (
     FleetOptions,
     Gates,
     InstanceSpec,
-    OnboardingOptions,
     PostgresJournal,
     Snapshot,
     State,
 )
 from vzaps_async.testing import PhonePolicy, Simulator, SimulatorConfig
-
-FAST = OnboardingOptions(poll_interval=0.02, deadline=60, backoff_base=0.01, backoff_max=0.2)
 
 
 def specs(count: int, prefix: str = "pg") -> list[InstanceSpec]:

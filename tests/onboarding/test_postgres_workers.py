@@ -16,7 +16,7 @@ from typing import Any
 import anyio
 import asyncpg
 import pytest
-from _standalone import get, post, standalone_simulator
+from _standalone import assert_connected, get, post, standalone_simulator
 
 from vzaps_async.onboarding import PostgresJournal, State
 
@@ -202,16 +202,7 @@ def test_sigkilled_workers_under_faults_never_duplicate_or_lose_anything(
     assert len(ids) == 200
     subscriptions = {i: n for i, n in counters["subscriptions"].items() if i in ids}
     assert subscriptions == dict.fromkeys(ids, 1)
-    for snap in snapshots:
-        assert snap.token is not None
-        answer = get(
-            f"{base}/instances/{snap.instance_id}/session/status",
-            {
-                "X-Instance-Token": snap.token.reveal(),
-                "X-Client-Token": simulator["VZAPS_CLIENT_TOKEN"],
-            },
-        )
-        assert answer["data"]["connected"] is True
+    assert_connected(simulator, snapshots)
 
 
 async def _holders(dsn: str, job: str) -> set[int] | None:

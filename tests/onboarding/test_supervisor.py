@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import aiohttp
 import anyio
 import attrs
 import pytest
+from _shared import FAST, wait_for
 
 from vzaps_async._client import Client
 from vzaps_async._routes import route_template
@@ -21,7 +22,6 @@ from vzaps_async.onboarding import (
     InstanceSpec,
     MemoryJournal,
     NullPresenter,
-    OnboardingOptions,
     Restarted,
     Snapshot,
     Stalled,
@@ -36,7 +36,6 @@ from vzaps_async.onboarding._metrics import Metrics
 from vzaps_async.testing import PhonePolicy, Simulator, SimulatorConfig
 from vzaps_async.webhooks import Router
 
-FAST = OnboardingOptions(poll_interval=0.02, deadline=30, backoff_base=0.01, backoff_max=0.2)
 QUICK_QR = SimulatorConfig(first_qr_seconds=2.0, qr_seconds=2.0)
 # Short intervals so a whole incident plays out in about a second.
 WATCHFUL = SupervisorOptions(
@@ -58,13 +57,6 @@ async def onboarded(
     report = await Fleet(client, journal, specs, options=FleetOptions(onboarding=FAST)).run()
     assert report.all_connected
     return {s.name: s.instance_id for s in await journal.load_all() if s.instance_id}
-
-
-async def wait_for(condition: Callable[[], bool], seconds: float = 20.0) -> None:
-    """Wait until ``condition()`` holds (it reads state that changes without notifying anyone)."""
-    with anyio.fail_after(seconds):
-        for _ in iter(condition, True):
-            await anyio.sleep(0.05)
 
 
 @pytest.fixture
@@ -377,7 +369,7 @@ async def test_a_logged_out_instance_whose_subscription_ended_is_not_repaired(
     journal = MemoryJournal()
     ids = await onboarded(sim, client, journal, 1)
     (name,) = ids
-    sim.state.instances[ids[name]].billing_status = "CANCELED"
+    sim.state.registry.instances[ids[name]].billing_status = "CANCELED"
     await sim.logout(ids[name])
     qr_polls = sim.counters.requests["GET /instances/{id}/session/qr"]
     immediate = attrs.evolve(WATCHFUL, probe_interval=0.05, grace_period=0)

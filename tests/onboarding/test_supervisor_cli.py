@@ -8,18 +8,18 @@ import signal
 import sqlite3
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import anyio
 import pytest
+from _shared import FAST, wait_for
 
 from vzaps_async._client import Client
 from vzaps_async.onboarding import (
     Fleet,
     FleetOptions,
     InstanceSpec,
-    OnboardingOptions,
     Snapshot,
     SQLiteJournal,
     State,
@@ -28,7 +28,6 @@ from vzaps_async.onboarding._cli import main as onboard_main
 from vzaps_async.onboarding._cli_supervise import main as supervise_main
 from vzaps_async.testing import PhonePolicy, Simulator, SimulatorConfig
 
-FAST = OnboardingOptions(poll_interval=0.02, deadline=30, backoff_base=0.01, backoff_max=0.2)
 # QR codes live long enough for a phone to scan one while no supervisor is running.
 LONG_QR = SimulatorConfig(first_qr_seconds=30.0, qr_seconds=30.0)
 TUNING = [
@@ -47,13 +46,6 @@ TUNING = [
     "--restart-wait",
     "0.5",
 ]
-
-
-async def wait_for(condition: Callable[[], bool], seconds: float = 20.0) -> None:
-    """Wait until ``condition()`` holds (it reads state that changes without notifying anyone)."""
-    with anyio.fail_after(seconds):
-        for _ in iter(condition, True):
-            await anyio.sleep(0.05)
 
 
 @pytest.fixture
@@ -110,7 +102,7 @@ async def test_a_supervisor_killed_mid_repair_continues_without_repeating_a_repa
             await sim.zombie(ids[name], cured_by="restart" if name in cured else "repair")
             await client.instance(ids[name]).messages.send_text("5511988887777", "stuck?")
     # Every logged-out instance shows a new QR (its re-pair is journaled) ...
-    await wait_for(lambda: all(state.instances[ids[n]].pairing for n in logouts))
+    await wait_for(lambda: all(state.registry.instances[ids[n]].pairing for n in logouts))
     # ... two phones scan before the crash, and one while no supervisor runs.
     for name in logouts[:2]:
         await sim.scan(ids[name])

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import anyio
 import pytest
+from _shared import FAST
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -21,7 +22,6 @@ from vzaps_async.onboarding import (
     FleetOptions,
     InstanceSpec,
     MemoryJournal,
-    OnboardingOptions,
     PairingStarted,
     Snapshot,
     State,
@@ -30,8 +30,6 @@ from vzaps_async.onboarding import (
     transition,
 )
 from vzaps_async.testing import PhonePolicy, Simulator, SimulatorConfig
-
-FAST = OnboardingOptions(poll_interval=0.02, deadline=30, backoff_base=0.01, backoff_max=0.2)
 
 
 @pytest.fixture
@@ -113,10 +111,7 @@ async def test_a_span_per_onboarding_with_a_child_per_step(
     ]
     for whole in wholes:
         assert (whole.attributes or {})["vzaps.state"] == "CONNECTED"
-        steps = sorted(
-            (s for s in spans if s.parent is not None and s.parent.span_id == span_id(whole)),
-            key=lambda s: s.start_time or 0,
-        )
+        steps = children(spans, whole)
         assert [s.name for s in steps] == [
             "onboarding PLANNED",
             "onboarding CREATED",
@@ -150,10 +145,7 @@ async def test_a_supervised_drop_is_one_span_from_the_trouble_until_healed(
     (whole,) = [s for s in spans if s.name == "onboarding"]
     assert (whole.start_time, whole.end_time) == (10 * 10**9, 15 * 10**9)
     assert (whole.attributes or {})["vzaps.state"] == "CONNECTED"
-    steps = sorted(
-        (s for s in spans if s.parent is not None and s.parent.span_id == span_id(whole)),
-        key=lambda s: s.start_time or 0,
-    )
+    steps = children(spans, whole)
     assert [s.name for s in steps] == [
         "onboarding CONNECTED",
         "onboarding DISCONNECTED",
@@ -164,3 +156,11 @@ async def test_a_supervised_drop_is_one_span_from_the_trouble_until_healed(
 def span_id(span: ReadableSpan) -> int:
     assert span.context is not None
     return span.context.span_id
+
+
+def children(spans: Sequence[ReadableSpan], parent: ReadableSpan) -> list[ReadableSpan]:
+    """The spans whose parent is ``parent``, by start time."""
+    return sorted(
+        (s for s in spans if s.parent is not None and s.parent.span_id == span_id(parent)),
+        key=lambda s: s.start_time or 0,
+    )

@@ -1,7 +1,9 @@
-"""Plain-HTTP access to one instance of a running simulator, for the resource route tests."""
+"""Helpers of the simulator tests: plain-HTTP access to one instance of a running simulator (the
+resource route tests), and a stand-in for the events module."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Literal
 
 import aiohttp
@@ -13,6 +15,33 @@ from vzaps_async.testing._state import SimState
 Auth = Literal["jwt", "instance", "none", "instance_only"]
 PHONE = "5511999999999"
 MISSING_PHONE = "5511999999990"
+
+
+class RecordingSink:
+    """Stands in for the events module: records what the core publishes."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, str, dict[str, Any]]] = []
+        self.changed = asyncio.Event()
+
+    def publish(
+        self,
+        instance: Any,
+        event_type: str,
+        event: dict[str, Any],
+        *,
+        data_extra: dict[str, Any] | None = None,
+    ) -> None:
+        """Record one event.
+
+        Args:
+            instance: The instance.
+            event_type: Event type name.
+            event: The inner event.
+            data_extra: Ignored.
+        """
+        self.events.append((instance.id, event_type, event))
+        self.changed.set()
 
 
 class Api:
@@ -138,8 +167,8 @@ class Api:
     async def connect(self) -> None:
         """Pair the instance's WhatsApp session (QR shown, then scanned)."""
         await self.data("GET", "session/qr")
-        instance = self.state.get_instance(self.instance_id)
-        self.state.scan(instance)
+        instance = self.state.registry.get(self.instance_id)
+        self.state.pairing.scan(instance)
         assert instance.connected
 
     def events(self, event_type: str) -> list[dict[str, Any]]:
@@ -171,7 +200,7 @@ async def open_api(base_url: str, http: aiohttp.ClientSession, sim_state: SimSta
         http: Client session.
         sim_state: Simulator state.
     """
-    account = next(iter(sim_state.accounts.values()))
+    account = next(iter(sim_state.accounts.by_id.values()))
     async with http.post(
         f"{base_url}/token",
         json={"client_token": account.client_token, "client_secret": account.client_secret},

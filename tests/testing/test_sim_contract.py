@@ -13,7 +13,8 @@ from vzaps_async.testing import Simulator, SimulatorConfig
 from vzaps_async.testing.__main__ import _config, build_parser
 from vzaps_async.testing._app import build_app, route_key
 from vzaps_async.testing._contract import ROUTES
-from vzaps_async.testing._state import SimInstance, SimState
+from vzaps_async.testing._model import SimInstance
+from vzaps_async.testing._state import SimState
 
 PHONE = "5511999999999"
 
@@ -21,7 +22,7 @@ PHONE = "5511999999999"
 async def _open(strict: bool, **config: Any) -> tuple[Simulator, SimInstance]:
     sim = Simulator(SimulatorConfig(**config), strict=strict)
     await sim.start()
-    return sim, sim.state.create_instance(sim.account, "contract")
+    return sim, sim.state.registry.create(sim.account, "contract")
 
 
 @pytest.fixture(params=[True, False], ids=["strict", "lenient"])

@@ -13,30 +13,12 @@ import aiohttp
 import pytest
 import pytest_asyncio
 import zxingcpp
+from _sim_api import RecordingSink
 from PIL import Image
 
 from vzaps_async.testing import ManualClock, PhonePolicy, SimError, Simulator, SimulatorConfig
 
 CONFIG = SimulatorConfig(first_qr_seconds=60, qr_seconds=20, max_qr_attempts=3)
-
-
-class RecordingSink:
-    """Stands in for the events module: records what the core publishes."""
-
-    def __init__(self) -> None:
-        self.events: list[tuple[str, str, dict[str, Any]]] = []
-        self.changed = asyncio.Event()
-
-    def publish(
-        self,
-        instance: Any,
-        event_type: str,
-        event: dict[str, Any],
-        *,
-        data_extra: dict[str, Any] | None = None,
-    ) -> None:
-        self.events.append((instance.id, event_type, event))
-        self.changed.set()
 
 
 @pytest.fixture
@@ -58,12 +40,6 @@ async def sim(
         yield simulator
 
 
-@pytest.fixture
-def sink(sim: Simulator) -> RecordingSink:
-    assert isinstance(sim.state.events, RecordingSink)
-    return sim.state.events
-
-
 @pytest_asyncio.fixture
 async def http(sim: Simulator) -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession(sim.base_url) as session:
@@ -71,15 +47,11 @@ async def http(sim: Simulator) -> AsyncIterator[aiohttp.ClientSession]:
 
 
 @pytest_asyncio.fixture
-async def instance(sim: Simulator, http: aiohttp.ClientSession) -> dict[str, Any]:
+async def instance(
+    sim: Simulator, http: aiohttp.ClientSession, auth: dict[str, str]
+) -> dict[str, Any]:
     """A fresh instance, with headers for instance-token auth under ``headers``."""
-    async with http.post(
-        "/token", json={"client_token": sim.client_token, "client_secret": sim.client_secret}
-    ) as response:
-        jwt = (await response.json())["access_token"]
-    async with http.put(
-        "/instances/create", json={"name": "pairing"}, headers={"Authorization": f"Bearer {jwt}"}
-    ) as response:
+    async with http.put("/instances/create", json={"name": "pairing"}, headers=auth) as response:
         created: dict[str, Any] = await response.json()
     created["headers"] = {"X-Instance-Token": created["token"], "X-Client-Token": sim.client_token}
     return created
@@ -272,8 +244,8 @@ async def test_phone_timer_publishes_connected_without_polling() -> None:
     async with Simulator(phones=PhonePolicy.scan_after(0.01)) as sim:
         sink = RecordingSink()
         sim.state.events = sink
-        instance = sim.state.create_instance(sim.account, "timer")
-        sim.state.start_pairing(instance)
+        instance = sim.state.registry.create(sim.account, "timer")
+        sim.state.pairing.start(instance)
         await asyncio.wait_for(sink.changed.wait(), timeout=5)
         assert sink.events[0][:2] == (instance.id, "Connected")
         assert instance.connected is True
@@ -292,19 +264,13 @@ async def test_qr_reports_starting_while_the_worker_starts(
 
 @pytest.mark.parametrize("config", [SimulatorConfig(require_subscription_for_pairing=True)])
 async def test_pairing_can_require_a_subscription(
-    http: aiohttp.ClientSession, instance: dict[str, Any], sim: Simulator
+    http: aiohttp.ClientSession, instance: dict[str, Any], auth: dict[str, str]
 ) -> None:
     """With require_subscription_for_pairing, session/qr is 402 until the instance subscribes."""
     path = f"/instances/{instance['id']}/session/qr"
     status, body = await get_data(http, path, instance["headers"])
     assert (status, body["error_code"]) == (402, "PAYMENT_REQUIRED")
-    async with http.post(
-        "/token", json={"client_token": sim.client_token, "client_secret": sim.client_secret}
-    ) as response:
-        jwt = (await response.json())["access_token"]
-    async with http.post(
-        f"/instances/{instance['id']}/subscribe", headers={"Authorization": f"Bearer {jwt}"}
-    ) as response:
+    async with http.post(f"/instances/{instance['id']}/subscribe", headers=auth) as response:
         assert response.status == 200
     status, data = await get_data(http, path, instance["headers"])
     assert status == 200

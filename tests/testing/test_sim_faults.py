@@ -25,14 +25,6 @@ async def http(sim: Simulator) -> AsyncIterator[aiohttp.ClientSession]:
         yield session
 
 
-@pytest_asyncio.fixture
-async def auth(sim: Simulator, http: aiohttp.ClientSession) -> dict[str, str]:
-    async with http.post(
-        "/token", json={"client_token": sim.client_token, "client_secret": sim.client_secret}
-    ) as response:
-        return {"Authorization": f"Bearer {(await response.json())['access_token']}"}
-
-
 async def create(
     http: aiohttp.ClientSession, auth: dict[str, str], name: str
 ) -> tuple[int, Any, Any]:
@@ -75,7 +67,7 @@ async def test_drop_closes_the_connection_before_applying(
         await create(http, auth, "dropped")
     assert sim.counters.instances_created["dropped"] == 0
     assert sim.counters.requests[CREATE] == 1
-    assert sim.state.instances == {}
+    assert sim.state.registry.instances == {}
 
 
 async def test_commit_then_fail_applies_then_disconnects(

@@ -196,7 +196,7 @@ async def test_connected_send_is_delivered_at_once(api: Api) -> None:
     assert data["details"] == "Sent"
     assert (await api.data("GET", "queue/messages"))["total"] == 0
     info = api.events("Message")[-1]["info"]
-    assert info["sender"] == api.state.get_instance(api.instance_id).whatsapp_jid
+    assert info["sender"] == api.state.registry.get(api.instance_id).whatsapp_jid
 
 
 async def test_queue_messages_can_be_removed_one_or_all(api: Api) -> None:
@@ -234,7 +234,7 @@ async def test_actions_go_to_the_operations_queue(api: Api) -> None:
 async def test_require_connected_flag_refuses_sends_with_409() -> None:
     """With require_connected_for_sends a send on a disconnected instance answers 409."""
     state = SimState()
-    state.add_account()
+    state.accounts.add()
     app = build_app(state)
     app[RESOURCE_SETTINGS_KEY].require_connected_for_sends = True
     runner = web.AppRunner(app)

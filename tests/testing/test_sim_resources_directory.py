@@ -84,7 +84,7 @@ async def test_group_create_and_info(api: Api) -> None:
     assert group["name"] == "Team"
     assert group["topic"] == "about"
     participants = {p["jid"]: p for p in group["participants"]}  # type: ignore[attr-defined]
-    owner = api.state.get_instance(api.instance_id).whatsapp_jid
+    owner = api.state.registry.get(api.instance_id).whatsapp_jid
     assert participants[owner]["is_super_admin"] is True
     assert participants[JID]["is_admin"] is False
     info = await api.data("GET", "group/info", params={"group_id": str(group["jid"])})

@@ -5,32 +5,15 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import AsyncIterator
-from typing import Any
 
 import aiohttp
 import pytest
 import pytest_asyncio
+from _sim_api import RecordingSink
 
 from vzaps_async._client import Client
 from vzaps_async._handle import Instance
 from vzaps_async.testing import ManualClock, PhonePolicy, SimError, Simulator
-
-
-class RecordingSink:
-    """Stands in for the events module: records the event types the core publishes."""
-
-    def __init__(self) -> None:
-        self.events: list[tuple[str, str, dict[str, Any]]] = []
-
-    def publish(
-        self,
-        instance: Any,
-        event_type: str,
-        event: dict[str, Any],
-        *,
-        data_extra: dict[str, Any] | None = None,
-    ) -> None:
-        self.events.append((instance.id, event_type, event))
 
 
 @pytest_asyncio.fixture
@@ -38,12 +21,6 @@ async def sim(clock: ManualClock) -> AsyncIterator[Simulator]:
     async with Simulator(clock=clock, phones=PhonePolicy.scan_after(1.0)) as simulator:
         simulator.state.events = RecordingSink()
         yield simulator
-
-
-@pytest.fixture
-def sink(sim: Simulator) -> RecordingSink:
-    assert isinstance(sim.state.events, RecordingSink)
-    return sim.state.events
 
 
 @pytest_asyncio.fixture

@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestServer
 from vzaps_async.models.events import BaseEvent, Message, UnknownEvent
 from vzaps_async.testing import Simulator
 from vzaps_async.testing._events import EventBus, get_bus
-from vzaps_async.testing._state import SimInstance
+from vzaps_async.testing._model import SimInstance
 from vzaps_async.webhooks import Router, webhook_app
 
 INCOMING = {
@@ -33,7 +33,7 @@ async def sim() -> AsyncIterator[Simulator]:
 
 @pytest.fixture
 def instance(sim: Simulator) -> SimInstance:
-    return sim.state.create_instance(sim.account, "bot")
+    return sim.state.registry.create(sim.account, "bot")
 
 
 @pytest.fixture
@@ -258,7 +258,7 @@ async def test_connected_event_from_the_core_is_delivered(
 ) -> None:
     """An event the simulator core publishes (pairing completes) reaches the webhook."""
     instance.webhook_url = str(receiver.server.make_url("/webhook"))
-    sim.state.start_pairing(instance)
+    sim.state.pairing.start(instance)
     await sim.scan(instance.id)
     event = await receiver.next()
     assert event.type == "Connected"

@@ -10,11 +10,14 @@ from urllib.parse import quote
 import attrs
 import cattrs
 
+from vzaps_async import _validate as validate
 from vzaps_async._convert import structure
 from vzaps_async._secret import Secret
 from vzaps_async._transport import AuthKind, ParamValue, Transport
 from vzaps_async.errors import ResponseError
 from vzaps_async.models.common import StatusResult
+
+from ._paging import normalize_page
 
 __all__ = [
     "InstanceRoute",
@@ -212,6 +215,21 @@ class InstanceRoute:
             method, path, json=json, params=params, idempotent=idempotent, auth=auth
         )
         return parse(payload, cls, method=method, path=path)
+
+    async def _get_page(
+        self, cls: type[T], path: str, item_key: str, page: int | None, page_size: int | None
+    ) -> T:
+        """GET one page of a list whose items may sit under ``item_key`` (``page`` and
+        ``page_size`` query parameters, left to the server when None)."""
+        params = drop_none(
+            page=None if page is None else validate.integer(page, "page", minimum=1),
+            page_size=None
+            if page_size is None
+            else validate.integer(page_size, "page_size", minimum=1),
+        )
+        payload = await self._call("GET", path, params=params or None)
+        normalized = normalize_page(payload, item_keys=(item_key,), method="GET", path=path)
+        return parse(normalized, cls, method="GET", path=path)
 
     async def _status(
         self,

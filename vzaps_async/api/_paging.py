@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from vzaps_async.errors import ResponseError
 
 __all__ = ["normalize_page", "walk"]
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+
+
+class Page(Protocol[T_co]):
+    """One page of a list endpoint, as the page models (`ChatPage`, `InstancePage`, ...) are."""
+
+    @property
+    def content(self) -> Sequence[T_co]:
+        """The items on the page."""
+        ...
+
+    @property
+    def total_pages(self) -> int | None:
+        """The page count, when the server reports it."""
+        ...
+
 
 #: Keys under which list endpoints without a documented shape may put their items.
 _ITEM_KEYS = ("content", "items", "data", "results", "list")
@@ -56,14 +72,14 @@ def normalize_page(
 
 
 async def walk(
-    fetch: Callable[[int], Awaitable[tuple[Sequence[T], int | None]]],
+    fetch: Callable[[int], Awaitable[Page[T]]],
     *,
     size: int,
     first: int = 1,
 ) -> AsyncIterator[T]:
     """Yield the items of every page, from page ``first`` on.
 
-    ``fetch(page)`` returns the page's items and, when the server reports it, the page count.
+    ``fetch(page)`` loads one page (its items and, when the server reports it, the page count).
     Walking stops at the last reported page; without a count, at an empty or short page (or a
     page identical to the one before, which means the server ignores paging).
 
@@ -75,7 +91,8 @@ async def walk(
     page = first
     previous: Sequence[T] | None = None
     while True:
-        items, total_pages = await fetch(page)
+        result = await fetch(page)
+        items, total_pages = result.content, result.total_pages
         if not items or (previous is not None and list(items) == list(previous)):
             return
         for item in items:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from typing import Any
 
 import attrs
@@ -11,8 +11,8 @@ from vzaps_async import _validate as validate
 from vzaps_async.models.chats import Chat, ChatExpiration, ChatPage
 from vzaps_async.models.common import StatusResult
 
-from ._base import InstanceRoute, drop_none, parse
-from ._paging import normalize_page, walk
+from ._base import InstanceRoute
+from ._paging import walk
 
 __all__ = ["ChatsAPI"]
 
@@ -28,16 +28,7 @@ class ChatsAPI(InstanceRoute):
             page: Page number, 1-based (server default when None).
             page_size: Chats per page (server default when None).
         """
-        params = drop_none(
-            page=None if page is None else validate.integer(page, "page", minimum=1),
-            page_size=None
-            if page_size is None
-            else validate.integer(page_size, "page_size", minimum=1),
-        )
-        path = self._path("chats")
-        payload = await self._call("GET", path, params=params or None)
-        normalized = normalize_page(payload, item_keys=("chats",), method="GET", path=path)
-        return parse(normalized, ChatPage, method="GET", path=path)
+        return await self._get_page(ChatPage, self._path("chats"), "chats", page, page_size)
 
     async def iter(self, *, page_size: int = 100) -> AsyncIterator[Chat]:
         """Iterate over all chats, loading pages as needed.
@@ -47,11 +38,7 @@ class ChatsAPI(InstanceRoute):
         """
         size = validate.integer(page_size, "page_size", minimum=1)
 
-        async def fetch(page: int) -> tuple[Sequence[Chat], int | None]:
-            result = await self.list(page=page, page_size=size)
-            return result.content, result.total_pages
-
-        async for chat in walk(fetch, size=size):
+        async for chat in walk(lambda page: self.list(page=page, page_size=size), size=size):
             yield chat
 
     def _chat_path(self, chat: str, *action: str) -> str:

@@ -5,15 +5,15 @@ Group responses are undocumented: the models keep the fields they do not name in
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable
 
 import attrs
 
 from vzaps_async import _validate as validate
 from vzaps_async.models.groups import Group, GroupInviteLink, GroupPage, GroupPhoto
 
-from ._base import InstanceRoute, drop_none, parse
-from ._paging import normalize_page, walk
+from ._base import InstanceRoute, drop_none
+from ._paging import walk
 
 __all__ = ["GroupsAPI"]
 
@@ -38,16 +38,9 @@ class GroupsAPI(InstanceRoute):
             page: Page number, 1-based (server default when None).
             page_size: Groups per page (server default when None).
         """
-        params = drop_none(
-            page=None if page is None else validate.integer(page, "page", minimum=1),
-            page_size=None
-            if page_size is None
-            else validate.integer(page_size, "page_size", minimum=1),
+        return await self._get_page(
+            GroupPage, self._path("group", "list"), "groups", page, page_size
         )
-        path = self._path("group", "list")
-        payload = await self._call("GET", path, params=params or None)
-        normalized = normalize_page(payload, item_keys=("groups",), method="GET", path=path)
-        return parse(normalized, GroupPage, method="GET", path=path)
 
     async def iter(self, *, page_size: int = 100) -> AsyncIterator[Group]:
         """Iterate over all groups, loading pages as needed.
@@ -57,11 +50,7 @@ class GroupsAPI(InstanceRoute):
         """
         size = validate.integer(page_size, "page_size", minimum=1)
 
-        async def fetch(page: int) -> tuple[Sequence[Group], int | None]:
-            result = await self.list(page=page, page_size=size)
-            return result.content, result.total_pages
-
-        async for group in walk(fetch, size=size):
+        async for group in walk(lambda page: self.list(page=page, page_size=size), size=size):
             yield group
 
     async def info(self, group_id: str) -> Group:

@@ -6,7 +6,7 @@ up with `InstancesAPI.find_by_name` before creating it again.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Iterable, Mapping
 from typing import Any, Literal
 
 import attrs
@@ -209,11 +209,10 @@ class InstancesAPI:
         """
         size = _page_size(page_size, "page_size")
 
-        async def fetch(page: int) -> tuple[Sequence[InstanceInfo], int | None]:
-            result = await self.list(
+        def fetch(page: int) -> Awaitable[InstancePage]:
+            return self.list(
                 page=page, size=size, query=query, filter=filter, sort=sort, sort_desc=sort_desc
             )
-            return result.content, result.total_pages
 
         async for info in walk(fetch, size=size):
             yield info

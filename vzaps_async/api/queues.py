@@ -6,15 +6,15 @@ The responses are undocumented: items are `QueuedItem`s that keep the fields the
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 
 import attrs
 
 from vzaps_async import _validate as validate
 from vzaps_async.models.queues import QueuedItem, QueuePage, QueueRemoval
 
-from ._base import InstanceRoute, drop_none, parse
-from ._paging import normalize_page, walk
+from ._base import InstanceRoute
+from ._paging import walk
 
 __all__ = ["QueuesAPI"]
 
@@ -24,25 +24,12 @@ class QueuesAPI(InstanceRoute):
     """Inspect and purge what one instance still has to send or do."""
 
     async def _list(self, kind: str, page: int | None, page_size: int | None) -> QueuePage:
-        params = drop_none(
-            page=None if page is None else validate.integer(page, "page", minimum=1),
-            page_size=None
-            if page_size is None
-            else validate.integer(page_size, "page_size", minimum=1),
-        )
-        path = self._path("queue", kind)
-        payload = await self._call("GET", path, params=params or None)
-        normalized = normalize_page(payload, item_keys=(kind,), method="GET", path=path)
-        return parse(normalized, QueuePage, method="GET", path=path)
+        return await self._get_page(QueuePage, self._path("queue", kind), kind, page, page_size)
 
     async def _iter(self, kind: str, page_size: int) -> AsyncIterator[QueuedItem]:
         size = validate.integer(page_size, "page_size", minimum=1)
 
-        async def fetch(page: int) -> tuple[Sequence[QueuedItem], int | None]:
-            result = await self._list(kind, page, size)
-            return result.content, result.total_pages
-
-        async for item in walk(fetch, size=size):
+        async for item in walk(lambda page: self._list(kind, page, size), size=size):
             yield item
 
     async def messages(self, *, page: int | None = None, page_size: int | None = None) -> QueuePage:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Iterable
 from typing import Any
 
 import attrs
@@ -156,9 +156,8 @@ class WebhookAPI(InstanceRoute):
         """
         size = validate.integer(page_size, "page_size", minimum=1)
 
-        async def fetch(page: int) -> tuple[Sequence[WebhookLog], int | None]:
-            result = await self.search_logs(status, page=page, size=size, **filters)
-            return result.content, result.total_pages
+        def fetch(page: int) -> Awaitable[WebhookLogPage]:
+            return self.search_logs(status, page=page, size=size, **filters)
 
         async for log in walk(fetch, size=size):
             yield log

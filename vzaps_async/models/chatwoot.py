@@ -25,16 +25,13 @@ def _optional_secret(value: str | Secret | None) -> Secret | None:
 
 
 @attrs.frozen(kw_only=True)
-class ChatwootSettings:
-    """The Chatwoot configuration to save (`POST /instances/{id}/chatwoot`).
-
-    ``enabled``, ``url``, ``account_id`` and ``token`` are required. Fields left None are not sent.
+class _ChatwootFields:
+    """The fields a Chatwoot configuration is saved with and read back with (all optional).
 
     Args:
         enabled: Whether the integration is active.
         url: Chatwoot base URL.
         account_id: Chatwoot account id (digits).
-        token: The Chatwoot ``api_access_token`` (a plain string is wrapped in a `Secret`).
         name_inbox: Name of the inbox.
         sign_msg: Sign agent messages with the agent name.
         sign_delimiter: Delimiter between signature and text.
@@ -54,7 +51,6 @@ class ChatwootSettings:
     enabled: bool | None = None
     url: str | None = None
     account_id: str | None = None
-    token: Secret | None = attrs.field(default=None, converter=_optional_secret)
     name_inbox: str | None = None
     sign_msg: bool | None = None
     sign_delimiter: str | None = None
@@ -71,48 +67,29 @@ class ChatwootSettings:
     ignore_groups: bool | None = None
 
 
-@attrs.frozen
-class ChatwootConfig:
-    """The saved Chatwoot configuration; the token is only shown masked.
+@attrs.frozen(kw_only=True)
+class ChatwootSettings(_ChatwootFields):
+    """The Chatwoot configuration to save (`POST /instances/{id}/chatwoot`): the shared fields
+    and the token.
+
+    ``enabled``, ``url``, ``account_id`` and ``token`` are required. Fields left None are not sent.
 
     Args:
-        enabled: Whether the integration is active.
-        url: Chatwoot base URL.
-        account_id: Chatwoot account id.
-        name_inbox: Inbox name.
-        sign_msg: Sign agent messages.
-        sign_delimiter: Signature delimiter.
-        number: WhatsApp number of the inbox.
-        reopen_conversation: Reopen resolved conversations.
-        conversation_pending: New conversations start pending.
-        import_contacts: Import contacts on setup.
-        import_messages: Import messages on setup.
-        days_limit_import_messages: Days of history to import.
-        auto_create: Inbox created automatically.
-        organization: Organization name.
-        logo: Logo URL.
-        ignore_jids: JIDs never forwarded.
-        ignore_groups: Group chats not forwarded.
+        token: The Chatwoot ``api_access_token`` (a plain string is wrapped in a `Secret`).
+    """
+
+    token: Secret | None = attrs.field(default=None, converter=_optional_secret)
+
+
+@attrs.frozen(kw_only=True)
+class ChatwootConfig(_ChatwootFields):
+    """The saved Chatwoot configuration: the shared fields as the server sends them; the token is
+    only shown masked.
+
+    Args:
         webhook_url: The URL to paste into the Chatwoot API inbox.
         token_masked: The Chatwoot token, masked.
     """
 
-    enabled: bool | None = None
-    url: str | None = None
-    account_id: str | None = None
-    name_inbox: str | None = None
-    sign_msg: bool | None = None
-    sign_delimiter: str | None = None
-    number: str | None = None
-    reopen_conversation: bool | None = None
-    conversation_pending: bool | None = None
-    import_contacts: bool | None = None
-    import_messages: bool | None = None
-    days_limit_import_messages: int | None = None
-    auto_create: bool | None = None
-    organization: str | None = None
-    logo: str | None = None
-    ignore_jids: tuple[str, ...] | None = None
-    ignore_groups: bool | None = None
     webhook_url: str | None = None
     token_masked: str | None = None

@@ -44,7 +44,7 @@ from vzaps_async.errors import InputError, JournalError, LeaseLostError
 from ._driver import Gates
 from ._fleet import InstanceSpec
 from ._state import Snapshot, State
-from ._store import Claim, Work, _decode, snapshot_to_record
+from ._store import Claim, GroupCommit, Work, _decode, snapshot_to_record
 
 __all__ = ["JobStatus", "PostgresJournal", "WorkerStatus"]
 
@@ -324,7 +324,7 @@ class PostgresJournal:
         "_budget",
         "_conn_label",
         "_dsn",
-        "_flushed",
+        "_group",
         "_heard_by",
         "_held",
         "_host",
@@ -333,11 +333,8 @@ class PostgresJournal:
         "_joined",
         "_lease",
         "_listener",
-        "_lock",
         "_lost",
-        "_pending",
         "_pool",
-        "_queued",
         "_rate",
         "_renewed",
         "_tasks",
@@ -389,10 +386,9 @@ class PostgresJournal:
         self._valid_until = 0.0
         # Set when the lease is extended: wakes the watchdog after it stopped everything held.
         self._renewed = anyio.Event()
-        self._lock = anyio.Lock()
-        self._pending: dict[str, tuple[str, int, str, str, str | None]] = {}
-        self._queued = 0
-        self._flushed = -1
+        self._group: GroupCommit[tuple[str, int, str, str, str | None]] = GroupCommit(
+            self._write_or_lose
+        )
         #: Statements sent to the database so far (benchmarks report it per instance).
         self.round_trips = 0
 
@@ -457,7 +453,7 @@ class PostgresJournal:
         if self._pool is None:
             return
         with anyio.CancelScope(shield=True):
-            if self._pending:
+            if self._group.pending:
                 # Saves whose callers were cancelled while waiting for a group ride on the last
                 # one; a write refused or failing here loses nothing a lease does not cover.
                 with contextlib.suppress(*_db_errors()):
@@ -549,7 +545,7 @@ class PostgresJournal:
 
     async def load_all(self) -> list[Snapshot]:
         """Return every snapshot saved in the job."""
-        if self._pending:
+        if self._group.pending:
             await self._commit()
         rows = await self._read(
             "SELECT name, record FROM vzaps_instances "
@@ -564,7 +560,7 @@ class PostgresJournal:
         Args:
             name: The instance name.
         """
-        if self._pending:
+        if self._group.pending:
             await self._commit()
         rows = await self._read(
             "SELECT record FROM vzaps_instances WHERE job = $1 AND name = $2", self._job, name
@@ -589,7 +585,7 @@ class PostgresJournal:
         if held is None:
             await self._claim_on_write(snapshot)
             return
-        self._pending[name] = (
+        self._group.pending[name] = (
             name,
             held.epoch,
             snapshot.state.value,
@@ -602,21 +598,13 @@ class PostgresJournal:
 
     async def _commit(self) -> None:
         """Return once every record pending when called is written or refused (group commit)."""
-        generation = self._queued
-        async with self._lock:
-            if self._flushed >= generation:
-                return  # an earlier holder of the lock wrote our records with its group
-            batch = list(self._pending.values())
-            self._pending.clear()
-            self._queued += 1
-            if batch:
-                # Shielded: a cancelled saver must not abandon a commit others are waiting for.
-                with anyio.CancelScope(shield=True):
-                    written = await self._write(batch)
-                for row in batch:
-                    if row[0] not in written:
-                        self._lose(row[0])
-            self._flushed = generation
+        await self._group.commit()
+
+    async def _write_or_lose(self, batch: list[tuple[str, int, str, str, str | None]]) -> None:
+        written = await self._write(batch)
+        for row in batch:
+            if row[0] not in written:
+                self._lose(row[0])
 
     async def _write(self, batch: list[tuple[str, int, str, str, str | None]]) -> set[str]:
         """Write one group; the names written. Retries a lost connection until the lease ends."""
@@ -784,7 +772,7 @@ class PostgresJournal:
                 renewed = False
             if renewed:
                 self._extend(sent)
-                if self._pending:
+                if self._group.pending:
                     # Saves left by cancelled callers wait at most one heartbeat.
                     with contextlib.suppress(*errors):
                         await self._commit()
@@ -854,7 +842,7 @@ class PostgresJournal:
 
     async def job_counts(self) -> dict[State, int]:
         """Instances per state in the whole job."""
-        if self._pending:
+        if self._group.pending:
             await self._commit()
         rows = await self._read(
             "SELECT state, count(*) FROM vzaps_instances WHERE job = $1 GROUP BY state", self._job
@@ -996,7 +984,7 @@ class _SharedWork:
                     continue
                 try:
                     claims = await journal._claim(self._tried, self._waiting)
-                    if not claims and journal._pending:
+                    if not claims and journal._group.pending:
                         # Other workers wait for what this one finished: write it first.
                         await journal._commit()
                     busy = bool(claims) or await journal._others_busy(self._tried)

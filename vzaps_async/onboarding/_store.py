@@ -26,10 +26,10 @@ import socket
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, runtime_checkable
 
 import anyio
 import attrs
@@ -44,9 +44,11 @@ if TYPE_CHECKING:
     from ._fleet import InstanceSpec
 
 T = TypeVar("T")
+Row = TypeVar("Row", bound=tuple[Any, ...])
 
 __all__ = [
     "Claim",
+    "GroupCommit",
     "Journal",
     "LocalWork",
     "MemoryJournal",
@@ -470,6 +472,69 @@ def _write_group(db: sqlite3.Connection, batch: list[tuple[str, str, str]]) -> N
         raise
 
 
+class GroupCommit(Generic[Row]):
+    """Group commit for a journal: one flusher task writes the rows pending as one group while
+    the saves made meanwhile gather into the next, so a burst of saves costs one write per group.
+
+    A saver puts its row in `pending` (by instance name: a newer save of a name replaces the
+    older) and awaits `commit`. The write runs in the flusher's own task, so a cancelled saver
+    cannot abandon a group others wait for (its row goes with the group anyway).
+
+    Args:
+        write: Writes one group. An exception it raises is raised by every `commit` waiting for
+            that group; putting the rows back for a later group is the write's own choice.
+    """
+
+    __slots__ = ("_flusher", "_waiters", "_write", "pending")
+
+    def __init__(self, write: Callable[[list[Row]], Awaitable[None]]) -> None:
+        self._write = write
+        #: Rows waiting for the next group, by instance name.
+        self.pending: dict[str, Row] = {}
+        #: One future per `commit` waiting for the next group.
+        self._waiters: list[asyncio.Future[None]] = []
+        #: The task writing groups while commits keep coming (None when idle).
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def commit(self) -> None:
+        """Return once every row pending when called is written, with the group after any now
+        being written; raises what writing that group raised."""
+        done = asyncio.get_running_loop().create_future()
+        self._waiters.append(done)
+        if self._flusher is None:
+            self._flusher = asyncio.create_task(self._flush())
+        await done
+
+    async def idle(self) -> None:
+        """Return once no group is being written (for closing the journal)."""
+        if self._flusher is not None:
+            await asyncio.wait([self._flusher])
+
+    async def _flush(self) -> None:
+        try:
+            while self._waiters:
+                batch = list(self.pending.values())
+                waiters, self._waiters = self._waiters, []
+                self.pending.clear()
+                try:
+                    if batch:
+                        await self._write(batch)
+                except Exception as exc:
+                    for waiter in waiters:
+                        if not waiter.done():  # done: its saver was cancelled
+                            waiter.set_exception(exc)
+                    continue
+                except BaseException:
+                    for waiter in (*waiters, *self._waiters):
+                        waiter.cancel()  # the loop is shutting down
+                    raise
+                for waiter in waiters:
+                    if not waiter.done():
+                        waiter.set_result(None)
+        finally:
+            self._flusher = None
+
+
 class SQLiteJournal:
     """A journal in one SQLite file (WAL, synchronous=FULL, one transaction per commit group).
 
@@ -489,11 +554,9 @@ class SQLiteJournal:
 
     __slots__ = (
         "_db",
-        "_flusher",
+        "_group",
         "_hold",
         "_path",
-        "_pending",
-        "_waiters",
         "_writer",
     )
 
@@ -502,12 +565,7 @@ class SQLiteJournal:
         self._db: sqlite3.Connection | None = None
         self._hold: _Hold | None = None
         self._writer: ThreadPoolExecutor | None = None
-        #: The next commit group: the latest row of each name saved since the last one began.
-        self._pending: dict[str, tuple[str, str, str]] = {}
-        #: One future per save in ``_pending``, resolved once the group holding it is on disk.
-        self._waiters: list[asyncio.Future[None]] = []
-        #: The task committing groups while saves keep coming (None when idle).
-        self._flusher: asyncio.Task[None] | None = None
+        self._group: GroupCommit[tuple[str, str, str]] = GroupCommit(self._write_batch)
 
     @property
     def path(self) -> Path:
@@ -631,47 +689,23 @@ class SQLiteJournal:
             JournalError: The record could not be written (a full disk, say); the record of
                 this name on disk is still the previous one.
         """
-        db = self._connection()
+        self._connection()  # a closed journal refuses the save
         row = (snapshot.name, snapshot.state.value, _encode_record(snapshot_to_record(snapshot)))
-        self._pending[snapshot.name] = row
-        done = asyncio.get_running_loop().create_future()
-        self._waiters.append(done)
-        if self._flusher is None:
-            # A task of its own, so a cancelled saver cannot abandon a group others wait for.
-            self._flusher = asyncio.create_task(self._flush(db))
-        await done
+        self._group.pending[snapshot.name] = row
+        await self._group.commit()
 
-    async def _flush(self, db: sqlite3.Connection) -> None:
-        """Commit groups until no save waits; fail a group's saves when it cannot be written."""
+    async def _write_batch(self, batch: list[tuple[str, str, str]]) -> None:
+        """Write one commit group (the `GroupCommit`'s write)."""
         try:
-            while self._waiters:
-                batch = list(self._pending.values())
-                waiters, self._waiters = self._waiters, []
-                self._pending.clear()
-                try:
-                    await self._run(_write_group, db, batch)
-                except BaseException as exc:
-                    # Back into the next group (a newer save of the same name wins): a later save
-                    # writes them with its own, and the record on disk is still the previous one.
-                    for queued in batch:
-                        self._pending.setdefault(queued[0], queued)
-                    for waiter in waiters:
-                        if waiter.done():
-                            continue  # its saver was cancelled
-                        if isinstance(exc, sqlite3.Error):
-                            waiter.set_exception(JournalError(str(self._path), _explain(exc)))
-                        elif isinstance(exc, Exception):
-                            waiter.set_exception(exc)
-                        else:
-                            waiter.cancel()  # the loop is shutting down
-                    if not isinstance(exc, Exception):
-                        raise
-                    continue
-                for waiter in waiters:
-                    if not waiter.done():  # a cancelled saver's row went with the group anyway
-                        waiter.set_result(None)
-        finally:
-            self._flusher = None
+            await self._run(_write_group, self._connection(), batch)
+        except BaseException as exc:
+            # Back into the next group (a newer save of the same name wins): a later save writes
+            # them with its own, and the record on disk is still the previous one.
+            for queued in batch:
+                self._group.pending.setdefault(queued[0], queued)
+            if isinstance(exc, sqlite3.Error):
+                raise JournalError(str(self._path), _explain(exc)) from None
+            raise
 
     def work(
         self, specs: Sequence[InstanceSpec], gates: Gates
@@ -691,8 +725,7 @@ class SQLiteJournal:
         try:
             if db is not None:
                 with anyio.CancelScope(shield=True):
-                    if self._flusher is not None:
-                        await asyncio.wait([self._flusher])  # the last group reaches the disk
+                    await self._group.idle()  # the group being written reaches the disk
                     await self._run(db.close)
         finally:
             self._stop_writer()

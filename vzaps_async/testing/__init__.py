@@ -7,13 +7,13 @@ counters (`Counters`). ``python -m vzaps_async.testing`` runs it as its own proc
 
 from __future__ import annotations
 
+from ._config import ManualClock, SimulatorConfig
 from ._counters import Counters
 from ._events import EventBus
 from ._faults import FaultRule, Faults
 from ._http import SimError
 from ._phones import PhonePolicy
 from ._server import Simulator
-from ._state import ManualClock, SimulatorConfig
 
 __all__ = [
     "Counters",

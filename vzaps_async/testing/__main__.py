@@ -15,10 +15,10 @@ import sys
 
 from vzaps_async._extras import MissingExtraError, require
 
+from ._config import SimulatorConfig
 from ._faults import FaultRule, Faults
 from ._phones import PhonePolicy
 from ._server import Simulator
-from ._state import SimulatorConfig
 
 __all__ = ["build_parser", "main"]
 

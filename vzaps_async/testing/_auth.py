@@ -15,7 +15,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from ._http import SimError
-from ._state import STATE_KEY, Account, SimInstance, SimState
+from ._model import Account, SimInstance
+from ._state import STATE_KEY, SimState
 
 __all__ = ["authorize_account", "authorize_instance", "bearer_token", "get_state"]
 
@@ -46,7 +47,7 @@ def _check_client_token(request: web.Request, state: SimState, account: Account)
     """An ``X-Client-Token`` sent along a JWT must be the same account's."""
     client_token = request.headers.get("X-Client-Token")
     if client_token and client_token != account.client_token:
-        if state.account_by_client_token(client_token) is None:
+        if state.accounts.by_client_token(client_token) is None:
             raise SimError(401, "UNAUTHORIZED", "unknown X-Client-Token")
         raise SimError(403, "FORBIDDEN", "X-Client-Token belongs to another account")
 
@@ -71,7 +72,7 @@ async def authorize_account(request: web.Request, state: SimState) -> Account:
                 "instance tokens are not accepted",
             )
         raise SimError(401, "UNAUTHORIZED", "missing Authorization: Bearer access token")
-    account = state.account_for_jwt(token)
+    account = state.accounts.for_jwt(token)
     _check_client_token(request, state, account)
     return account
 
@@ -93,7 +94,7 @@ async def authorize_instance(
     """
     if bearer_token(request) is not None or jwt_only:
         account = await authorize_account(request, state)
-        instance = state.get_instance(instance_id)
+        instance = state.registry.get(instance_id)
         if instance.account is not account:
             raise SimError(403, "FORBIDDEN", "instance belongs to another account")
         sent = request.headers.get("X-Instance-Token")
@@ -109,11 +110,11 @@ async def authorize_instance(
             "missing credentials: send Authorization: Bearer, "
             "or X-Instance-Token with X-Client-Token",
         )
-    owner_of_token = state.instance_by_token(instance_token)
-    client_account = state.account_by_client_token(client_token)
+    owner_of_token = state.registry.by_token(instance_token)
+    client_account = state.accounts.by_client_token(client_token)
     if owner_of_token is None or client_account is None:
         raise SimError(401, "UNAUTHORIZED", "invalid X-Instance-Token or X-Client-Token")
-    instance = state.get_instance(instance_id)
+    instance = state.registry.get(instance_id)
     if owner_of_token is not instance:
         raise SimError(403, "FORBIDDEN", "X-Instance-Token belongs to another instance")
     if instance.account is not client_account:

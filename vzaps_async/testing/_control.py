@@ -15,8 +15,9 @@ from aiohttp import web
 from ._auth import get_state
 from ._faults import FaultKind, FaultRule
 from ._http import SimError, flat, read_json
-from ._routes_core import activate_subscription, session_status_json
-from ._state import SimInstance, SimState, rfc3339
+from ._model import SimInstance, rfc3339
+from ._routes_core import session_status_json
+from ._state import SimState
 
 __all__ = ["instance_debug_json", "routes"]
 
@@ -30,7 +31,7 @@ def instance_debug_json(state: SimState, instance: SimInstance) -> dict[str, Any
     """
     pairing: dict[str, Any] | None = None
     if instance.pairing is not None:
-        current = state.current_qr(instance.pairing)
+        current = state.pairing.current_qr(instance.pairing)
         pairing = {
             "started_at": rfc3339(instance.pairing.started_at),
             "qr_attempt": current[0] + 1 if current else None,
@@ -58,6 +59,12 @@ def instance_debug_json(state: SimState, instance: SimInstance) -> dict[str, Any
     }
 
 
+def _target(request: web.Request) -> tuple[SimState, SimInstance]:
+    """The state and the ``{id}`` instance a control route commands (no credentials needed)."""
+    state = get_state(request)
+    return state, state.registry.get(request.match_info["id"])
+
+
 async def health(request: web.Request) -> web.Response:
     """``GET /__sim/health``: 200 once the simulator serves (for scripts that wait for it)."""
     return flat({"status": "ok"})
@@ -82,7 +89,7 @@ async def create_account(request: web.Request) -> web.Response:
     if card not in ("ok", "none", "declined"):
         raise SimError(400, "VALIDATION_ERROR", "card: must be 'ok', 'none' or 'declined'")
     try:
-        account = state.add_account(
+        account = state.accounts.add(
             card=card,
             client_token=body.get("client_token"),
             client_secret=body.get("client_secret"),
@@ -132,7 +139,7 @@ async def list_instances(request: web.Request) -> web.Response:
     """``GET /__sim/instances``: every instance with tokens and pairing details."""
     state = get_state(request)
     items = []
-    for instance in list(state.instances.values()):
+    for instance in list(state.registry.instances.values()):
         state.refresh(instance)
         items.append(instance_debug_json(state, instance))
     return flat({"instances": items})
@@ -140,38 +147,34 @@ async def list_instances(request: web.Request) -> web.Response:
 
 async def scan(request: web.Request) -> web.Response:
     """``POST /__sim/instances/{id}/scan`` ``{"reference"?}``: the phone scans the QR."""
-    state = get_state(request)
-    instance = state.get_instance(request.match_info["id"])
+    state, instance = _target(request)
     body = await read_json(request, required=False)
-    state.scan(instance, body.get("reference"))
+    state.pairing.scan(instance, body.get("reference"))
     return flat(session_status_json(instance))
 
 
 async def pair(request: web.Request) -> web.Response:
     """``POST /__sim/instances/{id}/pair`` ``{"code"?}``: the phone types the pair code."""
-    state = get_state(request)
-    instance = state.get_instance(request.match_info["id"])
+    state, instance = _target(request)
     body = await read_json(request, required=False)
-    state.enter_pair_code(instance, body.get("code"))
+    state.pairing.enter_pair_code(instance, body.get("code"))
     return flat(session_status_json(instance))
 
 
 async def drop(request: web.Request) -> web.Response:
     """``POST /__sim/instances/{id}/drop`` ``{"seconds"}``: the session drops, then comes back."""
-    state = get_state(request)
-    instance = state.get_instance(request.match_info["id"])
+    state, instance = _target(request)
     seconds = (await read_json(request)).get("seconds")
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
         raise SimError(400, "VALIDATION_ERROR", "seconds: must be a number of seconds")
-    state.drop(instance, float(seconds))
+    state.sessions.drop(instance, float(seconds))
     return flat(instance_debug_json(state, instance))
 
 
 async def logout(request: web.Request) -> web.Response:
     """``POST /__sim/instances/{id}/logout``: the phone unlinks; a new pairing is needed."""
-    state = get_state(request)
-    instance = state.get_instance(request.match_info["id"])
-    state.logout(instance)
+    state, instance = _target(request)
+    state.sessions.logout(instance)
     return flat(instance_debug_json(state, instance))
 
 
@@ -181,28 +184,26 @@ async def zombie(request: web.Request) -> web.Response:
     The session keeps saying connected while sends stay queued, until a restart (or only a
     re-pair) cures it.
     """
-    state = get_state(request)
-    instance = state.get_instance(request.match_info["id"])
+    state, instance = _target(request)
     cured_by = (await read_json(request, required=False)).get("cured_by", "restart")
     if cured_by not in ("restart", "repair"):
         raise SimError(400, "VALIDATION_ERROR", "cured_by: must be 'restart' or 'repair'")
-    state.make_zombie(instance, cured_by)
+    state.sessions.make_zombie(instance, cured_by)
     return flat(instance_debug_json(state, instance))
 
 
 async def complete_checkout(request: web.Request) -> web.Response:
     """``POST /__sim/instances/{id}/complete-checkout``: the hosted checkout was paid."""
-    state = get_state(request)
-    instance = state.get_instance(request.match_info["id"])
+    state, instance = _target(request)
     if instance.checkout_session is None:
         raise SimError(409, "NO_CHECKOUT", "no checkout session is open for this instance")
-    activate_subscription(state, instance)
+    state.billing.activate(instance)
     return flat(instance_debug_json(state, instance))
 
 
 async def expire_tokens(request: web.Request) -> web.Response:
     """``POST /__sim/expire-tokens``: every JWT issued so far is expired now."""
-    return flat({"expired": get_state(request).expire_jwts()})
+    return flat({"expired": get_state(request).accounts.expire_jwts()})
 
 
 #: The control routes, added by `build_app`.

@@ -133,7 +133,7 @@ async def _control_inject(request: web.Request) -> web.Response:
 
 async def _control_drop(request: web.Request) -> web.Response:
     state = get_state(request)
-    instance = state.get_instance(request.match_info["id"])
+    instance = state.registry.get(request.match_info["id"])
     dropped = await get_bus(state).drop_connections(instance.id)
     return flat({"dropped": dropped})
 

@@ -37,8 +37,9 @@ from typing import Any
 import attrs
 from aiohttp import web
 
+from ._model import SimInstance
 from ._realtime_server import RealtimeServer, subscription_filter, wanted
-from ._state import SimInstance, SimState
+from ._state import SimState
 from ._webhook_delivery import DeliveryLog, WebhookDelivery, iso_ms
 
 __all__ = ["BUS_KEY", "DeliveryLog", "EventBus", "get_bus", "install_bus"]
@@ -111,24 +112,6 @@ class EventBus:
 
     # ------------------------------------------------------------ publishing
 
-    def publish(
-        self,
-        instance: SimInstance,
-        event_type: str,
-        event: dict[str, Any],
-        *,
-        data_extra: dict[str, Any] | None = None,
-    ) -> None:
-        """Publish an event of an instance (the `SimState.publish` hook).
-
-        Args:
-            instance: The instance.
-            event_type: Event type name.
-            event: The inner ``event`` object.
-            data_extra: Fields beside ``event`` in ``data`` (e.g. a receipt's ``state``).
-        """
-        self.emit(instance, event_type, event, data_extra=data_extra)
-
     async def inject(
         self,
         instance_id: str,
@@ -145,10 +128,10 @@ class EventBus:
             event: The inner ``event`` object.
             media_url: ``data.media_url``, for incoming media.
         """
-        instance = self.state.get_instance(instance_id)
-        return self.emit(instance, event_type, event, media_url=media_url)
+        instance = self.state.registry.get(instance_id)
+        return self.publish(instance, event_type, event, media_url=media_url)
 
-    def emit(
+    def publish(
         self,
         instance: SimInstance,
         event_type: str,

@@ -22,7 +22,7 @@ from aiohttp import web
 from ._auth import authorize_instance
 from ._contract import CONTRACT_KEY, ContractLog, ack_deviation
 from ._http import SimError
-from ._state import SimInstance
+from ._model import SimInstance
 
 if TYPE_CHECKING:
     from ._events import EventBus

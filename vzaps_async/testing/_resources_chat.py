@@ -15,7 +15,7 @@ import mimetypes
 import os
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import web
 
@@ -652,13 +652,17 @@ def _download_handler(kind: str) -> Callable[[web.Request], Any]:
 # ------------------------------------------------------------------------------ queues
 
 
-async def list_queued_messages(request: web.Request) -> web.Response:
-    """``GET queue/messages``: pending outgoing messages, oldest first."""
-    ctx = await context(request)
-    queue = ctx.store.message_queue
-    page = page_of(request, [entry.to_dict("message_id") for entry in queue])
-    page["dropped"] = queue.dropped
-    return ok(page)
+def _queue_lister(kind: Literal["message", "operation"]) -> Callable[[web.Request], Any]:
+    """``GET queue/messages`` / ``GET queue/operations``: pending entries, oldest first."""
+
+    async def handler(request: web.Request) -> web.Response:
+        ctx = await context(request)
+        queue = ctx.store.message_queue if kind == "message" else ctx.store.operation_queue
+        page = page_of(request, [entry.to_dict(f"{kind}_id") for entry in queue])
+        page["dropped"] = queue.dropped
+        return ok(page)
+
+    return handler
 
 
 async def purge_queued_messages(request: web.Request) -> web.Response:
@@ -681,15 +685,6 @@ async def remove_queued_message(request: web.Request) -> web.Response:
     if sent is not None:
         sent.status = "canceled"
     return ok({"removed": 1, "message_id": message_id})
-
-
-async def list_operations(request: web.Request) -> web.Response:
-    """``GET queue/operations``: pending non-message actions, oldest first."""
-    ctx = await context(request)
-    queue = ctx.store.operation_queue
-    page = page_of(request, [entry.to_dict("operation_id") for entry in queue])
-    page["dropped"] = queue.dropped
-    return ok(page)
 
 
 async def purge_operations(request: web.Request) -> web.Response:
@@ -722,10 +717,10 @@ routes = [
     ),
     web.patch(f"{_BASE}/chat/messages/{{message_id}}", edit_message),
     web.delete(f"{_BASE}/chat/messages/{{message_id}}", delete_message),
-    web.get(f"{_BASE}/queue/messages", list_queued_messages),
+    web.get(f"{_BASE}/queue/messages", _queue_lister("message")),
     web.delete(f"{_BASE}/queue/messages", purge_queued_messages),
     web.delete(f"{_BASE}/queue/messages/{{message_id}}", remove_queued_message),
-    web.get(f"{_BASE}/queue/operations", list_operations),
+    web.get(f"{_BASE}/queue/operations", _queue_lister("operation")),
     web.delete(f"{_BASE}/queue/operations", purge_operations),
     web.delete(f"{_BASE}/queue/operations/{{operation_id}}", remove_operation),
 ]

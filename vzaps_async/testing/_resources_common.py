@@ -16,8 +16,9 @@ from aiohttp import web
 
 from ._auth import authorize_instance, get_state
 from ._http import SimError
+from ._model import SimInstance
 from ._resources_store import ResourceLimits, ResourceStore
-from ._state import SimInstance, SimState
+from ._state import SimState
 
 __all__ = ["RESOURCE_SETTINGS_KEY", "Ctx", "ResourceSettings", "context", "store_of"]
 
@@ -107,7 +108,7 @@ class Ctx:
         state, instance, store = self.state, self.instance, self.store
 
         def fire() -> None:
-            if state.instances.get(instance.id) is instance:
+            if state.registry.holds(instance):
                 store.deliver_due(instance.delivering)
 
         asyncio.get_running_loop().call_later(delay, fire)

@@ -167,6 +167,13 @@ def _group(ctx: Ctx, value: Any) -> Group:
     return group
 
 
+async def _group_request(request: web.Request) -> tuple[Ctx, dict[str, Any], Group]:
+    """The context, the JSON body and the ``group_id`` group of a group route."""
+    ctx = await context(request)
+    body = await read_json(request)
+    return ctx, body, _group(ctx, body.get("group_id"))
+
+
 def _participant_jids(body: dict[str, Any]) -> list[str]:
     jids = []
     for index, value in enumerate(req_str_list(body, "participants")):
@@ -248,9 +255,7 @@ async def group_invite_link(request: web.Request) -> web.Response:
 
 async def group_photo(request: web.Request) -> web.Response:
     """``POST group/photo``: set the group picture."""
-    ctx = await context(request)
-    body = await read_json(request)
-    group = _group(ctx, body.get("group_id"))
+    ctx, body, group = await _group_request(request)
     _image_field(body, "image")
     group.picture_id = str(int(ctx.state.clock() * 1000)) + os.urandom(2).hex()
     return ok({"group_id": group.jid, "picture_id": group.picture_id})
@@ -258,9 +263,7 @@ async def group_photo(request: web.Request) -> web.Response:
 
 async def group_name(request: web.Request) -> web.Response:
     """``POST group/name``: rename the group."""
-    ctx = await context(request)
-    body = await read_json(request)
-    group = _group(ctx, body.get("group_id"))
+    ctx, body, group = await _group_request(request)
     name = req_str(body, "name", "group_name")
     if len(name) > 100:
         raise invalid("name", "must be at most 100 characters")
@@ -273,9 +276,7 @@ async def group_name(request: web.Request) -> web.Response:
 
 async def group_description(request: web.Request) -> web.Response:
     """``POST group/description``: set the group description (topic)."""
-    ctx = await context(request)
-    body = await read_json(request)
-    group = _group(ctx, body.get("group_id"))
+    _, body, group = await _group_request(request)
     description = opt_str(body, "description")
     if description is None:
         raise invalid("description", "is required")
@@ -285,9 +286,7 @@ async def group_description(request: web.Request) -> web.Response:
 
 async def group_settings(request: web.Request) -> web.Response:
     """``POST group/settings``: announcement mode, locked settings, disappearing timer."""
-    ctx = await context(request)
-    body = await read_json(request)
-    group = _group(ctx, body.get("group_id"))
+    _, body, group = await _group_request(request)
     announce = opt_bool(body, "admin_only_message")
     locked = opt_bool(body, "admin_only_settings")
     delay = opt_int(body, "delay_message", minimum=0)
@@ -301,9 +300,7 @@ async def group_settings(request: web.Request) -> web.Response:
 
 
 async def _set_admins(request: web.Request, admin: bool) -> web.Response:
-    ctx = await context(request)
-    body = await read_json(request)
-    group = _group(ctx, body.get("group_id"))
+    _, body, group = await _group_request(request)
     jids = _participant_jids(body)
     for jid in jids:
         if jid not in group.participants:
@@ -396,13 +393,19 @@ async def chat_read(request: web.Request) -> web.Response:
     return _status_ok()
 
 
-async def chat_clear(request: web.Request) -> web.Response:
-    """``POST chats/{phone}/clear``: forget the chat's messages, keep the chat."""
+async def _emptied_chat(request: web.Request) -> tuple[Ctx, Chat]:
+    """The chat of a clear or delete route, its messages dropped (``delete_media`` is checked)."""
     ctx = await context(request)
     body = await read_json(request, required=False)
     opt_bool(body, "delete_media")
     chat = _chat(ctx, request)
     ctx.store.drop_chat_messages(chat.target.jid)
+    return ctx, chat
+
+
+async def chat_clear(request: web.Request) -> web.Response:
+    """``POST chats/{phone}/clear``: forget the chat's messages, keep the chat."""
+    _, chat = await _emptied_chat(request)
     chat.unread_count = 0
     chat.last_message_user_name = chat.last_message_user_phone = ""
     return _status_ok()
@@ -410,11 +413,7 @@ async def chat_clear(request: web.Request) -> web.Response:
 
 async def chat_delete(request: web.Request) -> web.Response:
     """``DELETE chats/{phone}``: delete the chat and its messages."""
-    ctx = await context(request)
-    body = await read_json(request, required=False)
-    opt_bool(body, "delete_media")
-    chat = _chat(ctx, request)
-    ctx.store.drop_chat_messages(chat.target.jid)
+    ctx, chat = await _emptied_chat(request)
     ctx.store.chats.pop(chat.target.jid, None)
     return _status_ok()
 

@@ -16,8 +16,9 @@ from aiohttp import web
 
 from ._auth import authorize_account, authorize_instance, get_state
 from ._http import SimError, flat, no_content, ok, read_json
+from ._model import Account, SimInstance, rfc3339
 from ._qr import qr_data_url
-from ._state import Account, SimInstance, SimState, rfc3339
+from ._state import SimState
 from ._validate import event_names, invalid, req_str
 
 __all__ = ["instance_json", "routes"]
@@ -118,10 +119,10 @@ async def token(request: web.Request) -> web.Response:
         raise invalid("client_token", "is required")
     if not isinstance(client_secret, str) or not client_secret:
         raise invalid("client_secret", "is required")
-    account = state.account_by_client_token(client_token)
+    account = state.accounts.by_client_token(client_token)
     if account is None or not secrets.compare_digest(account.client_secret, client_secret):
         raise SimError(401, "UNAUTHORIZED", "invalid client credentials")
-    access_token, lifetime = state.issue_jwt(account)
+    access_token, lifetime = state.accounts.issue_jwt(account)
     return flat({"access_token": access_token, "expires_in": int(lifetime), "token_type": "Bearer"})
 
 
@@ -144,7 +145,7 @@ async def create_instance(request: web.Request) -> web.Response:
 
 def _create_from_body(state: SimState, account: Account, body: dict[str, Any]) -> SimInstance:
     name = _name(body.get("name"))
-    return state.create_instance(
+    return state.registry.create(
         account,
         name,
         webhook_url=_webhook(body.get("webhook")),
@@ -160,7 +161,7 @@ async def provision_instance(request: web.Request) -> web.Response:
     state = get_state(request)
     account = await authorize_account(request, state)
     body = await read_json(request)
-    existing = state.instances_named(account, _name(body.get("name")))
+    existing = state.registry.named(account, _name(body.get("name")))
     if existing:
         instance = existing[0]
         state.refresh(instance)
@@ -190,7 +191,7 @@ def _page(state: SimState, account: Account, body: dict[str, Any]) -> dict[str, 
         raise invalid("sortDesc", "must be a boolean")
     matches = [
         instance
-        for instance in state.account_instances(account)
+        for instance in state.registry.of_account(account)
         if not needle or needle in instance.name.casefold() or needle in instance.id.casefold()
     ]
     for key in ("status", "billing_status", "name"):
@@ -273,7 +274,7 @@ async def update_instance(request: web.Request) -> web.Response:
     auto_read = _bool(body, "auto_read_messages", instance.auto_read_messages)
     labels = _labels(body["labels"]) if "labels" in body else None
     if name is not None and name != instance.name:
-        state.rename_instance(instance, name)
+        state.registry.rename(instance, name)
     if webhook is not None:
         instance.webhook_url = webhook
     if events is not None:
@@ -291,8 +292,8 @@ async def delete_instance(request: web.Request) -> web.Response:
     state = get_state(request)
     instance = await authorize_instance(request, state, request.match_info["id"])
     if instance.connected:
-        state.disconnect(instance, reason="deleted")
-    state.delete_instance(instance)
+        state.sessions.disconnect(instance, reason="deleted")
+    state.registry.delete(instance)
     return no_content()
 
 
@@ -304,7 +305,7 @@ async def restart_instance(request: web.Request) -> web.Response:
     """``POST /instances/{id}/restart``: restart the runtime (keeps the WhatsApp session)."""
     state = get_state(request)
     instance = await authorize_instance(request, state, request.match_info["id"])
-    state.restart(instance)
+    state.sessions.restart(instance)
     return _action(instance, "restarted", "instance runtime restarted")
 
 
@@ -342,46 +343,24 @@ async def subscribe(request: web.Request) -> web.Response:
         )
     if card == "declined":
         raise SimError(state.config.declined_status, "PAYMENT_REQUIRED", "the card was declined")
-    subscription_id = activate_subscription(state, instance)
+    subscription_id = state.billing.activate(instance)
     return ok(
         {"url": None, "session_id": None, "mode": "direct", "subscription_id": subscription_id}
     )
-
-
-def activate_subscription(state: SimState, instance: SimInstance) -> str:
-    """Make an instance's subscription active (after a direct charge or a completed checkout).
-
-    Args:
-        state: The simulator state.
-        instance: The instance.
-    """
-    now = state.clock()
-    instance.subscription_id = "sub_" + secrets.token_hex(12)
-    instance.subscribed = True
-    instance.billing_status = "ACTIVE"
-    instance.current_period_end = now + state.config.billing_period_seconds
-    instance.cancel_at = None
-    instance.expired_at = None
-    if instance.status == "stopped":
-        instance.status = "created" if instance.connected is None else "disconnected"
-    instance.checkout_session = None
-    instance.updated_at = now
-    state.counters.subscribed(instance.id)
-    return instance.subscription_id
 
 
 async def cancel(request: web.Request) -> web.Response:
     """``PUT``/``DELETE /instances/{id}/cancel``: cancel now or at period end (flat message)."""
     state = get_state(request)
     instance = await authorize_instance(request, state, request.match_info["id"], jwt_only=True)
-    return flat({"message": state.cancel(instance)})
+    return flat({"message": state.billing.cancel(instance)})
 
 
 async def resume_subscription(request: web.Request) -> web.Response:
     """``POST /instances/{id}/resume-subscription``: undo a scheduled cancel (flat status)."""
     state = get_state(request)
     instance = await authorize_instance(request, state, request.match_info["id"], jwt_only=True)
-    state.resume(instance)
+    state.billing.resume(instance)
     return flat({"status": "ok"})
 
 
@@ -402,8 +381,8 @@ async def session_qr(request: web.Request) -> web.Response:
     if instance.connected:
         return ok({"status": "connected", "phone": instance.phone})
     _check_can_pair(state, instance)
-    pairing = state.start_pairing(instance)
-    current = state.current_qr(pairing)
+    pairing = state.pairing.start(instance)
+    current = state.pairing.current_qr(pairing)
     if current is None:
         return ok({"status": "starting"})
     attempt, expires_at = current
@@ -423,7 +402,7 @@ async def session_paircode(request: web.Request) -> web.Response:
     if instance.connected:
         raise SimError(409, "ALREADY_CONNECTED", "instance is already connected")
     _check_can_pair(state, instance)
-    code = state.issue_pair_code(instance, request.match_info["phone"])
+    code = state.pairing.issue_pair_code(instance, request.match_info["phone"])
     return ok({"linking_code": code, "LinkingCode": code})
 
 
@@ -464,7 +443,7 @@ async def session_disconnect(request: web.Request) -> web.Response:
     """``POST /instances/{id}/session/disconnect``: log the WhatsApp session out."""
     state = get_state(request)
     instance = await authorize_instance(request, state, request.match_info["id"])
-    state.disconnect(instance)
+    state.sessions.disconnect(instance)
     return _action(instance, "disconnected", "whatsapp session logged out")
 
 

@@ -13,12 +13,14 @@ from aiohttp import web
 from vzaps_async._extras import require
 
 from ._app import build_app
+from ._config import SimulatorConfig
 from ._contract import CONTRACT_KEY
 from ._counters import Counters
 from ._events import EventBus, get_bus
 from ._faults import FaultRule, Faults
+from ._model import Account, CardState
 from ._phones import PhonePolicy
-from ._state import Account, CardState, SimState, SimulatorConfig
+from ._state import SimState
 
 __all__ = ["Simulator"]
 
@@ -76,7 +78,7 @@ class Simulator:
             faults=faults,
             clock=clock or time.time,
         )
-        self.account = self.state.add_account(
+        self.account = self.state.accounts.add(
             card="ok", client_token=client_token, client_secret=client_secret
         )
         self._host = host
@@ -144,7 +146,7 @@ class Simulator:
         Args:
             card: ``"ok"`` (card on file), ``"none"`` or ``"declined"``.
         """
-        return self.state.add_account(card=card)
+        return self.state.accounts.add(card=card)
 
     async def scan(self, instance_id: str, reference: str | None = None) -> None:
         """Make the instance's phone scan its QR code.
@@ -157,7 +159,7 @@ class Simulator:
         Raises:
             SimError: 404 unknown instance; 409 not pairing, expired QR or already connected.
         """
-        self.state.scan(self.state.get_instance(instance_id), reference)
+        self.state.pairing.scan(self.state.registry.get(instance_id), reference)
 
     async def enter_pair_code(self, instance_id: str, code: str | None = None) -> None:
         """Make the instance's phone type the pair code.
@@ -169,7 +171,7 @@ class Simulator:
         Raises:
             SimError: 404 unknown instance; 409 no code, expired or wrong code.
         """
-        self.state.enter_pair_code(self.state.get_instance(instance_id), code)
+        self.state.pairing.enter_pair_code(self.state.registry.get(instance_id), code)
 
     async def drop(self, instance_id: str, seconds: float) -> None:
         """Make the instance's session drop (``Disconnected``) and come back after ``seconds``.
@@ -181,7 +183,7 @@ class Simulator:
         Raises:
             SimError: 404 unknown instance; 409 not connected.
         """
-        self.state.drop(self.state.get_instance(instance_id), seconds)
+        self.state.sessions.drop(self.state.registry.get(instance_id), seconds)
 
     async def logout(self, instance_id: str) -> None:
         """Make the instance's phone unlink the session (``Disconnected``, reason ``logout``).
@@ -192,7 +194,7 @@ class Simulator:
         Raises:
             SimError: 404 unknown instance; 409 not connected.
         """
-        self.state.logout(self.state.get_instance(instance_id))
+        self.state.sessions.logout(self.state.registry.get(instance_id))
 
     async def zombie(
         self, instance_id: str, cured_by: Literal["restart", "repair"] = "restart"
@@ -207,7 +209,7 @@ class Simulator:
         Raises:
             SimError: 404 unknown instance; 409 not connected.
         """
-        self.state.make_zombie(self.state.get_instance(instance_id), cured_by)
+        self.state.sessions.make_zombie(self.state.registry.get(instance_id), cured_by)
 
     async def start(self) -> None:
         """Bind the port and start serving.
@@ -237,10 +239,8 @@ class Simulator:
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
-        for instance in self.state.instances.values():
-            if instance.scan_timer is not None:
-                instance.scan_timer.cancel()
-                instance.scan_timer = None
+        for instance in self.state.registry.instances.values():
+            instance.cancel_scan_timer()
 
     async def __aenter__(self) -> Simulator:
         await self.start()

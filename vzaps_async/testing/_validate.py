@@ -13,8 +13,8 @@ from typing import Any
 from aiohttp import web
 
 from ._http import SimError
+from ._model import EVENT_NAMES
 from ._resources_store import Target, parse_target
-from ._state import EVENT_NAMES
 
 __all__ = [
     "event_names",

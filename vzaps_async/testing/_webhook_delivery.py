@@ -21,7 +21,7 @@ import attrs
 from yarl import URL
 
 from ._http import SimError
-from ._state import SimInstance
+from ._model import SimInstance
 
 if TYPE_CHECKING:
     from ._events import EventBus
