@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ._client import Client
 from ._config import ClientConfig, Limits, RetryPolicy, Timeouts, WireForms
 from ._handle import Instance
+from ._lazy import lazy_names
 from ._logs import configure_from_env
 from ._raw import HTTPExchange, RawResponse
 from ._secret import Secret
@@ -34,23 +34,23 @@ from .errors import (
     TransportError,
     VZapsError,
 )
-from .models import (
-    ActionResult,
-    BillingStatus,
-    EventType,
-    InstanceInfo,
-    InstancePage,
-    PairCode,
-    QRCode,
-    SentMessage,
-    SessionStatus,
-    StatusResult,
-    Subscription,
-    SubscriptionMode,
-)
-from .models.events import BaseEvent, Event, UnknownEvent, parse_event
 
 if TYPE_CHECKING:
+    from .models import (
+        ActionResult,
+        BillingStatus,
+        EventType,
+        InstanceInfo,
+        InstancePage,
+        PairCode,
+        QRCode,
+        SentMessage,
+        SessionStatus,
+        StatusResult,
+        Subscription,
+        SubscriptionMode,
+    )
+    from .models.events import BaseEvent, Event, UnknownEvent, parse_event
     from .onboarding import (
         Fleet,
         FleetOptions,
@@ -68,40 +68,46 @@ if TYPE_CHECKING:
     from .realtime import RealtimeStream
     from .webhooks import Router, webhook_app
 
-# The layers a client does not need load on first use of one of their names: the onboarding
-# driver and fleet, the realtime stream and the webhook receiver (which pulls in aiohttp.web).
-# Keep in step with the TYPE_CHECKING imports above, which are what mypy and IDEs read.
-_LAZY = {
-    "Fleet": "onboarding",
-    "FleetOptions": "onboarding",
-    "FleetReport": "onboarding",
-    "InstanceSpec": "onboarding",
-    "MemoryJournal": "onboarding",
-    "Onboarding": "onboarding",
-    "OnboardingOptions": "onboarding",
-    "PostgresJournal": "onboarding",
-    "SQLiteJournal": "onboarding",
-    "Supervisor": "onboarding",
-    "SupervisorOptions": "onboarding",
-    "SupervisorReport": "onboarding",
-    "RealtimeStream": "realtime",
-    "Router": "webhooks",
-    "webhook_app": "webhooks",
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'vzaps_async' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
-
+# What a client does not need before its first call loads on first use of one of its names: the
+# models (each module when one of its classes is first used), the onboarding driver and fleet,
+# the realtime stream and the webhook receiver (which pulls in aiohttp.web). Keep in step with
+# the TYPE_CHECKING imports above, which are what mypy and IDEs read.
+__getattr__, __dir__ = lazy_names(
+    globals(),
+    {
+        "ActionResult": "models",
+        "BillingStatus": "models",
+        "EventType": "models",
+        "InstanceInfo": "models",
+        "InstancePage": "models",
+        "PairCode": "models",
+        "QRCode": "models",
+        "SentMessage": "models",
+        "SessionStatus": "models",
+        "StatusResult": "models",
+        "Subscription": "models",
+        "SubscriptionMode": "models",
+        "BaseEvent": "models.events",
+        "Event": "models.events",
+        "UnknownEvent": "models.events",
+        "parse_event": "models.events",
+        "Fleet": "onboarding",
+        "FleetOptions": "onboarding",
+        "FleetReport": "onboarding",
+        "InstanceSpec": "onboarding",
+        "MemoryJournal": "onboarding",
+        "Onboarding": "onboarding",
+        "OnboardingOptions": "onboarding",
+        "PostgresJournal": "onboarding",
+        "SQLiteJournal": "onboarding",
+        "Supervisor": "onboarding",
+        "SupervisorOptions": "onboarding",
+        "SupervisorReport": "onboarding",
+        "RealtimeStream": "realtime",
+        "Router": "webhooks",
+        "webhook_app": "webhooks",
+    },
+)
 
 __all__ = [
     "APIError",

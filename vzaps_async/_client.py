@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Awaitable, Mapping
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
@@ -14,8 +14,10 @@ from ._handle import Instance
 from ._raw import HTTPExchange, RawResponse, recording
 from ._secret import Secret, as_secret
 from ._transport import AuthKind, ParamValue, RequestHook, ResponseHook, Transport
-from .api.instances import InstancesAPI
 from .errors import InputError
+
+if TYPE_CHECKING:
+    from .api.instances import InstancesAPI
 
 __all__ = ["Client"]
 
@@ -45,7 +47,7 @@ class Client:
             qr = await inst.session.qr()
     """
 
-    __slots__ = ("_transport", "instances")
+    __slots__ = ("_instances", "_transport")
 
     def __init__(
         self,
@@ -72,8 +74,7 @@ class Client:
             on_request=on_request,
             on_response=on_response,
         )
-        #: Account-level routes: create, list, get, update, delete instances; billing.
-        self.instances = InstancesAPI(self._transport)
+        self._instances: InstancesAPI | None = None
 
     @classmethod
     def from_env(
@@ -104,6 +105,16 @@ class Client:
             config=config,
             base_url=env.get("VZAPS_BASE_URL") or None,
         )
+
+    @property
+    def instances(self) -> InstancesAPI:
+        """Account-level routes: create, list, get, update, delete instances; billing."""
+        # Built on first use: a client that only sends messages never loads these routes.
+        if self._instances is None:
+            from .api.instances import InstancesAPI
+
+            self._instances = InstancesAPI(self._transport)
+        return self._instances
 
     @property
     def config(self) -> ClientConfig:
@@ -204,7 +215,7 @@ class Client:
             config = attrs.evolve(config, retry=policy)
         view = object.__new__(Client)
         view._transport = self._transport.view(config)
-        view.instances = InstancesAPI(view._transport)
+        view._instances = None
         return view
 
     async def raw(self, call: Awaitable[T]) -> RawResponse[T]:

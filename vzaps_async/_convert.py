@@ -1,10 +1,11 @@
 """The one cattrs converter, and every wire decision in one place.
 
-`configure_converter` registers all of them (cattrs' preconf style); `vzaps_async.models` calls
-it once every model class exists. Wire decisions:
+`configure_converter` registers all of them (cattrs' preconf style) when this module loads. Hooks
+for the models and their enums are built on first use of each type, so importing this module
+imports no model and a process pays only for the models it reads or writes. Wire decisions:
 
 - Field names on the wire are snake_case and equal the attribute names of the models. The few
-  exceptions are listed per class in `configure_converter` (e.g. the pair code arrives as
+  exceptions are listed per class in ``_WIRE_NAMES`` (e.g. the pair code arrives as
   ``LinkingCode`` or ``linking_code``).
 - Unknown fields are ignored (``forbid_extra_keys=False``): the server may add fields at any time.
   Models of responses the contract barely documents (groups, queues, contacts, action results)
@@ -21,7 +22,8 @@ it once every model class exists. Wire decisions:
   either form is accepted (`EventNames`).
 - A `Count` may arrive as a number or as the list of the things counted.
 - Tokens are wrapped in `Secret` as soon as they are read, so no repr shows them.
-- Events are structured from the envelope or a bare ``data`` object into the class of their type.
+- Events are structured from the envelope or a bare ``data`` object into the class of their type
+  (the hook of the `Event` union is registered by `vzaps_async.models.events`, where it exists).
 - Unstructuring (requests) drops ``None`` values, so optional request fields are omitted, not sent
   as null.
 """
@@ -31,8 +33,8 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from types import MappingProxyType
-from typing import Any, NewType, TypeVar
+from types import MappingProxyType, NoneType, UnionType
+from typing import Any, Final, NewType, TypeVar, Union, cast, get_args, get_origin
 
 import attrs
 import cattrs
@@ -57,12 +59,28 @@ T = TypeVar("T")
 EventNames = NewType("EventNames", tuple[str, ...])
 #: A model field type for a count that may arrive as a number or as the list of things counted.
 Count = NewType("Count", int)
-E = TypeVar("E", bound=enum.Enum)
 
 converter = cattrs.Converter(forbid_extra_keys=False, omit_if_default=False)
 
 #: The default of a model's ``extra`` attribute: one shared, read-only, empty mapping.
 EXTRA: Mapping[str, Any] = MappingProxyType({})
+
+_MODELS: Final = "vzaps_async.models."
+# Other wire names of model attributes, by ``<module under vzaps_async.models>.<class>``: the
+# first name is read and written, the others are read in order when it is missing (forms seen
+# across the SDKs). Names, not classes, so that no model module is imported for this table.
+_WIRE_NAMES: Final[dict[str, dict[str, str | tuple[str, ...]]]] = {
+    "groups.Group": {"jid": ("jid", "group_id", "JID"), "topic": ("topic", "description")},
+    "groups.GroupInviteLink": {"invite_link": ("invite_link", "InviteLink", "link")},
+    "groups.GroupPhoto": {"picture_id": ("picture_id", "PictureID")},
+    "messages.MediaDownload": {"data": ("data", "file", "base64", "media")},
+    "messages.MessageAction": {"message_id": ("message_id", "id")},
+    "session.PairCode": {"code": ("LinkingCode", "linking_code")},
+    "session.QRCode": {"qr_code": ("qr_code", "QRCode"), "status": ("status", "pairing_status")},
+    "typebot.TypebotConfig": {"typebot_id": ("typebot_id", "id")},
+    "typebot.TypebotSession": {"id": ("id", "session_id")},
+    "webhook.WebhookConfig": {"events": ("subscribe", "events")},
+}
 
 
 def parse_datetime(value: Any, _: Any = None) -> datetime | None:
@@ -99,38 +117,59 @@ def _optional_scalar(cast: type[Any]) -> Callable[[Any, Any], Any]:
     return structure
 
 
-def _open_enum(converter: cattrs.Converter, enum_cls: type[E]) -> None:
-    # ``enum_cls | str``: unknown values stay plain strings instead of failing.
-    members = {m.value: m for m in enum_cls}
+def _open_enum_of(t: Any) -> type[enum.Enum] | None:
+    # The model enum E of a field typed ``E | str`` or ``E | str | None``; None for other types.
+    args = get_args(t) if get_origin(t) in (Union, UnionType) else ()
+    others = [a for a in args if a is not str and a is not NoneType]
+    if str not in args or len(others) != 1:
+        return None
+    enum_cls = others[0]
+    if isinstance(enum_cls, type) and issubclass(enum_cls, enum.Enum):
+        return enum_cls if enum_cls.__module__.startswith(_MODELS) else None
+    return None
 
-    def structure(value: Any, _: Any) -> E | str:
+
+def _open_enum(t: Any) -> Callable[[Any, Any], Any]:
+    # ``E | str``: unknown values stay plain strings instead of failing.
+    members = {m.value: m for m in cast("type[enum.Enum]", _open_enum_of(t))}
+
+    def structure(value: Any, _: Any) -> Any:
         return members.get(value, value if isinstance(value, str) else str(value))
 
-    converter.register_structure_hook(enum_cls | str, structure)
-    converter.register_structure_hook(enum_cls, structure)
+    if NoneType not in get_args(t):
+        return structure
     # cattrs does not split a three-way union with None on its own.
-    converter.register_structure_hook(
-        enum_cls | str | None,
-        lambda v, t: None if v is None else structure(v, t),
-    )
-    converter.register_unstructure_hook(enum_cls, lambda m: m.value)
+    return lambda v, t: None if v is None else structure(v, t)
 
 
-def _rename(
-    converter: cattrs.Converter, cls: type[Any], **wire_names: str | tuple[str, ...]
-) -> None:
-    # How ``cls`` is read and written: other wire names, and its ``extra`` fields. A tuple lists
-    # alternative spellings read in order (the first is also the one written). When ``cls`` has
-    # an attribute named ``extra``, every field of the payload that no attribute reads is kept
-    # there (read-only); ``extra`` itself is never read from or written to the wire.
+def _is_model(t: Any) -> bool:
+    return isinstance(t, type) and t.__module__.startswith(_MODELS) and attrs.has(t)
+
+
+def _wire(cls: type[Any]) -> tuple[dict[str, Any], dict[str, str], dict[str, tuple[str, ...]]]:
+    # cattrs overrides for ``cls`` (its other wire names, ``extra`` never on the wire), the
+    # written name of each renamed attribute, and the spellings read after it.
+    if not _is_model(cls):
+        return {}, {}, {}
+    wire_names = _WIRE_NAMES.get(f"{cls.__module__.removeprefix(_MODELS)}.{cls.__qualname__}", {})
     primary = {k: (v if isinstance(v, str) else v[0]) for k, v in wire_names.items()}
     alternates = {k: v[1:] for k, v in wire_names.items() if isinstance(v, tuple)}
     overrides: dict[str, Any] = {k: override(rename=v) for k, v in primary.items()}
-    names = [a.name for a in attrs.fields(cls)]
-    keeps_extra = "extra" in names
-    if keeps_extra:
+    if "extra" in attrs.fields_dict(cls):
         overrides["extra"] = override(omit=True)
+    return overrides, primary, alternates
+
+
+def _structure_model(cls: type[Any], converter: cattrs.Converter) -> Callable[[Any, Any], Any]:
+    # How a model is read: other wire names, and its ``extra`` fields. When ``cls`` has an
+    # attribute named ``extra``, every field of the payload that no attribute reads is kept
+    # there (read-only); ``extra`` itself is never read from or written to the wire.
+    overrides, primary, alternates = _wire(cls)
     base = make_dict_structure_fn(cls, converter, **overrides)
+    keeps_extra = "extra" in overrides
+    if not alternates and not keeps_extra:
+        return base
+    names = [a.name for a in attrs.fields(cls)]
     known = frozenset(
         [primary.get(n, n) for n in names if n != "extra"]
         + [alt for alts in alternates.values() for alt in alts]
@@ -152,15 +191,12 @@ def _rename(
             object.__setattr__(obj, "extra", MappingProxyType(unknown))
         return obj
 
-    converter.register_structure_hook(cls, structure if alternates or keeps_extra else base)
-    renamed = make_dict_unstructure_fn(cls, converter, **overrides)
-    converter.register_unstructure_hook(
-        cls, lambda obj: {k: v for k, v in renamed(obj).items() if v is not None}
-    )
+    return structure
 
 
-def _drop_none(converter: cattrs.Converter, cls: type[Any]) -> Callable[[Any], dict[str, Any]]:
-    base = make_dict_unstructure_fn(cls, converter)
+def _unstructure_attrs(cls: type[Any], converter: cattrs.Converter) -> Callable[[Any], Any]:
+    # Requests: a model's wire names, and None fields left out (not sent as null).
+    base = make_dict_unstructure_fn(cls, converter, **_wire(cls)[0])
 
     def unstructure(obj: Any) -> dict[str, Any]:
         return {k: v for k, v in base(obj).items() if v is not None}
@@ -196,29 +232,14 @@ def _structure_count(value: Any, _: Any) -> int | None:
 def configure_converter(converter: cattrs.Converter) -> None:
     """Register every wire decision of this module's docstring on ``converter``.
 
-    `vzaps_async.models` calls it once, on `converter`, when every model class exists. Order
-    matters: a class's structure function is generated when it is registered, with the hooks
-    its field types have at that moment (open enums first, nested models before their owners).
+    This module calls it once, on `converter`, when it loads. No model module is imported for
+    it: the hooks of a model or an enum are built by cattrs the first time that type is read or
+    written (hook factories, cached per type), with the hooks its field types have then, so a
+    process pays only for the models it uses.
 
     Args:
         converter: The converter to configure.
     """
-    from vzaps_async.models import (
-        billing,
-        chats,
-        chatwoot,
-        common,
-        events,
-        groups,
-        instances,
-        messages,
-        queues,
-        session,
-        typebot,
-        users,
-        webhook,
-    )
-
     # Scalars, datetimes, secrets and the wire's list forms.
     for scalar in (str, int, float, bool):
         converter.register_structure_hook(scalar | None, _optional_scalar(scalar))
@@ -230,60 +251,12 @@ def configure_converter(converter: cattrs.Converter) -> None:
     converter.register_unstructure_hook(Secret, lambda s: s.reveal())
     converter.register_structure_hook(EventNames, _structure_names)
     converter.register_structure_hook(Count, _structure_count)
-    # Requests: None fields are left out.
-    converter.register_unstructure_hook_factory(attrs.has, lambda cls: _drop_none(converter, cls))
-
-    # Closed sets the API documents, open to values it adds later.
-    for enum_cls in (
-        billing.SubscriptionMode,
-        chats.ChatExpiration,
-        chatwoot.ChatwootImportScope,
-        common.EventType,
-        events.ReceiptState,
-        instances.BillingStatus,
-        messages.PresenceState,
-        typebot.TypebotTriggerType,
-        typebot.TypebotTriggerOperator,
-        typebot.TypebotSessionStatus,
-        webhook.WebhookLogStatus,
-    ):
-        _open_enum(converter, enum_cls)
-
-    # Thinly documented answers keep the fields they do not name in ``extra``.
-    for extra_cls in (
-        common.ActionResult,
-        common.StatusResult,
-        groups.GroupParticipant,
-        queues.QueuedItem,
-        queues.QueueRemoval,
-        users.UserInfo,
-        users.Contact,
-        webhook.WebhookLog,
-    ):
-        _rename(converter, extra_cls)
-    # Other wire names, first one written; the rest read in order (forms seen across the SDKs).
-    _rename(converter, webhook.WebhookConfig, events=("subscribe", "events"))
-    _rename(converter, messages.MessageAction, message_id=("message_id", "id"))
-    _rename(converter, messages.MediaDownload, data=("data", "file", "base64", "media"))
-    _rename(
-        converter,
-        groups.Group,
-        jid=("jid", "group_id", "JID"),
-        topic=("topic", "description"),
-    )
-    _rename(converter, groups.GroupInviteLink, invite_link=("invite_link", "InviteLink", "link"))
-    _rename(converter, groups.GroupPhoto, picture_id=("picture_id", "PictureID"))
-    _rename(converter, typebot.TypebotConfig, typebot_id=("typebot_id", "id"))
-    _rename(converter, typebot.TypebotSession, id=("id", "session_id"))
-    _rename(
-        converter,
-        session.QRCode,
-        qr_code=("qr_code", "QRCode"),
-        status=("status", "pairing_status"),
-    )
-    _rename(converter, session.PairCode, code=("LinkingCode", "linking_code"))
-    # Events: the envelope or a bare ``data`` object, into the class of its type.
-    converter.register_structure_hook(events.Event, events._structure_event)
+    # Closed sets the API documents (every enum of the models), open to values it adds later;
+    # cattrs' own enum hook writes ``.value``.
+    converter.register_structure_hook_factory(lambda t: _open_enum_of(t) is not None, _open_enum)
+    # Models: their other wire names and ``extra`` fields; requests leave None fields out.
+    converter.register_structure_hook_factory(_is_model, _structure_model)
+    converter.register_unstructure_hook_factory(attrs.has, _unstructure_attrs)
 
 
 def structure(data: Any, cls: type[T]) -> T:
@@ -303,3 +276,6 @@ def unstructure(obj: Any) -> Any:
         obj: A model instance.
     """
     return converter.unstructure(obj)
+
+
+configure_converter(converter)

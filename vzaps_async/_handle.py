@@ -2,28 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import importlib
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from . import _validate as validate
 from ._secret import Secret
 from ._transport import Transport
-from .api.billing import BillingAPI
-from .api.chats import ChatsAPI
-from .api.chatwoot import ChatwootAPI
-from .api.contacts import ContactsAPI
-from .api.groups import GroupsAPI
-from .api.instances import InstancesAPI
-from .api.messages import MessagesAPI
-from .api.queues import QueuesAPI
-from .api.session import SessionAPI
-from .api.typebot import TypebotAPI
-from .api.users import UsersAPI
-from .api.webhook import WebhookAPI
-from .models.common import ActionResult, EventType, StatusResult
-from .models.instances import InstanceInfo
 
 if TYPE_CHECKING:
+    from .api.billing import BillingAPI
+    from .api.chats import ChatsAPI
+    from .api.chatwoot import ChatwootAPI
+    from .api.contacts import ContactsAPI
+    from .api.groups import GroupsAPI
+    from .api.instances import InstancesAPI
+    from .api.messages import MessagesAPI
+    from .api.queues import QueuesAPI
+    from .api.session import SessionAPI
+    from .api.typebot import TypebotAPI
+    from .api.users import UsersAPI
+    from .api.webhook import WebhookAPI
+    from .models.common import ActionResult, EventType, StatusResult
+    from .models.instances import InstanceInfo
     from .realtime import RealtimeStream
 
 __all__ = ["Instance"]
@@ -32,12 +33,21 @@ G = TypeVar("G")
 
 
 class _Group(Generic[G]):
-    """A route group of `Instance`, built on first access and then kept."""
+    """A route group of `Instance`, built on first access and then kept.
 
-    __slots__ = ("_factory", "_name", "_with_token")
+    Its class is imported on the first access in the process: a handle's groups and their
+    models cost nothing until a call needs them.
 
-    def __init__(self, factory: Callable[..., G], *, with_token: bool = True) -> None:
-        self._factory = factory
+    Args:
+        path: ``"module:Class"`` of the group, the module relative to `vzaps_async.api`.
+        with_token: Whether the group is bound to the handle's token.
+    """
+
+    __slots__ = ("_factory", "_name", "_path", "_with_token")
+
+    def __init__(self, path: str, *, with_token: bool = True) -> None:
+        self._path = path
+        self._factory: Any = None
         self._with_token = with_token
         self._name = ""
 
@@ -53,10 +63,16 @@ class _Group(Generic[G]):
             return self
         group: G | None = obj._groups.get(self._name)
         if group is None:
+            factory = self._factory
+            if factory is None:
+                module, name = self._path.split(":")
+                factory = self._factory = getattr(
+                    importlib.import_module(f"vzaps_async.api.{module}"), name
+                )
             if self._with_token:
-                group = self._factory(obj._transport, obj.id, obj.token)
+                group = factory(obj._transport, obj.id, obj.token)
             else:
-                group = self._factory(transport=obj._transport, instance_id=obj.id)
+                group = factory(transport=obj._transport, instance_id=obj.id)
             obj._groups[self._name] = group
         return group
 
@@ -78,18 +94,18 @@ class Instance:
 
     # The route groups are built on first use: a web backend that makes a handle per request and
     # sends one message should not pay for eleven groups it never touches.
-    session = _Group(SessionAPI)
-    webhook = _Group(WebhookAPI)
-    messages = _Group(MessagesAPI)
-    users = _Group(UsersAPI)
-    contacts = _Group(ContactsAPI)
-    groups = _Group(GroupsAPI)
-    queues = _Group(QueuesAPI)
-    typebot = _Group(TypebotAPI)
-    chatwoot = _Group(ChatwootAPI)
-    chats = _Group(ChatsAPI)
+    session: _Group[SessionAPI] = _Group("session:SessionAPI")
+    webhook: _Group[WebhookAPI] = _Group("webhook:WebhookAPI")
+    messages: _Group[MessagesAPI] = _Group("messages:MessagesAPI")
+    users: _Group[UsersAPI] = _Group("users:UsersAPI")
+    contacts: _Group[ContactsAPI] = _Group("contacts:ContactsAPI")
+    groups: _Group[GroupsAPI] = _Group("groups:GroupsAPI")
+    queues: _Group[QueuesAPI] = _Group("queues:QueuesAPI")
+    typebot: _Group[TypebotAPI] = _Group("typebot:TypebotAPI")
+    chatwoot: _Group[ChatwootAPI] = _Group("chatwoot:ChatwootAPI")
+    chats: _Group[ChatsAPI] = _Group("chats:ChatsAPI")
     # Billing routes accept only the account JWT, so no token is bound.
-    billing = _Group(BillingAPI, with_token=False)
+    billing: _Group[BillingAPI] = _Group("billing:BillingAPI", with_token=False)
 
     def __init__(
         self, transport: Transport, instance_id: str, token: str | Secret | None = None
@@ -103,9 +119,15 @@ class Instance:
         token = "set" if self.token is not None else "none"
         return f"Instance(id={self.id!r}, token={token})"
 
+    def _account(self) -> InstancesAPI:
+        # The account-level routes about this instance, loaded on first use like the groups.
+        from .api.instances import InstancesAPI
+
+        return InstancesAPI(self._transport)
+
     async def info(self) -> InstanceInfo:
         """This instance's summary (`POST /instances/get`, account JWT)."""
-        return await InstancesAPI(self._transport).get(self.id)
+        return await self._account().get(self.id)
 
     async def update(
         self,
@@ -127,7 +149,7 @@ class Instance:
             auto_read_messages: Mark incoming messages read automatically.
             labels: New labels.
         """
-        return await InstancesAPI(self._transport).update(
+        return await self._account().update(
             self.id,
             name=name,
             webhook=webhook,
@@ -139,11 +161,11 @@ class Instance:
 
     async def restart(self) -> ActionResult:
         """Restart the instance's runtime (`POST /instances/{id}/restart`, account JWT)."""
-        return await InstancesAPI(self._transport).restart(self.id)
+        return await self._account().restart(self.id)
 
     async def delete(self) -> StatusResult:
         """Delete the instance (`DELETE /instances/{id}`, account JWT; empty on 204)."""
-        return await InstancesAPI(self._transport).delete(self.id)
+        return await self._account().delete(self.id)
 
     def events(
         self,

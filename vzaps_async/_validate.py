@@ -15,7 +15,6 @@ from urllib.parse import urlsplit
 
 from ._secret import Secret, as_secret, url_repr
 from .errors import InputError
-from .models.common import EventType
 
 __all__ = [
     "CREATE_OPTIONS",
@@ -55,7 +54,6 @@ _WRONG_EVENTS: Final = {
     "MessageDelivered": "ReadReceipt",
     "MessageRead": "ReadReceipt",
 }
-_KNOWN_EVENTS: Final = {e.value.lower(): e.value for e in EventType}
 
 
 def _type_name(value: object) -> str:
@@ -307,6 +305,10 @@ def event_names(value: object, field: str = "events") -> list[str]:
         value: ``["Message", EventType.CONNECTED]`` or ``"Message,Connected"``.
         field: Its name, for the error.
     """
+    # Imported here: the client loads no model before a call needs one.
+    from .models.common import EventType
+
+    known = {e.value.lower(): e.value for e in EventType}
     if isinstance(value, str):
         items: list[Any] = [part.strip() for part in value.split(",")]
     elif isinstance(value, Iterable) and not isinstance(value, Mapping | bytes):
@@ -323,7 +325,7 @@ def event_names(value: object, field: str = "events") -> list[str]:
             raise InputError(
                 f"{field}[{i}]", f"{name!r} is not an event type; use {_WRONG_EVENTS[name]!r}"
             )
-        names.append(_KNOWN_EVENTS.get(name.lower(), name))
+        names.append(known.get(name.lower(), name))
     return names
 
 

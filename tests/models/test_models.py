@@ -160,3 +160,27 @@ def test_thin_models_keep_unknown_fields_read_only() -> None:
     assert (group.jid, group.topic, dict(group.extra)) == ("1@g.us", "d", {"announce": True})
     # Nothing unknown: the shared empty mapping, no new object per model.
     assert structure({"status": "ok"}, StatusResult).extra is EXTRA
+
+
+def test_every_other_wire_name_is_of_a_model_attribute() -> None:
+    """Each entry of the wire-name table names an existing model class and attributes of it."""
+    import importlib
+
+    import attrs
+
+    from vzaps_async._convert import _WIRE_NAMES
+
+    for key, names in _WIRE_NAMES.items():
+        module, _, name = key.partition(".")
+        cls = getattr(importlib.import_module(f"vzaps_async.models.{module}"), name)
+        assert set(names) <= set(attrs.fields_dict(cls)), key
+
+
+def test_requests_use_the_first_wire_name_and_leave_out_extra_and_none() -> None:
+    """Unstructuring writes a renamed attribute under its first wire name, never ``extra``."""
+    from vzaps_async._convert import unstructure
+    from vzaps_async.models import MessageAction, PairCode
+
+    assert unstructure(PairCode(code="9H3J")) == {"LinkingCode": "9H3J"}
+    action = structure({"id": "m1", "state": "composing"}, MessageAction)
+    assert unstructure(action) == {"message_id": "m1"}

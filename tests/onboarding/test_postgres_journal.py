@@ -168,6 +168,58 @@ async def test_a_write_after_the_lease_expired_is_refused_and_stops_the_instance
     assert got.failure == "b"
 
 
+async def test_a_lease_ending_on_the_worker_clock_stops_its_instances_while_renewal_hangs(
+    postgres_dsn: str, job_name: str
+) -> None:
+    """When the heartbeat's renewal hangs (the database answers nothing), every held instance's
+    lease scope is cancelled where the lease ends on the worker's clock, before the heartbeat
+    gives the lease up."""
+    async with (
+        PostgresJournal(postgres_dsn, job=job_name, lease_seconds=1.5) as a,
+        a.work(specs(2), Gates()) as work,
+    ):
+        claims = [await work.claim(), await work.claim()]
+        first_id = a.worker_id
+        conn = await asyncpg.connect(postgres_dsn)
+        try:
+            # A row lock held elsewhere: every renewal waits on it until its command timeout.
+            async with conn.transaction():
+                await conn.execute("SELECT 1 FROM vzaps_workers WHERE id = $1 FOR UPDATE", first_id)
+                leases = [c.lease for c in claims if c is not None and c.lease is not None]
+                assert len(leases) == 2
+                with anyio.fail_after(10):
+                    while not all(lease.cancel_called for lease in leases):  # noqa: ASYNC110
+                        await anyio.sleep(0.01)
+                still_held = a.worker_id == first_id
+        finally:
+            await conn.close()
+    assert still_held
+
+
+async def test_a_statement_costs_one_round_trip_with_no_session_reset_after_it(
+    postgres_dsn: str, job_name: str
+) -> None:
+    """The journal's connections run only its own statements: none is followed by the pool's
+    session reset (RESET ALL, UNLISTEN *, ...), which would double the round trips."""
+    async with (
+        PostgresJournal(postgres_dsn, job=job_name) as journal,
+        journal.work(specs(1), Gates()) as work,
+    ):
+        claim = await work.claim()
+        assert claim is not None
+        await journal.save(Snapshot("pg-0000", state=State.PLANNED, intent="create"))
+        conn = await asyncpg.connect(postgres_dsn)
+        try:
+            last = await conn.fetch(
+                "SELECT query FROM pg_stat_activity WHERE application_name = $1",
+                journal.application_name,
+            )
+        finally:
+            await conn.close()
+    assert last
+    assert not [row[0] for row in last if "RESET ALL" in row[0] or "UNLISTEN *" in row[0]]
+
+
 async def test_the_database_refuses_a_write_with_a_stale_epoch_even_from_a_live_worker(
     postgres_dsn: str, job_name: str
 ) -> None:

@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 from typing import Any
 
 import attrs
 
 from vzaps_async._convert import EXTRA
-from vzaps_async.models.events import EventType
 
 __all__ = [
     "ActionResult",
     "EventType",
     "StatusResult",
 ]
+
+
+class EventType(enum.StrEnum):
+    """The event type names the API documents (exact, case-sensitive)."""
+
+    ALL = "All"
+    CONNECTED = "Connected"
+    DISCONNECTED = "Disconnected"
+    MESSAGE = "Message"
+    READ_RECEIPT = "ReadReceipt"
+    PRESENCE = "Presence"
+    HISTORY_SYNC = "HistorySync"
+    CHAT_PRESENCE = "ChatPresence"
+    GROUP_PARTICIPANTS_ADD = "GroupParticipantsAdd"
+    GROUP_PARTICIPANTS_REMOVE = "GroupParticipantsRemove"
 
 
 @attrs.frozen

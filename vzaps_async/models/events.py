@@ -26,6 +26,7 @@ from typing import Any, TypeAlias, cast
 import attrs
 
 from vzaps_async._convert import converter
+from vzaps_async.models.common import EventType
 
 __all__ = [
     "BaseEvent",
@@ -46,21 +47,6 @@ __all__ = [
     "event_class",
     "parse_event",
 ]
-
-
-class EventType(enum.StrEnum):
-    """The event type names the API documents (exact, case-sensitive)."""
-
-    ALL = "All"
-    CONNECTED = "Connected"
-    DISCONNECTED = "Disconnected"
-    MESSAGE = "Message"
-    READ_RECEIPT = "ReadReceipt"
-    PRESENCE = "Presence"
-    HISTORY_SYNC = "HistorySync"
-    CHAT_PRESENCE = "ChatPresence"
-    GROUP_PARTICIPANTS_ADD = "GroupParticipantsAdd"
-    GROUP_PARTICIPANTS_REMOVE = "GroupParticipantsRemove"
 
 
 class ReceiptState(enum.StrEnum):
@@ -374,3 +360,8 @@ def parse_event(payload: Mapping[str, Any], *, instance_id: str | None = None) -
         TypeError: ``payload`` is not a JSON object.
     """
     return _build(payload, instance_id)
+
+
+# `structure(payload, Event)` reads the envelope or a bare ``data`` object into the class of its
+# type (a wire decision of `vzaps_async._convert`, registered here where the union exists).
+converter.register_structure_hook(Event, _structure_event)

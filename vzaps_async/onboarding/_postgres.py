@@ -12,8 +12,8 @@ The rules (``docs/distributed.md`` has the whole design):
 - its lease is its worker row's expiry, pushed forward by a heartbeat; every write names the
   worker and the epoch it claimed with and is refused unless both still hold and the lease is
   live (all in the database's clock, so clock skew between machines does not matter);
-- each claimed instance runs inside a cancel scope whose deadline is where this worker's lease
-  ends on its own clock, less a grace (measured from when the renewal was *sent*): when the
+- each claimed instance runs inside a cancel scope that one watchdog cancels where this worker's
+  lease ends on its own clock, less a grace (measured from when the renewal was *sent*): when the
   heartbeat cannot renew, every call for those instances stops before the database could let
   another worker take them over;
 - an instance whose worker's lease expired is claimed by any live worker, which resumes it
@@ -257,6 +257,16 @@ def _db_errors() -> tuple[type[BaseException], ...]:
     )
 
 
+async def _keep_session(_conn: Any) -> None:
+    """What a connection given back to the pool needs beyond asyncpg's rollback: nothing.
+
+    asyncpg's default reset sends ``RESET ALL; UNLISTEN *; CLOSE ALL; ...`` after every
+    statement run on the pool: a second round trip for each one. The journal sets no session
+    state (no SET, no session advisory lock, no cursor) and UNLISTENs before it gives its
+    listening connection back, so there is nothing to undo.
+    """
+
+
 @attrs.frozen
 class WorkerStatus:
     """One worker run of a job, as `PostgresJournal.status` reports it.
@@ -363,6 +373,7 @@ class PostgresJournal:
         "_lost",
         "_pool",
         "_rate",
+        "_renewed",
         "_tasks",
         "_valid_until",
         "_worker",
@@ -410,6 +421,8 @@ class PostgresJournal:
         self._joined = False
         self._join_lock = anyio.Lock()
         self._valid_until = 0.0
+        # Set when the lease is extended: wakes the watchdog after it stopped everything held.
+        self._renewed = anyio.Event()
         self._group: GroupCommit[tuple[str, int, str, str, str | None]] = GroupCommit(
             self._write_or_lose
         )
@@ -454,6 +467,7 @@ class PostgresJournal:
                 # runs out meanwhile anyway.
                 command_timeout=self._lease / 3,
                 server_settings={"application_name": self._conn_label},
+                reset=_keep_session,
             )
             async with self._pool.acquire() as conn:
                 await self._migrate(conn)
@@ -542,7 +556,7 @@ class PostgresJournal:
             os.getpid(),
             self._lease,
         )
-        self._valid_until = sent + self._lease * 2 / 3
+        self._extend(sent)
 
     async def _fetch(self, sql: str, *args: Any) -> list[Any]:
         self.round_trips += 1
@@ -662,7 +676,7 @@ class PostgresJournal:
         if not rows:
             self._lost.add(name)
             raise LeaseLostError(self.location, name)
-        self._held[name] = _Held(rows[0][0], anyio.CancelScope(deadline=self._valid_until))
+        self._held[name] = _Held(rows[0][0], anyio.CancelScope())
 
     def _lose(self, name: str) -> None:
         held = self._held.pop(name, None)
@@ -678,8 +692,27 @@ class PostgresJournal:
     def _extend(self, sent: float) -> None:
         """A renewal sent at ``sent`` succeeded: every held instance may run until its end."""
         self._valid_until = max(self._valid_until, sent + self._lease * 2 / 3)
-        for held in self._held.values():
-            held.lease.deadline = self._valid_until
+        # Even when this renewal ends no later: instances just claimed on it may have to be
+        # stopped at once, and the watchdog, having stopped everything, waits for this.
+        self._renewed.set()
+
+    async def _watch_lease(self) -> None:
+        """Cancel every held instance's scope once the lease ends on this clock.
+
+        One timer for the whole worker: a deadline on each instance's scope would have to be
+        moved for every held instance at every renewal and claim, one event-loop timer each
+        (see benchmarks/results/2026-12-01-postgres-journal).
+        """
+        while True:
+            until = self._valid_until
+            if anyio.current_time() < until:
+                await anyio.sleep_until(until)
+                continue
+            for held in self._held.values():
+                held.lease.cancel()
+            # Instances claimed from now on wait for a renewal to tell whether they may run.
+            self._renewed = anyio.Event()
+            await self._renewed.wait()
 
     # ------------------------------------------------------------------ sharing
 
@@ -790,6 +823,7 @@ class PostgresJournal:
         async with anyio.create_task_group() as tg:
             self._tasks = tg
             tg.start_soon(self._heartbeat)
+            tg.start_soon(self._watch_lease)
             await self._listen(gates.cooldown)
             try:
                 yield _SharedWork(self, await self._open_count())
@@ -844,7 +878,7 @@ class PostgresJournal:
             await anyio.sleep(self._lease / 6)
             sent = anyio.current_time()
             # Not cancelled at the lease's end (asyncpg does not take a cancelled query well):
-            # the claims' own cancel scopes stop the instances on time; this only notices.
+            # the lease watchdog stops the instances on time; this only notices.
             try:
                 renewed = bool(await self._fetch(_RENEW, self._job, self._worker, self._lease))
             except errors as exc:
@@ -888,7 +922,7 @@ class PostgresJournal:
         self._extend(sent)
         claims = []
         for name, epoch, spec, record in rows:
-            lease = anyio.CancelScope(deadline=self._valid_until)
+            lease = anyio.CancelScope()
             self._held[name] = _Held(epoch, lease)
             self._lost.discard(name)
             snapshot = _decode(self.location, name, record) if record else None
