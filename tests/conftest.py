@@ -13,8 +13,14 @@ import anyio.from_thread
 import pytest
 import pytest_asyncio
 from aiohttp import ClientResponse
+from hypothesis import settings
 
 from vzaps_async.testing import ManualClock, PhonePolicy, Simulator, SimulatorConfig
+
+# No per-example deadline: the properties test behaviour, and a 2-core machine running the whole
+# suite can take longer than Hypothesis's default 200 ms for one example without anything wrong.
+settings.register_profile("vzaps_async", deadline=None)
+settings.load_profile("vzaps_async")
 
 # aiohttp 3.14 made `stream_writer` a required argument of ClientResponse, and aioresponses
 # (0.7.9, the latest release) does not pass it yet, so every mocked response fails to build. Until

@@ -163,12 +163,12 @@ class _Call:
     method: str
     path: str
     url: str
-    body: bytes | None
+    body: bytes | None = attrs.field(repr=False)  # POST /token carries the client secret
     query: dict[str, str] | None
     auth: AuthKind
     instance_token: Secret | None
     #: Every header of an attempt when none depends on the JWT (built once per call), else None.
-    headers: dict[str, str] | None
+    headers: dict[str, str] | None = attrs.field(repr=False)  # tokens in plain text
     idempotent: bool
     deadline: float | None
 

@@ -331,3 +331,18 @@ async def test_a_cancelled_save_does_not_stop_the_group_others_wait_for(tmp_path
         assert doomed.cancelled()
         # The cancelled save's row went with its group.
         assert set(_on_disk(path)) == {"cancelled", "other-0", "other-1", "other-2"}
+
+
+async def test_saves_cancelled_behind_a_commit_are_on_disk_once_the_journal_closes(
+    tmp_path: Path,
+) -> None:
+    """Closing waits for the group being written and writes the one queued behind it."""
+    path = tmp_path / "fleet.db"
+    async with SQLiteJournal(path) as journal:
+        first = asyncio.create_task(journal.save(sample("a")))
+        await asyncio.sleep(0)  # the group holding "a" is being written now
+        queued = asyncio.create_task(journal.save(sample("b")))
+        await asyncio.sleep(0)
+        first.cancel()
+        queued.cancel()
+    assert set(_on_disk(path)) == {"a", "b"}

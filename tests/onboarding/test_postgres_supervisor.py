@@ -154,3 +154,18 @@ async def test_an_instance_whose_lease_is_lost_is_no_longer_watched(
     assert not report.all_connected
     assert supervisor.snapshots["pg-0"].state is State.CONNECTED  # as last seen
     assert sim.counters.requests["GET /instances/{id}/session/qr"] == qr_polls
+
+
+async def test_a_supervisor_keeps_its_instances_for_longer_than_one_lease(
+    sim: Simulator, client: Client, postgres_dsn: str, job_name: str
+) -> None:
+    """The heartbeat renews the supervisor's lease, so no instance is given up as lost while
+    the run lasts several lease lengths."""
+    async with PostgresJournal(postgres_dsn, job=job_name) as journal:
+        specs = [InstanceSpec(f"pg-{i}") for i in range(2)]
+        async with scanning(sim):
+            await Fleet(client, journal, specs, options=FleetOptions(onboarding=FAST)).run()
+    async with PostgresJournal(postgres_dsn, job=job_name, lease_seconds=0.6) as journal:
+        report = await Supervisor(client, journal, options=WATCHFUL).run(duration=2.0)
+    assert (report.supervised, report.lost) == (2, 0)
+    assert report.all_connected

@@ -490,6 +490,7 @@ class PostgresJournal:
         if self._pool is None:
             return
         with anyio.CancelScope(shield=True):
+            await self._group.idle()  # a group being written lands before the give-back
             if self._group.pending:
                 # Saves whose callers were cancelled while waiting for a group ride on the last
                 # one; a write refused or failing here loses nothing a lease does not cover.
@@ -761,7 +762,7 @@ class PostgresJournal:
             self._extend(sent)
             held: list[Watched] = []
             for name, epoch, record in rows:
-                lease = anyio.CancelScope(deadline=self._valid_until)
+                lease = anyio.CancelScope()  # cancelled by `_watch_lease` when the lease ends
                 self._held[name] = _Held(epoch, lease)
                 self._lost.discard(name)
                 snapshot = _decode(self.location, name, record)
@@ -770,6 +771,7 @@ class PostgresJournal:
             async with anyio.create_task_group() as tg:
                 self._tasks = tg
                 tg.start_soon(self._heartbeat)
+                tg.start_soon(self._watch_lease)
                 await self._listen(gates.cooldown)
                 try:
                     yield held
@@ -780,6 +782,7 @@ class PostgresJournal:
                     tg.cancel_scope.cancel()
         finally:
             with anyio.CancelScope(shield=True), contextlib.suppress(*_db_errors()):
+                await self._group.idle()  # a group being written lands before the give-back
                 if self._group.pending:
                     await self._commit()
                 # Given back at once: a re-pair left PAIRING is onboarding's to finish now.

@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import errno
 import json
+import logging
 import os
 import socket
 import sqlite3
@@ -42,6 +43,8 @@ from ._state import SUPERVISED_STATES, Snapshot, State
 if TYPE_CHECKING:
     from ._driver import Gates
     from ._fleet import InstanceSpec
+
+log = logging.getLogger("vzaps_async.onboarding")
 
 T = TypeVar("T")
 Row = TypeVar("Row", bound=tuple[Any, ...])
@@ -596,9 +599,12 @@ class GroupCommit(Generic[Row]):
                     if batch:
                         await self._write(batch)
                 except Exception as exc:
-                    for waiter in waiters:
-                        if not waiter.done():  # done: its saver was cancelled
-                            waiter.set_exception(exc)
+                    live = [waiter for waiter in waiters if not waiter.done()]  # done: cancelled
+                    for waiter in live:
+                        waiter.set_exception(exc)
+                    if not live:
+                        # Nobody is left to raise it to: say so rather than lose it.
+                        log.warning("a journal commit group was not written: %s", exc)
                     continue
                 except BaseException:
                     for waiter in (*waiters, *self._waiters):
@@ -804,12 +810,19 @@ class SQLiteJournal:
 
     async def aclose(self) -> None:
         """Close the database and release its lock."""
+        if self._db is not None:
+            with anyio.CancelScope(shield=True):
+                # The group being written, and the one its cancelled savers left queued behind
+                # it, reach the disk before the connection goes.
+                await self._group.idle()
+                if self._group.pending:
+                    with contextlib.suppress(JournalError):  # raised to its savers already
+                        await self._group.commit()
         db, self._db = self._db, None
         hold, self._hold = self._hold, None
         try:
             if db is not None:
                 with anyio.CancelScope(shield=True):
-                    await self._group.idle()  # the group being written reaches the disk
                     await self._run(db.close)
         finally:
             self._stop_writer()
