@@ -13,6 +13,10 @@ The driver performs each step's I/O, turns the outcome into an event, applies th
 
 A `JournalError` is never absorbed: a record that cannot be written means the next step's promise
 cannot be kept, so it stops the onboarding (and its fleet) at once.
+
+Concurrency: asyncio's primitives (semaphores, sleeps; aiohttp ties the SDK to asyncio anyway)
+and anyio's cancel scopes only where asyncio has no equivalent: a step's deadline that the
+journal's lease can also cancel, and the shield around a journal write.
 """
 
 from __future__ import annotations
@@ -438,7 +442,7 @@ class Onboarding:
             self._gates.cooldown.pause(exc.retry_after if exc.retry_after is not None else delay)
             await self._gates.cooldown.wait()
         else:
-            await anyio.sleep(delay)
+            await asyncio.sleep(delay)
 
     async def _call(
         self,
@@ -736,7 +740,7 @@ class Onboarding:
             if status.connected:
                 await self._apply(Connected(status.phone))
                 return
-            await anyio.sleep(options.poll_interval)
+            await asyncio.sleep(options.poll_interval)
 
     async def _restart_pairing(self) -> None:
         """Every code of this attempt expired unscanned: restart, switch method, or fail."""
