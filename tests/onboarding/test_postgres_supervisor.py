@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import AsyncIterator
 
 import anyio
 import asyncpg
 import pytest
-from _shared import FAST, wait_for
+from _shared import FAST, scanning, wait_for
 
 from vzaps_async import JournalLockedError
 from vzaps_async._client import Client
@@ -35,23 +34,6 @@ async def sim() -> AsyncIterator[Simulator]:
     config = SimulatorConfig(first_qr_seconds=5.0, qr_seconds=5.0)
     async with Simulator(config, phones=PhonePolicy.manual()) as simulator:
         yield simulator
-
-
-@contextlib.asynccontextmanager
-async def scanning(sim: Simulator) -> AsyncIterator[None]:
-    """Scan every QR shown while the block runs."""
-    async with anyio.create_task_group() as tg:
-
-        async def scan_all() -> None:
-            while True:
-                for instance_id in list(sim.state.registry.instances):
-                    with contextlib.suppress(Exception):  # not pairing: nothing to scan
-                        await sim.scan(instance_id)
-                await anyio.sleep(0.02)
-
-        tg.start_soon(scan_all)
-        yield
-        tg.cancel_scope.cancel()
 
 
 async def test_a_job_has_one_supervisor_that_holds_and_heals_its_instances(

@@ -3,13 +3,12 @@ left to a person instead of being retried forever or ending FAILED for good."""
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import AsyncIterator
 
 import anyio
 import attrs
 import pytest
-from _shared import FAST, wait_for
+from _shared import FAST, scanning, wait_for
 
 from vzaps_async import ClientConfig, RetryPolicy
 from vzaps_async._client import Client
@@ -54,23 +53,6 @@ async def sim() -> AsyncIterator[Simulator]:
 async def client(sim: Simulator) -> AsyncIterator[Client]:
     async with Client(sim.client_token, sim.client_secret, base_url=sim.base_url) as c:
         yield c
-
-
-@contextlib.asynccontextmanager
-async def scanning(sim: Simulator) -> AsyncIterator[None]:
-    """Scan every QR shown while the block runs (a person with every phone at hand)."""
-    async with anyio.create_task_group() as tg:
-
-        async def scan_all() -> None:
-            while True:
-                for instance_id in list(sim.state.registry.instances):
-                    with contextlib.suppress(Exception):  # not pairing: nothing to scan
-                        await sim.scan(instance_id)
-                await anyio.sleep(0.02)
-
-        tg.start_soon(scan_all)
-        yield
-        tg.cancel_scope.cancel()
 
 
 async def onboarded(

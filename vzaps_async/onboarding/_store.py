@@ -347,7 +347,35 @@ class Journal(Protocol):
         ...
 
 
-class MemoryJournal:
+class _OwnedByOneRun:
+    """What a journal one run owns alone (memory, SQLite) shares: the run works through every
+    spec and supervises every snapshot itself, leaving the gates alone."""
+
+    __slots__ = ()
+
+    def work(
+        self: Journal, specs: Sequence[InstanceSpec], gates: Gates
+    ) -> contextlib.AbstractAsyncContextManager[Work]:
+        """Every spec, resumed from its snapshot (see `LocalWork`).
+
+        Args:
+            specs: The fleet's instances.
+            gates: The fleet's limits (a journal one run owns leaves them alone).
+        """
+        return local_work(self, specs)
+
+    def supervision(
+        self: Journal, gates: Gates
+    ) -> contextlib.AbstractAsyncContextManager[list[Watched]]:
+        """Every supervised snapshot (see `local_supervision`).
+
+        Args:
+            gates: The supervisor's limits (a journal one run owns leaves them alone).
+        """
+        return local_supervision(self)
+
+
+class MemoryJournal(_OwnedByOneRun):
     """A journal in a dict: for tests and for runs that need no resume."""
 
     __slots__ = ("_records",)
@@ -377,25 +405,6 @@ class MemoryJournal:
 
     async def aclose(self) -> None:
         """Nothing to release."""
-
-    def work(
-        self, specs: Sequence[InstanceSpec], gates: Gates
-    ) -> contextlib.AbstractAsyncContextManager[Work]:
-        """Every spec, resumed from its snapshot (see `LocalWork`).
-
-        Args:
-            specs: The fleet's instances.
-            gates: The fleet's limits (a journal one run owns leaves them alone).
-        """
-        return local_work(self, specs)
-
-    def supervision(self, gates: Gates) -> contextlib.AbstractAsyncContextManager[list[Watched]]:
-        """Every supervised snapshot (see `local_supervision`).
-
-        Args:
-            gates: The supervisor's limits (a journal one run owns leaves them alone).
-        """
-        return local_supervision(self)
 
     async def __aenter__(self) -> MemoryJournal:
         return self
@@ -617,7 +626,7 @@ class GroupCommit(Generic[Row]):
             self._flusher = None
 
 
-class SQLiteJournal:
+class SQLiteJournal(_OwnedByOneRun):
     """A journal in one SQLite file (WAL, synchronous=FULL, one transaction per commit group).
 
     Use as ``async with SQLiteJournal(path) as journal`` or call `open` / `aclose`. While open,
@@ -788,25 +797,6 @@ class SQLiteJournal:
             if isinstance(exc, sqlite3.Error):
                 raise JournalError(str(self._path), _explain(exc)) from None
             raise
-
-    def work(
-        self, specs: Sequence[InstanceSpec], gates: Gates
-    ) -> contextlib.AbstractAsyncContextManager[Work]:
-        """Every spec, resumed from its snapshot (see `LocalWork`).
-
-        Args:
-            specs: The fleet's instances.
-            gates: The fleet's limits (a journal one run owns leaves them alone).
-        """
-        return local_work(self, specs)
-
-    def supervision(self, gates: Gates) -> contextlib.AbstractAsyncContextManager[list[Watched]]:
-        """Every supervised snapshot (see `local_supervision`).
-
-        Args:
-            gates: The supervisor's limits (a journal one run owns leaves them alone).
-        """
-        return local_supervision(self)
 
     async def aclose(self) -> None:
         """Close the database and release its lock."""
