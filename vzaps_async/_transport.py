@@ -26,7 +26,6 @@ sent one, and stop after ``RetryPolicy.max_attempts`` attempts.
 from __future__ import annotations
 
 import asyncio
-import json as _json
 import logging
 import random
 import time
@@ -37,6 +36,7 @@ from typing import Any, Literal, NoReturn
 import aiohttp
 import attrs
 
+from . import _json
 from ._auth import TokenManager
 from ._config import ClientConfig
 from ._limits import CoolDown, RateLimiter
@@ -418,7 +418,7 @@ class Transport:
         """
         if idempotent is None:
             idempotent = method in IDEMPOTENT_METHODS
-        body = None if json is None else _json.dumps(json, separators=(",", ":")).encode()
+        body = None if json is None else _json.dumps(json)
         headers = self._jwt_free_headers(auth, instance_token)
         if headers is not None and body is not None:
             headers["Content-Type"] = "application/json"

@@ -24,7 +24,6 @@ the URL's query string, as the Python, Go, TypeScript and PHP SDKs do for browse
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
@@ -35,6 +34,7 @@ import aiohttp
 import attrs
 from yarl import URL
 
+from vzaps_async import _json
 from vzaps_async._retry import full_jitter
 from vzaps_async.errors import AuthenticationError, ConnectError, PermissionDeniedError
 from vzaps_async.models.events import BaseEvent, Event, parse_event
@@ -235,7 +235,7 @@ class RealtimeStream:
 
     def _parse(self, text: str) -> Event | None:
         try:
-            frame: Any = json.loads(text)
+            frame: Any = _json.loads(text)
         except ValueError:
             logger.debug("realtime: ignoring a frame that is not JSON")
             return None

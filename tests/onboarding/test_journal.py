@@ -346,3 +346,67 @@ async def test_saves_cancelled_behind_a_commit_are_on_disk_once_the_journal_clos
         first.cancel()
         queued.cancel()
     assert set(_on_disk(path)) == {"a", "b"}
+
+
+async def test_commits_move_to_the_journals_thread_once_they_prove_slow(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Commits run on the event loop until they average over loop_write_limit, then on a thread."""
+    import threading
+    import time
+
+    import vzaps_async.onboarding._store as store
+
+    threads: list[str] = []
+    write_group = store._write_group
+
+    def slow(db: sqlite3.Connection, batch: list[tuple[str, str, str]]) -> None:
+        threads.append(threading.current_thread().name)
+        time.sleep(0.01)  # a network volume's fsync
+        write_group(db, batch)
+
+    monkeypatch.setattr(store, "_write_group", slow)
+    path = tmp_path / "fleet.db"
+    caplog.set_level("INFO", logger="vzaps_async.onboarding")
+    async with SQLiteJournal(path, loop_write_limit=0.002) as journal:
+        for index in range(8):
+            await journal.save(sample(f"inst-{index}", state=State.CREATED))
+        assert (await journal.get("inst-7")) is not None
+    on_loop = threading.current_thread().name
+    assert threads[0] == on_loop
+    assert threads[-1].startswith("vzaps-journal")
+    moved = threads.index(threads[-1])
+    assert set(threads[:moved]) == {on_loop}
+    assert set(threads[moved:]) == {threads[-1]}
+    assert "from now on" in caplog.text
+    assert set(_on_disk(path)) == {f"inst-{index}" for index in range(8)}
+
+
+async def test_a_loop_write_limit_of_zero_writes_every_group_on_the_journals_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """loop_write_limit=0 keeps every commit off the event loop."""
+    import threading
+
+    import vzaps_async.onboarding._store as store
+
+    threads: list[str] = []
+    write_group = store._write_group
+
+    def recording(db: sqlite3.Connection, batch: list[tuple[str, str, str]]) -> None:
+        threads.append(threading.current_thread().name)
+        write_group(db, batch)
+
+    monkeypatch.setattr(store, "_write_group", recording)
+    async with SQLiteJournal(tmp_path / "fleet.db", loop_write_limit=0) as journal:
+        for index in range(3):
+            await journal.save(sample(f"inst-{index}"))
+    assert len(threads) == 3
+    assert all(name.startswith("vzaps-journal") for name in threads)
+
+
+@pytest.mark.parametrize("limit", [-1.0, float("nan")])
+def test_a_bad_loop_write_limit_is_refused_by_name(tmp_path: Path, limit: float) -> None:
+    """A negative or NaN loop_write_limit is refused, naming the option."""
+    with pytest.raises(ValueError, match="loop_write_limit"):
+        SQLiteJournal(tmp_path / "fleet.db", loop_write_limit=limit)

@@ -42,7 +42,7 @@ class Backend:
     one_writer: bool
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
+@pytest.fixture(params=["memory", "sqlite", "sqlite-thread", "postgres"])
 async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
     """Each journal backend, opening one storage that lives as long as the test."""
     opened: list[Journal] = []
@@ -67,9 +67,11 @@ async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
         opener, one_writer = open_memory, False
     else:
         path = tmp_path / "journal.db"
+        # "sqlite-thread": every call on the journal's thread, as on a disk with slow commits.
+        limit = 0.0 if request.param == "sqlite-thread" else 0.002
 
         async def open_sqlite() -> Journal:
-            journal = await SQLiteJournal(path).open()
+            journal = await SQLiteJournal(path, loop_write_limit=limit).open()
             opened.append(journal)
             return journal
 

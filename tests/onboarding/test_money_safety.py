@@ -189,6 +189,35 @@ async def test_a_journal_failure_stops_the_fleet_with_the_journals_error(
     assert "unexpected error" not in caplog.text
 
 
+class StopsAtPairing(MemoryJournal):
+    """A journal whose process dies (the save raises) when a pairing is about to be saved."""
+
+    async def save(self, snapshot: Snapshot) -> None:
+        if snapshot.state is State.PAIRING:
+            raise JournalError("test.db", "the process died")
+        await super().save(snapshot)
+
+
+async def test_a_crash_between_subscribe_and_pairing_is_settled_without_billing_again(
+    sim: Simulator, client: Client
+) -> None:
+    """A run stopped before the pairing's save (which carries the subscription) reads billing."""
+    journal = StopsAtPairing()
+    with pytest.raises(JournalError, match="the process died"):
+        await Onboarding(client, journal, "shop-000", options=FAST).run()
+    left = await journal.get("shop-000")
+    assert left is not None
+    assert left.intent == "subscribe"
+    assert not left.subscribed
+    rerun = MemoryJournal()
+    await rerun.save(left)
+    final = await Onboarding(client, rerun, "shop-000", options=FAST).run()
+    assert final.state is State.CONNECTED
+    assert_each_created_and_billed_once(sim, ["shop-000"])
+    assert sim.counters.requests["POST /instances/{id}/subscribe"] == 1
+    assert sim.counters.requests["POST /instances/get"] == 1  # billing_status read once
+
+
 class ExplodingPresenter:
     """A presenter whose every call fails."""
 

@@ -648,7 +648,10 @@ class Onboarding:
             await self._fail(
                 f"billing needs the hosted checkout page (no card on file): {sub.url or 'no url'}"
             )
-        await self._apply(Subscribed(mode))
+        # Not saved on its own: PairingStarted follows at once, with no call between, and its save
+        # carries the subscription. A crash before that save leaves the subscribe intent
+        # journaled, which the next run settles by reading billing_status: a GET, nothing billed.
+        await self._apply(Subscribed(mode), persist=False)
 
     async def _reconcile_subscribe(self, instance_id: str) -> bool:
         """Read billing_status after a lost subscribe; True when it proves the subscription."""

@@ -38,6 +38,7 @@ from urllib.parse import urlsplit
 import anyio
 import attrs
 
+from vzaps_async import _json
 from vzaps_async._limits import CoolDown, RateLimiter
 from vzaps_async.errors import InputError, JournalError, JournalLockedError, LeaseLostError
 
@@ -627,7 +628,7 @@ class PostgresJournal:
             name,
             held.epoch,
             snapshot.state.value,
-            json.dumps(snapshot_to_record(snapshot)),
+            _json.dumps(snapshot_to_record(snapshot)).decode(),
             snapshot.failure,
         )
         await self._commit()
@@ -671,7 +672,7 @@ class PostgresJournal:
             name,
             _canonical(spec),
             snapshot.state.value,
-            json.dumps(snapshot_to_record(snapshot)),
+            _json.dumps(snapshot_to_record(snapshot)).decode(),
             snapshot.failure,
         )
         if not rows:

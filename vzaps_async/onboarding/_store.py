@@ -22,6 +22,7 @@ import contextlib
 import errno
 import json
 import logging
+import operator
 import os
 import socket
 import sqlite3
@@ -35,6 +36,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, runtime_check
 import anyio
 import attrs
 
+from vzaps_async import _json
 from vzaps_async._secret import Secret
 from vzaps_async.errors import JournalError, JournalLockedError
 
@@ -47,7 +49,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("vzaps_async.onboarding")
 
 T = TypeVar("T")
-Row = TypeVar("Row", bound=tuple[Any, ...])
+Row = TypeVar("Row")
 
 __all__ = [
     "Claim",
@@ -96,6 +98,8 @@ _PLAIN_FIELDS = (
     "restart_sent_at",
     "attention",
 )
+# One C-level read of every plain field (a getattr per field costs most of a record's encoding).
+_plain_values = operator.attrgetter(*_PLAIN_FIELDS)
 
 
 def snapshot_to_record(snapshot: Snapshot) -> dict[str, Any]:
@@ -105,8 +109,7 @@ def snapshot_to_record(snapshot: Snapshot) -> dict[str, Any]:
         snapshot: The snapshot to store.
     """
     record: dict[str, Any] = {"name": snapshot.name, "state": snapshot.state.value}
-    for field in _PLAIN_FIELDS:
-        record[field] = getattr(snapshot, field)
+    record.update(zip(_PLAIN_FIELDS, _plain_values(snapshot), strict=True))
     record["token"] = snapshot.token.reveal() if snapshot.token is not None else None
     return record
 
@@ -135,7 +138,7 @@ def snapshot_from_record(record: dict[str, Any]) -> Snapshot:
 
 def _decode(location: str, key: str, text: str) -> Snapshot:
     try:
-        record = json.loads(text)
+        record = _json.loads(text)
         if not isinstance(record, dict):
             raise ValueError(f"must be a JSON object, got {type(record).__name__}")
         return snapshot_from_record(record)
@@ -516,14 +519,13 @@ _UPSERT = (
     "ON CONFLICT(name) DO UPDATE SET state = excluded.state, record = excluded.record"
 )
 
-# One encoder for every record: json.dumps would build a new one per call for these options.
-_encode_record = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-
 
 def _connect(path: Path) -> sqlite3.Connection:
     """Open the file as a journal (runs on the journal's thread)."""
     # isolation_level=None: the journal says where each transaction begins and ends.
-    db = sqlite3.connect(path, isolation_level=None)
+    # check_same_thread=False: opened on the journal's thread, then used on the event loop's
+    # (never by two threads at once: see `SQLiteJournal._call`).
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     try:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
@@ -633,30 +635,50 @@ class SQLiteJournal(_OwnedByOneRun):
     it holds ``<path>.lock`` exclusively: a second journal on the same file (in this process or
     any other on this machine) raises `JournalLockedError` from `open`.
 
-    The standard library's `sqlite3` runs on the journal's own thread, one call at a time. Saves
-    are committed in groups by one flusher task: a save adds its row to the next group and waits
-    for it; the flusher writes a group (its inserts and its commit, one thread hand-off) while the
-    saves made meanwhile gather into the one after.
+    Saves are committed in groups by one flusher task: a save adds its snapshot to the next group
+    and waits for it; the flusher writes a group (its records, then one commit and its fsync)
+    while the saves made meanwhile gather into the one after.
+
+    Where the standard library's `sqlite3` runs: the file is opened (and checked) on the
+    journal's own thread, then read and written on the event loop, because a commit group on a
+    local disk takes about as long as handing it to a thread and back costs the loop. A disk
+    whose commits are slow (a network volume's fsync) would hold up the loop instead: once
+    commits written on the loop average more than ``loop_write_limit``, every later call runs on
+    the journal's thread, one at a time, while the loop goes on serving requests.
 
     Args:
         path: The database file; created with mode 0600 when missing (an existing file is made
             owner-only once it has opened as a journal).
+        loop_write_limit: Seconds a commit group written on the event loop may take on average
+            before the journal's calls move to its own thread for good; 0 runs every call there.
     """
 
     __slots__ = (
         "_db",
         "_group",
         "_hold",
+        "_loop_write_limit",
+        "_on_loop",
         "_path",
+        "_write_seconds",
         "_writer",
     )
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, loop_write_limit: float = 0.002) -> None:
+        if not loop_write_limit >= 0:  # also refuses NaN
+            raise ValueError(
+                f"loop_write_limit: must be a number of seconds >= 0, got {loop_write_limit!r}"
+            )
         self._path = Path(path)
         self._db: sqlite3.Connection | None = None
         self._hold: _Hold | None = None
         self._writer: ThreadPoolExecutor | None = None
-        self._group: GroupCommit[tuple[str, str, str]] = GroupCommit(self._write_batch)
+        self._group: GroupCommit[Snapshot] = GroupCommit(self._write_batch)
+        self._loop_write_limit = loop_write_limit
+        #: True while calls run on the event loop (until commits there prove slow).
+        self._on_loop = loop_write_limit > 0
+        #: Moving average of the commit groups written on the loop, in seconds.
+        self._write_seconds = 0.0
 
     @property
     def path(self) -> Path:
@@ -721,6 +743,14 @@ class SQLiteJournal(_OwnedByOneRun):
             self._writer = ThreadPoolExecutor(1, thread_name_prefix="vzaps-journal")
         return asyncio.get_running_loop().run_in_executor(self._writer, function, *args)
 
+    async def _call(self, function: Callable[..., T], *args: Any) -> T:
+        """Run ``function(*args)`` on the event loop, or on the journal's thread once commits
+        proved slow. Never both at once: calls move to the thread only between two calls made on
+        the loop, and from then on every call goes there."""
+        if self._on_loop:
+            return function(*args)
+        return await self._run(function, *args)
+
     def _stop_writer(self) -> None:
         writer, self._writer = self._writer, None
         if writer is not None:
@@ -743,7 +773,7 @@ class SQLiteJournal(_OwnedByOneRun):
             return db.execute("SELECT name, record FROM onboarding").fetchall()
 
         try:
-            rows = await self._run(read)
+            rows = await self._call(read)
         except sqlite3.Error as exc:
             raise JournalError(str(self._path), _explain(exc)) from None
         return [_decode(str(self._path), name, text) for name, text in rows]
@@ -765,7 +795,7 @@ class SQLiteJournal(_OwnedByOneRun):
             return row
 
         try:
-            row = await self._run(read)
+            row = await self._call(read)
         except sqlite3.Error as exc:
             raise JournalError(str(self._path), _explain(exc)) from None
         return None if row is None else _decode(str(self._path), name, row[0])
@@ -781,22 +811,45 @@ class SQLiteJournal(_OwnedByOneRun):
                 this name on disk is still the previous one.
         """
         self._connection()  # a closed journal refuses the save
-        row = (snapshot.name, snapshot.state.value, _encode_record(snapshot_to_record(snapshot)))
-        self._group.pending[snapshot.name] = row
+        # Encoded when its group is written: a newer save of the name before then replaces it.
+        self._group.pending[snapshot.name] = snapshot
         await self._group.commit()
 
-    async def _write_batch(self, batch: list[tuple[str, str, str]]) -> None:
+    async def _write_batch(self, batch: list[Snapshot]) -> None:
         """Write one commit group (the `GroupCommit`'s write)."""
+        rows = [
+            (snap.name, snap.state.value, _json.dumps(snapshot_to_record(snap)).decode())
+            for snap in batch
+        ]
         try:
-            await self._run(_write_group, self._connection(), batch)
+            if self._on_loop:
+                started = time.perf_counter()
+                _write_group(self._connection(), rows)
+                self._timed(time.perf_counter() - started)
+            else:
+                await self._run(_write_group, self._connection(), rows)
         except BaseException as exc:
             # Back into the next group (a newer save of the same name wins): a later save writes
             # them with its own, and the record on disk is still the previous one.
             for queued in batch:
-                self._group.pending.setdefault(queued[0], queued)
+                self._group.pending.setdefault(queued.name, queued)
             if isinstance(exc, sqlite3.Error):
                 raise JournalError(str(self._path), _explain(exc)) from None
             raise
+
+    def _timed(self, seconds: float) -> None:
+        """Count a commit written on the loop; move calls to the thread once they are slow."""
+        # An average over about the last 16 groups: the occasional checkpoint (which copies the
+        # WAL into the file and syncs it) does not move the journal, a slow disk does.
+        self._write_seconds += (seconds - self._write_seconds) / 16
+        if self._write_seconds > self._loop_write_limit:
+            self._on_loop = False
+            log.info(
+                "journal %s: commits take %.1f ms on average; writing them on the journal's "
+                "thread from now on, so that the event loop is not held up",
+                self._path,
+                self._write_seconds * 1e3,
+            )
 
     async def aclose(self) -> None:
         """Close the database and release its lock."""
@@ -813,7 +866,7 @@ class SQLiteJournal(_OwnedByOneRun):
         try:
             if db is not None:
                 with anyio.CancelScope(shield=True):
-                    await self._run(db.close)
+                    await self._call(db.close)
         finally:
             self._stop_writer()
             if hold is not None:

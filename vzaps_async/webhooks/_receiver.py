@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 from typing import Any
 
 import attrs
 from aiohttp import web
 
+from vzaps_async import _json
 from vzaps_async._secret import Secret
 from vzaps_async.models.events import Event, parse_event
 
@@ -184,7 +184,7 @@ class WebhookReceiver:
         if isinstance(body, web.Response):
             return body
         try:
-            payload: Any = json.loads(body)
+            payload: Any = _json.loads(body)
             if not isinstance(payload, dict):
                 return _problem(400, "body must be a JSON object")
             event = parse_event(payload, instance_id=request.headers.get(INSTANCE_HEADER))
