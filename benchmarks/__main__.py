@@ -35,10 +35,31 @@ CLIENT_TOKEN = "bench-client-token"
 CLIENT_SECRET = "bench-client-secret"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_RESULTS = Path(__file__).resolve().parent / "results"
+SCENARIOS = ("requests", "fleet", "fullload", "startup")
 
 
 def _int_list(text: str) -> list[int]:
     return [int(part) for part in text.split(",") if part.strip()]
+
+
+def _scenario_list(text: str) -> list[str]:
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    unknown = set(names) - set(SCENARIOS)
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown scenario(s): {', '.join(sorted(unknown))}; choose from {', '.join(SCENARIOS)}"
+        )
+    return names
+
+
+def _instance_count(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if count < 0:
+        raise argparse.ArgumentTypeError(f"{count} instances: give 0 (skip) or more")
+    return count
 
 
 def _name_list(text: str) -> list[str]:
@@ -58,12 +79,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="small run (well under a minute): 1 round, 1,000 requests, fleet of 200",
+        help="small run (about a minute and a half): 1 round, 1,000 requests, fleet of 200, "
+        "full load of 300",
     )
     parser.add_argument(
         "--scenarios",
-        default="requests,fleet,startup",
-        help="comma list of: requests, fleet, startup (default all three)",
+        type=_scenario_list,
+        default=list(SCENARIOS),
+        help="comma list of: " + ", ".join(SCENARIOS) + " (default all four)",
     )
     parser.add_argument(
         "--clients",
@@ -94,16 +117,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma list of fleet sizes (default 1000,10000; add 50000 to see memory at scale)",
     )
     parser.add_argument(
+        "--full-load-size",
+        type=_instance_count,
+        default=None,
+        help="instances of the full-load fleet (0 ms latency, phones scan the first QR; "
+        "default 5000, 0 skips it)",
+    )
+    parser.add_argument(
         "--fleet-concurrency",
         type=int,
         default=None,
-        help="instances in flight at most (default 500)",
+        help="instances in flight at most, fleet and full load (default 500)",
     )
     parser.add_argument(
         "--fleet-connections",
         type=int,
         default=100,
-        help="connection pool size of every client in the fleet scenario",
+        help="connection pool size of every client in the fleet and full-load scenarios",
     )
     parser.add_argument(
         "--fleet-phase-concurrency",
@@ -127,7 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--scan-after",
         type=float,
         default=0.5,
-        help="seconds the 2nd QR is visible before the simulated phone scans it",
+        help="seconds the scanned QR (the 2nd; the 1st at full load) is visible before the "
+        "simulated phone scans it",
     )
     parser.add_argument(
         "--poll-interval",
@@ -159,7 +190,7 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
     quick = args.quick
     return {
         "quick": quick,
-        "scenarios": [s.strip() for s in args.scenarios.split(",") if s.strip()],
+        "scenarios": args.scenarios,
         "clients": args.clients,
         "rounds": args.rounds or (1 if quick else 3),
         "requests": args.requests or (1000 if quick else 20_000),
@@ -168,6 +199,9 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
         "official_requests": args.official_requests or (1000 if quick else 4_000),
         "concurrency": args.concurrency or [1, 16, 64, 256],
         "fleet_sizes": args.fleet_sizes or ([200] if quick else [1000, 10_000]),
+        "full_load_size": (
+            args.full_load_size if args.full_load_size is not None else 300 if quick else 5000
+        ),
         "fleet_concurrency": args.fleet_concurrency or (100 if quick else 500),
         "fleet_connections": args.fleet_connections,
         "fleet_phase_concurrency": args.fleet_phase_concurrency,
@@ -309,29 +343,21 @@ def run_requests(settings: dict[str, Any], command: list[str], logs: Path) -> li
     return runs
 
 
-def run_fleets(settings: dict[str, Any], command: list[str], logs: Path) -> list[dict[str, Any]]:
-    """Scenario 2 for every round, fleet size and client (a fresh simulator per run).
-
-    Args:
-        settings: Run settings.
-        command: Simulator command.
-        logs: Directory for the simulator's output.
-    """
+def _fleet_rounds(
+    settings: dict[str, Any],
+    command: list[str],
+    logs: Path,
+    *,
+    scenario: str,
+    sizes: list[int],
+    clients: list[str],
+    options: list[str],
+) -> list[dict[str, Any]]:
+    """Fleets for every round, size and client, alternating (a fresh simulator per run)."""
     runs: list[dict[str, Any]] = []
-    options = [
-        "--latency-ms", f"{settings['fleet_latency_ms']:g}",
-        "--phones", f"scan-after={settings['scan_after']:g},on-qr=2",
-        "--first-qr-seconds", f"{settings['qr_seconds']:g}",
-        "--qr-seconds", f"{settings['qr_seconds']:g}",
-    ]  # fmt: skip
-    print(
-        f"Fleet onboarding: {settings['fleet_concurrency']} in flight, "
-        f"{settings['fleet_connections']} connections, latency {settings['fleet_latency_ms']:g} ms",
-        flush=True,
-    )
     for round_number in range(1, settings["rounds"] + 1):
-        for size in settings["fleet_sizes"]:
-            for client in settings["clients"]:
+        for size in sizes:
+            for client in clients:
                 spec = {
                     "scenario": "fleet",
                     "client": client,
@@ -357,7 +383,7 @@ def run_fleets(settings: dict[str, Any], command: list[str], logs: Path) -> list
                         totals.get("pairings") == size and totals.get("instances_created") == size
                     )
                 run = {
-                    "scenario": "fleet",
+                    "scenario": scenario,
                     "round": round_number,
                     "client": client,
                     "instances": size,
@@ -366,6 +392,73 @@ def run_fleets(settings: dict[str, Any], command: list[str], logs: Path) -> list
                 _print_fleet(run)
                 runs.append(run)
     return runs
+
+
+def _simulator_options(settings: dict[str, Any], latency_ms: float, on_qr: int) -> list[str]:
+    return [
+        "--latency-ms", f"{latency_ms:g}",
+        "--phones", f"scan-after={settings['scan_after']:g},on-qr={on_qr}",
+        "--first-qr-seconds", f"{settings['qr_seconds']:g}",
+        "--qr-seconds", f"{settings['qr_seconds']:g}",
+    ]  # fmt: skip
+
+
+def run_fleets(settings: dict[str, Any], command: list[str], logs: Path) -> list[dict[str, Any]]:
+    """Scenario 2 for every round, fleet size and client (a fresh simulator per run).
+
+    Args:
+        settings: Run settings.
+        command: Simulator command.
+        logs: Directory for the simulator's output.
+    """
+    print(
+        f"Fleet onboarding: {settings['fleet_concurrency']} in flight, "
+        f"{settings['fleet_connections']} connections, latency {settings['fleet_latency_ms']:g} ms",
+        flush=True,
+    )
+    return _fleet_rounds(
+        settings,
+        command,
+        logs,
+        scenario="fleet",
+        sizes=settings["fleet_sizes"],
+        clients=settings["clients"],
+        options=_simulator_options(settings, settings["fleet_latency_ms"], on_qr=2),
+    )
+
+
+#: The clients of the full-load fleet: the official SDK spends over ten times raw aiohttp's CPU
+#: per fleet instance, so a fleet at full load would take it minutes per round.
+FULL_LOAD_CLIENTS = ("raw_aiohttp", "vzaps_async", "vzaps_async_sqlite")
+
+
+def run_full_load(settings: dict[str, Any], command: list[str], logs: Path) -> list[dict[str, Any]]:
+    """Scenario 2b, the fleet at full load: no simulator latency and phones that scan the first
+    QR, so the clients' own work is what bounds the wall time (the official SDK left out).
+
+    Args:
+        settings: Run settings.
+        command: Simulator command.
+        logs: Directory for the simulator's output.
+    """
+    size = settings["full_load_size"]
+    clients = [client for client in settings["clients"] if client in FULL_LOAD_CLIENTS]
+    if not size or not clients:
+        return []
+    print(
+        f"Fleet at full load: {size:,} instances, {settings['fleet_concurrency']} in flight, "
+        f"{settings['fleet_connections']} connections, latency 0 ms, phones scan the first QR",
+        flush=True,
+    )
+    return _fleet_rounds(
+        settings,
+        command,
+        logs,
+        scenario="fullload",
+        sizes=[size],
+        clients=clients,
+        options=_simulator_options(settings, 0.0, on_qr=1),
+    )
 
 
 def run_startups(settings: dict[str, Any], command: list[str], logs: Path) -> list[dict[str, Any]]:
@@ -442,6 +535,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("startup", run_startups),
         ("requests", run_requests),
         ("fleet", run_fleets),
+        ("fullload", run_full_load),
     ):
         if scenario not in settings["scenarios"]:
             continue
@@ -452,14 +546,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{scenario} scenario aborted: {exc}", file=sys.stderr, flush=True)
     request_rows = summarise(runs, "requests", "concurrency")
     fleet_rows = summarise(runs, "fleet", "instances")
+    full_load_rows = summarise(runs, "fullload", "instances")
     startup_rows = summarise(runs, "startup", "what")
     report = {
         "started_at": started,
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "machine": machine,
         "settings": settings,
-        "summary": {"requests": request_rows, "fleet": fleet_rows, "startup": startup_rows},
-        "targets": check_targets(request_rows, fleet_rows, startup_rows),
+        "summary": {
+            "requests": request_rows,
+            "fleet": fleet_rows,
+            "fullload": full_load_rows,
+            "startup": startup_rows,
+        },
+        "targets": check_targets(request_rows, fleet_rows, startup_rows, full_load_rows),
         "problems": problems,
         "runs": runs,
     }

@@ -116,7 +116,17 @@ async def _fleet_on(journal: Any, spec: dict[str, Any], names: list[str], tracke
 
 
 async def _raw_aiohttp_fleet(spec: dict[str, Any], names: list[str], tracker: _Tracker) -> int:
-    """A minimal script by hand: ``concurrency`` workers over one aiohttp session."""
+    """What careful hand-written aiohttp code does for the same calls: ``concurrency`` workers
+    over one session.
+
+    The same work per call as the request path's raw client: one session with a pooled connector
+    and a total timeout, User-Agent and ``Accept: application/json`` on the session; the auth
+    headers on each call, and ``Content-Type: application/json`` on the calls with a body (token,
+    create, subscribe), the body JSON-encoded to bytes per call; each response's status checked,
+    its body read whole and JSON-decoded, and for the enveloped answers (subscribe, QR) its
+    ``success`` envelope checked before ``data`` is taken (token and create answer flat objects,
+    checked to be objects).
+    """
     import aiohttp
 
     base_url, client_token = spec["base_url"], spec["client_token"]
@@ -125,36 +135,53 @@ async def _raw_aiohttp_fleet(spec: dict[str, Any], names: list[str], tracker: _T
     async with aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(limit=int(spec["connections"])),
         timeout=aiohttp.ClientTimeout(total=30),
+        headers={"User-Agent": "bench-raw-aiohttp/1", "Accept": "application/json"},
     ) as session:
 
-        async def call(method: str, path: str, headers: dict[str, str], body: Any = None) -> Any:
+        async def call(
+            method: str,
+            path: str,
+            headers: dict[str, str],
+            body: Any = None,
+            *,
+            enveloped: bool = True,
+        ) -> Any:
+            data = None if body is None else json.dumps(body, separators=(",", ":")).encode()
             async with session.request(
-                method, base_url + path, json=body, headers=headers
+                method, base_url + path, data=data, headers=headers
             ) as response:
                 payload = await response.read()
-                if response.status != 200:
-                    raise RuntimeError(f"{method} {path}: HTTP {response.status}")
-            return json.loads(payload)
+                status = response.status
+            if not 200 <= status < 300:
+                raise RuntimeError(f"{method} {path}: HTTP {status}: {payload[:200]!r}")
+            answer = json.loads(payload)
+            if type(answer) is not dict or (enveloped and answer.get("success") is not True):
+                raise RuntimeError(f"{method} {path}: unexpected answer: {payload[:200]!r}")
+            return answer["data"] if enveloped else answer
 
         token = await call(
             "POST",
             "/token",
-            {},
+            {"Content-Type": "application/json"},
             {"client_token": client_token, "client_secret": spec["client_secret"]},
+            enveloped=False,
         )
         account = {
             "Authorization": f"Bearer {token['access_token']}",
             "X-Client-Token": client_token,
+            "Content-Type": "application/json",
         }
 
         async def onboard(name: str) -> bool:
-            created = await call("PUT", "/instances/create", account, {"name": name})
+            created = await call(
+                "PUT", "/instances/create", account, {"name": name}, enveloped=False
+            )
             instance_id = created["id"]
             await call("POST", f"/instances/{instance_id}/subscribe", account, {})
             own = {"X-Instance-Token": created["token"], "X-Client-Token": client_token}
             qr_path = f"/instances/{instance_id}/session/qr"
             while True:
-                data = (await call("GET", qr_path, own))["data"]
+                data = await call("GET", qr_path, own)
                 if data.get("status") == "connected":
                     return True
                 await asyncio.sleep(_pause(data, poll_interval))

@@ -45,6 +45,20 @@ _FLEET_FIGURES = (
 )
 _STARTUP_FIGURES = ("import_ms", "first_request_ms")
 
+# What the fleets' baseline does, in the report beside their tables.
+_RAW_FLEET_NOTE = (
+    "(b) raw aiohttp is a hand-written script doing per call what the request path's raw "
+    "client does: one pooled session with User-Agent and Accept, the auth headers and, on the "
+    "calls with a body, Content-Type, the body JSON-encoded per call, each response's status "
+    "checked, its body read and JSON-decoded, and on the enveloped answers (subscribe, QR) the "
+    "`success` envelope checked before `data` is taken; as many workers as instances in flight "
+    "onboard one instance after another."
+)
+_CONNECTED_NOTE = (
+    "'all connected' needs the client's own count and the simulator's pairing count to equal "
+    "the fleet size in every round."
+)
+
 
 def machine_info() -> dict[str, Any]:
     """nproc, CPU model, OS, Python and the versions of the packages being compared."""
@@ -118,12 +132,15 @@ def summarise(runs: Sequence[dict[str, Any]], scenario: str, key: str) -> list[d
 
     Args:
         runs: Every run record (``scenario``, ``client``, ``round``, the level key, ``result``).
-        scenario: ``requests``, ``fleet`` or ``startup``.
-        key: The level: ``concurrency`` (requests), ``instances`` (fleet), ``what`` (startup).
+        scenario: ``requests``, ``fleet``, ``fullload`` or ``startup``.
+        key: The level: ``concurrency`` (requests), ``instances`` (fleet, fullload), ``what``
+            (startup).
     """
+    fleet = scenario in ("fleet", "fullload")
     figures = {
         "requests": _REQUEST_FIGURES,
         "fleet": _FLEET_FIGURES,
+        "fullload": _FLEET_FIGURES,
         "startup": _STARTUP_FIGURES,
     }[scenario]
     chosen = [run for run in runs if run["scenario"] == scenario]
@@ -132,6 +149,7 @@ def summarise(runs: Sequence[dict[str, Any]], scenario: str, key: str) -> list[d
     cpu_figure = {
         "requests": "cpu_us_per_request",
         "fleet": "cpu_ms_per_instance",
+        "fullload": "cpu_ms_per_instance",
         "startup": "import_ms",
     }[scenario]
     rows: list[dict[str, Any]] = []
@@ -157,7 +175,7 @@ def summarise(runs: Sequence[dict[str, Any]], scenario: str, key: str) -> list[d
             }
             for figure in figures:
                 row[figure] = _median(result.get(figure) for result in ok)
-            if scenario == "fleet":
+            if fleet:
                 row["all_connected"] = bool(ok) and all(
                     result.get("connected") == result.get("instances")
                     and result.get("sim_check", True)
@@ -174,8 +192,11 @@ def summarise(runs: Sequence[dict[str, Any]], scenario: str, key: str) -> list[d
             )
             if scenario == "requests":
                 row["rps_x_raw"] = _ratio(row["rps"], _get(reference, "rps"))
-            elif scenario == "fleet":
+            elif fleet:
                 row["wall_x_raw"] = _ratio(row["wall_s"], _get(reference, "wall_s"))
+                row["wall_x_raw_per_round"] = _same_round_ratios(
+                    by_round[client], by_round.get(REFERENCE, {}), "wall_s"
+                )
             else:
                 row["first_request_x_raw"] = _ratio(
                     row["first_request_ms"], _get(reference, "first_request_ms")
@@ -290,6 +311,27 @@ def _fleet_table(rows: Sequence[dict[str, Any]]) -> list[str]:
     )
 
 
+def _full_load_table(rows: Sequence[dict[str, Any]]) -> list[str]:
+    return _table(
+        (
+            "| instances | client | inst/s | wall s | xraw | CPU ms/inst | xraw | peak RSS MiB ",
+            "| all connected |",
+        ),
+        "|---:|---|---:|---:|---:|---:|---:|---:|:---:|",
+        rows,
+        lambda row: [str(row["instances"]), CLIENT_LABELS[row["client"]]],
+        lambda row: [
+            _fmt(row["instances_per_s"], 1),
+            _fmt(row["wall_s"], 1),
+            _fmt(row["wall_x_raw"], 2),
+            _fmt(row["cpu_ms_per_instance"], 2),
+            _fmt(row["cpu_x_raw"], 2),
+            _fmt(_mib(row["peak_rss_kib"]), 1),
+            _fmt(row["all_connected"]),
+        ],
+    )
+
+
 def _startup_table(rows: Sequence[dict[str, Any]]) -> list[str]:
     return _table(
         ("| client | import ms | xraw | process start to first request ms | xraw |",),
@@ -318,6 +360,7 @@ def check_targets(
     request_rows: Sequence[dict[str, Any]],
     fleet_rows: Sequence[dict[str, Any]],
     startup_rows: Sequence[dict[str, Any]] = (),
+    full_load_rows: Sequence[dict[str, Any]] = (),
 ) -> list[dict[str, Any]]:
     """The issue's targets, evaluated on this run (``met`` is None when not measured).
 
@@ -325,6 +368,7 @@ def check_targets(
         request_rows: Scenario 1 summary.
         fleet_rows: Scenario 2 summary.
         startup_rows: Scenario 3 summary.
+        full_load_rows: Scenario 2b summary (the fleet at full load).
     """
     targets: list[dict[str, Any]] = []
     for level in (1, 64, 256):
@@ -359,19 +403,34 @@ def check_targets(
     sizes = sorted({row["instances"] for row in fleet_rows})
     fleet = _find(fleet_rows, "instances", sizes[-1], "vzaps_async") if sizes else None
     label = f"fleet of {sizes[-1]:,}" if sizes else "fleet"
-    for client, figure, limit, text in (
-        ("vzaps_async", "cpu_x_raw", 1.15, "client CPU/instance ≤ 1.15x raw (memory journal)"),
-        ("vzaps_async_sqlite", "cpu_x_raw", 1.3, "client CPU/instance ≤ 1.3x raw (SQLite)"),
-        ("vzaps_async_sqlite", "wall_x_raw", 1.1, "wall time ≤ 1.1x raw (SQLite)"),
+    for client, limit, text in (
+        ("vzaps_async", 1.15, "client CPU/instance ≤ 1.15x raw (memory journal)"),
+        ("vzaps_async_sqlite", 1.3, "client CPU/instance ≤ 1.3x raw (SQLite)"),
     ):
         row = _find(fleet_rows, "instances", sizes[-1], client) if sizes else None
-        value = _get(row, figure)
+        value = _get(row, "cpu_x_raw")
         targets.append(
             {
                 "target": f"{label}: {text}",
                 "value": value,
                 "met": None if value is None else value <= limit,
-                "per_round": row["cpu_x_raw_per_round"] if row and figure == "cpu_x_raw" else None,
+                "per_round": _get(row, "cpu_x_raw_per_round"),
+            }
+        )
+    full_sizes = sorted({row["instances"] for row in full_load_rows})
+    full_label = f"full load, {full_sizes[-1]:,}" if full_sizes else "full load"
+    for client, text in (
+        ("vzaps_async_sqlite", "wall ≤ 1.10x raw (SQLite)"),
+        ("vzaps_async", "wall ≤ 1.10x raw (memory journal; information, not a target)"),
+    ):
+        row = _find(full_load_rows, "instances", full_sizes[-1], client) if full_sizes else None
+        value = _get(row, "wall_x_raw")
+        targets.append(
+            {
+                "target": f"{full_label}: {text}",
+                "value": value,
+                "met": None if value is None else value <= 1.10,
+                "per_round": _get(row, "wall_x_raw_per_round"),
             }
         )
     start = _find(startup_rows, "what", "start-up", "vzaps_async")
@@ -386,6 +445,19 @@ def check_targets(
     connected = _get(fleet, "all_connected")
     targets.append(
         {"target": f"{label}: every instance connected", "value": connected, "met": connected}
+    )
+    full = (
+        _find(full_load_rows, "instances", full_sizes[-1], "vzaps_async_sqlite")
+        if full_sizes
+        else None
+    )
+    connected = _get(full, "all_connected")
+    targets.append(
+        {
+            "target": f"{full_label}: every instance connected (SQLite)",
+            "value": connected,
+            "met": connected,
+        }
     )
     return targets
 
@@ -469,11 +541,33 @@ def render_markdown(report: dict[str, Any]) -> str:
             "",
             *_fleet_table(report["summary"]["fleet"]),
             "",
+            _RAW_FLEET_NOTE,
+            "",
             "RSS growth is peak RSS minus the RSS before the fleet started (client modules "
             "already imported); compare it across fleet sizes to see whether memory stays flat. "
-            "'all connected' needs the client's own count and the simulator's pairing count to "
-            "equal the fleet size in every round.",
+            + _CONNECTED_NOTE,
             "",
+        ]
+    if report["summary"].get("fullload"):
+        lines += [
+            f"## Fleet at full load: {settings['full_load_size']:,} instances, "
+            f"{settings['fleet_concurrency']} in flight, {settings['fleet_connections']} "
+            "connections, simulator latency 0 ms, phones scan the 1st QR",
+            "",
+            *_full_load_table(report["summary"]["fullload"]),
+            "",
+            "The simulator answers without delay and each phone scans the first QR "
+            f"{settings['scan_after']:g} s after it appears: an instance waits for one QR poll "
+            f"({settings['poll_interval']:g} s at most) and otherwise only for the client's and "
+            "the simulator's work, both on this machine. (c) the official SDK is left out: it "
+            "spends over ten times raw aiohttp's CPU per fleet instance, which would make each "
+            "of its runs minutes long.",
+            "",
+            *(
+                ["(b) raw aiohttp is the fleet scenario's script.", ""]
+                if report["summary"].get("fleet")
+                else [_RAW_FLEET_NOTE, "", _CONNECTED_NOTE, ""]
+            ),
         ]
     if report.get("targets"):
         lines += [
