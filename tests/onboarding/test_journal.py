@@ -405,8 +405,32 @@ async def test_a_loop_write_limit_of_zero_writes_every_group_on_the_journals_thr
     assert all(name.startswith("vzaps-journal") for name in threads)
 
 
-@pytest.mark.parametrize("limit", [-1.0, float("nan")])
-def test_a_bad_loop_write_limit_is_refused_by_name(tmp_path: Path, limit: float) -> None:
-    """A negative or NaN loop_write_limit is refused, naming the option."""
-    with pytest.raises(ValueError, match="loop_write_limit"):
-        SQLiteJournal(tmp_path / "fleet.db", loop_write_limit=limit)
+@pytest.mark.parametrize("option", ["loop_write_limit", "commit_window"])
+@pytest.mark.parametrize("value", [-1.0, float("nan")])
+def test_a_bad_timing_option_is_refused_by_name(tmp_path: Path, option: str, value: float) -> None:
+    """A negative or NaN loop_write_limit or commit_window is refused, naming the option."""
+    with pytest.raises(ValueError, match=option):
+        SQLiteJournal(tmp_path / "fleet.db", **{option: value})
+
+
+@pytest.mark.parametrize(("window", "groups"), [(0.5, [2]), (0.0, [1, 1])])
+async def test_saves_made_within_the_commit_window_share_one_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, window: float, groups: list[int]
+) -> None:
+    """A save made while an earlier one waits out the commit window joins its group."""
+    import vzaps_async.onboarding._store as store
+
+    written: list[int] = []
+    write_group = store._write_group
+
+    def counting(db: sqlite3.Connection, batch: list[tuple[str, str, str]]) -> None:
+        written.append(len(batch))
+        write_group(db, batch)
+
+    monkeypatch.setattr(store, "_write_group", counting)
+    async with SQLiteJournal(tmp_path / "fleet.db", commit_window=window) as journal:
+        first = asyncio.create_task(journal.save(sample("a")))
+        await asyncio.sleep(0.05)
+        await journal.save(sample("b"))
+        await first
+    assert written == groups
