@@ -835,11 +835,11 @@ class SQLiteJournal(_OwnedByOneRun):
 
     async def _write_batch(self, batch: list[Snapshot]) -> None:
         """Write one commit group (the `GroupCommit`'s write)."""
-        rows = [
-            (snap.name, snap.state.value, _json.dumps(snapshot_to_record(snap)).decode())
-            for snap in batch
-        ]
         try:
+            rows = [
+                (snap.name, snap.state.value, _json.dumps(snapshot_to_record(snap)).decode())
+                for snap in batch
+            ]
             if self._on_loop:
                 started = time.perf_counter()
                 _write_group(self._connection(), rows)
