@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -183,6 +184,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print the figures only; write nothing to the results directory",
     )
+    parser.add_argument(
+        "--no-pin",
+        action="store_true",
+        help="let the simulator and the clients run on any CPU (default: the simulator on the "
+        "first CPU, each client on the second, when there are two)",
+    )
     return parser
 
 
@@ -210,18 +217,34 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
         "scan_after": args.scan_after,
         "poll_interval": args.poll_interval,
         "variant_timeout": args.variant_timeout,
+        # (simulator CPU, client CPU), or None: unpinned.
+        "cpus": None if args.no_pin else _cpu_pair(),
         "command": "python -m benchmarks " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
     }
 
 
-def run_variant(spec: dict[str, Any], timeout: float) -> dict[str, Any]:
+def _cpu_pair() -> tuple[int, int] | None:
+    """Two CPUs, one for the simulator and one for the client, or None with fewer than two.
+
+    Pinned apart, the two processes never take turns on one core or migrate between cores,
+    which made single rounds drift by more than the gaps being measured.
+    """
+    try:
+        cpus = sorted(os.sched_getaffinity(0))
+    except AttributeError:  # sched_getaffinity is Linux only
+        return None
+    return (cpus[0], cpus[1]) if len(cpus) >= 2 else None
+
+
+def run_variant(spec: dict[str, Any], timeout: float, cpu: int | None = None) -> dict[str, Any]:
     """Run one client in a fresh process and return its figures (or the failure).
 
     Args:
         spec: The variant spec (see `benchmarks._variant`).
         timeout: Seconds before the process is killed.
+        cpu: The one CPU the process may run on (None: any).
     """
-    command = [sys.executable, "-m", "benchmarks._variant", json.dumps(spec)]
+    command = [sys.executable, "-m", "benchmarks._variant", json.dumps({**spec, "cpu": cpu})]
     started = time.monotonic()
     try:
         done = subprocess.run(
@@ -240,6 +263,11 @@ def run_variant(spec: dict[str, Any], timeout: float) -> dict[str, Any]:
         "failed": True,
         "error": f"no result (exit {done.returncode}): {done.stderr[-800:].strip()}",
     }
+
+
+def _client_cpu(settings: dict[str, Any]) -> int | None:
+    cpus = settings.get("cpus")
+    return None if cpus is None else int(cpus[1])
 
 
 def _sim_totals(sim: SimulatorProcess) -> dict[str, Any]:
@@ -283,11 +311,15 @@ def _print_fleet(run: dict[str, Any]) -> None:
     )
 
 
-def _simulator(command: list[str], options: list[str], logs: Path) -> SimulatorProcess:
+def _simulator(
+    command: list[str], options: list[str], logs: Path, settings: dict[str, Any]
+) -> SimulatorProcess:
+    cpus = settings.get("cpus")
     return SimulatorProcess(
         command,
         ["--client-token", CLIENT_TOKEN, "--client-secret", CLIENT_SECRET, *options],
         log_path=logs / "simulator.log",
+        cpu=None if cpus is None else cpus[0],
     )
 
 
@@ -302,7 +334,7 @@ def run_requests(settings: dict[str, Any], command: list[str], logs: Path) -> li
     runs: list[dict[str, Any]] = []
     print(f"Request path: {settings['requests']:,} send_text calls per run", flush=True)
     for round_number in range(1, settings["rounds"] + 1):
-        with _simulator(command, ["--phones", "scan-after=0"], logs) as sim:
+        with _simulator(command, ["--phones", "scan-after=0"], logs, settings) as sim:
             instance_id, instance_token = prepare_connected_instance(
                 sim.base_url, CLIENT_TOKEN, CLIENT_SECRET
             )
@@ -326,7 +358,7 @@ def run_requests(settings: dict[str, Any], command: list[str], logs: Path) -> li
                         "concurrency": concurrency,
                     }
                     sim_cpu, sim_before = sim.cpu_seconds(), _sim_totals(sim)
-                    result = run_variant(spec, settings["variant_timeout"])
+                    result = run_variant(spec, settings["variant_timeout"], _client_cpu(settings))
                     sim_after, sim_cpu_after = _sim_totals(sim), sim.cpu_seconds()
                     result["simulator"] = _delta(sim_after, sim_before)
                     if sim_cpu is not None and sim_cpu_after is not None:
@@ -371,9 +403,11 @@ def _fleet_rounds(
                     "name_prefix": f"bench-{client}-r{round_number}",
                 }
                 try:
-                    with _simulator(command, options, logs) as sim:
+                    with _simulator(command, options, logs, settings) as sim:
                         spec["base_url"] = sim.base_url
-                        result = run_variant(spec, settings["variant_timeout"])
+                        result = run_variant(
+                            spec, settings["variant_timeout"], _client_cpu(settings)
+                        )
                         totals = _sim_totals(sim)
                         result["simulator"] = {**totals, "cpu_s": sim.cpu_seconds()}
                 except SimulatorError as exc:
@@ -471,7 +505,7 @@ def run_startups(settings: dict[str, Any], command: list[str], logs: Path) -> li
     """
     runs: list[dict[str, Any]] = []
     print("Start-up: import, and process start to the first send_text decoded", flush=True)
-    with _simulator(command, ["--phones", "scan-after=0"], logs) as sim:
+    with _simulator(command, ["--phones", "scan-after=0"], logs, settings) as sim:
         instance_id, instance_token = prepare_connected_instance(
             sim.base_url, CLIENT_TOKEN, CLIENT_SECRET
         )

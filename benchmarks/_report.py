@@ -462,6 +462,12 @@ def check_targets(
     return targets
 
 
+def _pinning(cpus: Sequence[int] | None) -> str:
+    if not cpus:
+        return ", neither pinned to a CPU"
+    return f", pinned to CPU {cpus[0]}, and each client process to CPU {cpus[1]}"
+
+
 def render_markdown(report: dict[str, Any]) -> str:
     """The report as Markdown: machine, settings, both tables, targets.
 
@@ -483,7 +489,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"Command: `{settings['command']}`; {settings['rounds']} round(s), clients alternating "
         "(a b c a b c …); every figure is the median over the rounds, ratios are to (b) raw "
         "aiohttp from the same run. Each client ran in its own process; the simulator ran in "
-        "another process (faults off) on 127.0.0.1.",
+        "another process (faults off) on 127.0.0.1" + _pinning(settings.get("cpus")) + ".",
         "",
     ]
     if report["summary"].get("requests"):

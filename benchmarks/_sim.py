@@ -33,6 +33,7 @@ class SimulatorProcess:
         options: Simulator options (``--latency-ms`` ...); ``--port 0`` is added.
         log_path: File receiving the simulator's output.
         start_timeout: Seconds to wait for the base URL line.
+        cpu: The one CPU the process may run on (None: any).
     """
 
     def __init__(
@@ -42,10 +43,12 @@ class SimulatorProcess:
         *,
         log_path: Path,
         start_timeout: float = 60.0,
+        cpu: int | None = None,
     ) -> None:
         self.command = [*command, "--port", "0", *options]
         self.log_path = log_path
         self.start_timeout = start_timeout
+        self.cpu = cpu
         self.base_url = ""
         self._process: subprocess.Popen[str] | None = None
         self._log: IO[str] | None = None
@@ -64,6 +67,8 @@ class SimulatorProcess:
             text=True,
             env=env,
         )
+        if self.cpu is not None:
+            os.sched_setaffinity(self._process.pid, {self.cpu})
         found = threading.Event()
         stdout = self._process.stdout
         assert stdout is not None

@@ -7,6 +7,7 @@ Prints one line ``BENCH_RESULT <json>`` on stdout: the figures, or ``{"failed": 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import traceback
 from typing import Any
@@ -41,6 +42,8 @@ def main(argv: list[str]) -> int:
         argv: ``[spec_json]``.
     """
     spec = json.loads(argv[0])
+    if spec.get("cpu") is not None:
+        os.sched_setaffinity(0, {int(spec["cpu"])})
     try:
         result: dict[str, Any] = {"failed": False, **run(spec)}
         status = 0
