@@ -465,7 +465,7 @@ def check_targets(
 def _pinning(cpus: Sequence[int] | None) -> str:
     if not cpus:
         return ", neither pinned to a CPU"
-    return f", pinned to CPU {cpus[0]}, and each client process to CPU {cpus[1]}"
+    return f", pinned to CPU {cpus[0]}, and each request-path and fleet client to CPU {cpus[1]}"
 
 
 def render_markdown(report: dict[str, Any]) -> str:
