@@ -288,13 +288,15 @@ def _mib(kib: float | None) -> float | None:
     return None if kib is None else kib / 1024
 
 
-def _fleet_table(rows: Sequence[dict[str, Any]]) -> list[str]:
+def _fleet_table(rows: Sequence[dict[str, Any]], *, full: bool = True) -> list[str]:
+    """The fleet table; ``full=False`` leaves out RSS growth and TCP connections (full load)."""
+    tail = "| RSS growth MiB | all connected | TCP conns |" if full else "| all connected |"
     return _table(
         (
             "| instances | client | inst/s | wall s | xraw | CPU ms/inst | xraw | peak RSS MiB ",
-            "| RSS growth MiB | all connected | TCP conns |",
+            tail,
         ),
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|:---:|---:|",
+        "|---:|---|" + "---:|" * (7 if full else 6) + ":---:|" + ("---:|" if full else ""),
         rows,
         lambda row: [str(row["instances"]), CLIENT_LABELS[row["client"]]],
         lambda row: [
@@ -304,30 +306,9 @@ def _fleet_table(rows: Sequence[dict[str, Any]]) -> list[str]:
             _fmt(row["cpu_ms_per_instance"], 2),
             _fmt(row["cpu_x_raw"], 2),
             _fmt(_mib(row["peak_rss_kib"]), 1),
-            _fmt(_mib(row["rss_growth_kib"]), 1),
+            *([_fmt(_mib(row["rss_growth_kib"]), 1)] if full else []),
             _fmt(row["all_connected"]),
-            _fmt(row["connections_opened"]),
-        ],
-    )
-
-
-def _full_load_table(rows: Sequence[dict[str, Any]]) -> list[str]:
-    return _table(
-        (
-            "| instances | client | inst/s | wall s | xraw | CPU ms/inst | xraw | peak RSS MiB ",
-            "| all connected |",
-        ),
-        "|---:|---|---:|---:|---:|---:|---:|---:|:---:|",
-        rows,
-        lambda row: [str(row["instances"]), CLIENT_LABELS[row["client"]]],
-        lambda row: [
-            _fmt(row["instances_per_s"], 1),
-            _fmt(row["wall_s"], 1),
-            _fmt(row["wall_x_raw"], 2),
-            _fmt(row["cpu_ms_per_instance"], 2),
-            _fmt(row["cpu_x_raw"], 2),
-            _fmt(_mib(row["peak_rss_kib"]), 1),
-            _fmt(row["all_connected"]),
+            *([_fmt(row["connections_opened"])] if full else []),
         ],
     )
 
@@ -560,7 +541,7 @@ def render_markdown(report: dict[str, Any]) -> str:
             f"{settings['fleet_concurrency']} in flight, {settings['fleet_connections']} "
             "connections, simulator latency 0 ms, phones scan the 1st QR",
             "",
-            *_full_load_table(report["summary"]["fullload"]),
+            *_fleet_table(report["summary"]["fullload"], full=False),
             "",
             "The simulator answers without delay and each phone scans the first QR "
             f"{settings['scan_after']:g} s after it appears: an instance waits for one QR poll "

@@ -291,20 +291,36 @@ def _on_disk(path: Path) -> dict[str, str]:
         return dict(db.execute("SELECT name, state FROM onboarding").fetchall())
 
 
-async def test_concurrent_saves_share_commits_and_are_on_disk_when_they_return(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Saves made while a group commits go into the next group; each returns once it is on disk."""
+@attrs.define
+class Group:
+    """One commit group the SQLite journal wrote: its size and the thread that wrote it."""
+
+    size: int
+    thread: str
+
+
+@pytest.fixture
+def groups(monkeypatch: pytest.MonkeyPatch) -> list[Group]:
+    """Every commit group the SQLite journals of the test write, in order."""
+    import threading
+
     import vzaps_async.onboarding._store as store
 
-    groups: list[int] = []
+    written: list[Group] = []
     write_group = store._write_group
 
-    def counting(db: sqlite3.Connection, batch: list[tuple[str, str, str]]) -> None:
-        groups.append(len(batch))
+    def recording(db: sqlite3.Connection, batch: list[tuple[str, str, str]]) -> None:
+        written.append(Group(len(batch), threading.current_thread().name))
         write_group(db, batch)
 
-    monkeypatch.setattr(store, "_write_group", counting)
+    monkeypatch.setattr(store, "_write_group", recording)
+    return written
+
+
+async def test_concurrent_saves_share_commits_and_are_on_disk_when_they_return(
+    tmp_path: Path, groups: list[Group]
+) -> None:
+    """Saves made while a group commits go into the next group; each returns once it is on disk."""
     path = tmp_path / "fleet.db"
     async with SQLiteJournal(path) as journal:
 
@@ -315,7 +331,7 @@ async def test_concurrent_saves_share_commits_and_are_on_disk_when_they_return(
         async with anyio.create_task_group() as tg:
             for index in range(50):
                 tg.start_soon(save_and_check, index)
-    assert sum(groups) == 50
+    assert sum(group.size for group in groups) == 50
     assert len(groups) < 50
 
 
@@ -349,7 +365,10 @@ async def test_saves_cancelled_behind_a_commit_are_on_disk_once_the_journal_clos
 
 
 async def test_commits_move_to_the_journals_thread_once_they_prove_slow(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    groups: list[Group],
 ) -> None:
     """Commits run on the event loop until they average over loop_write_limit, then on a thread."""
     import threading
@@ -357,13 +376,11 @@ async def test_commits_move_to_the_journals_thread_once_they_prove_slow(
 
     import vzaps_async.onboarding._store as store
 
-    threads: list[str] = []
-    write_group = store._write_group
+    recording = store._write_group
 
     def slow(db: sqlite3.Connection, batch: list[tuple[str, str, str]]) -> None:
-        threads.append(threading.current_thread().name)
         time.sleep(0.01)  # a network volume's fsync
-        write_group(db, batch)
+        recording(db, batch)
 
     monkeypatch.setattr(store, "_write_group", slow)
     path = tmp_path / "fleet.db"
@@ -372,6 +389,7 @@ async def test_commits_move_to_the_journals_thread_once_they_prove_slow(
         for index in range(8):
             await journal.save(sample(f"inst-{index}", state=State.CREATED))
         assert (await journal.get("inst-7")) is not None
+    threads = [group.thread for group in groups]
     on_loop = threading.current_thread().name
     assert threads[0] == on_loop
     assert threads[-1].startswith("vzaps-journal")
@@ -383,26 +401,14 @@ async def test_commits_move_to_the_journals_thread_once_they_prove_slow(
 
 
 async def test_a_loop_write_limit_of_zero_writes_every_group_on_the_journals_thread(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, groups: list[Group]
 ) -> None:
     """loop_write_limit=0 keeps every commit off the event loop."""
-    import threading
-
-    import vzaps_async.onboarding._store as store
-
-    threads: list[str] = []
-    write_group = store._write_group
-
-    def recording(db: sqlite3.Connection, batch: list[tuple[str, str, str]]) -> None:
-        threads.append(threading.current_thread().name)
-        write_group(db, batch)
-
-    monkeypatch.setattr(store, "_write_group", recording)
     async with SQLiteJournal(tmp_path / "fleet.db", loop_write_limit=0) as journal:
         for index in range(3):
             await journal.save(sample(f"inst-{index}"))
-    assert len(threads) == 3
-    assert all(name.startswith("vzaps-journal") for name in threads)
+    assert len(groups) == 3
+    assert all(group.thread.startswith("vzaps-journal") for group in groups)
 
 
 @pytest.mark.parametrize("option", ["loop_write_limit", "commit_window"])
@@ -413,24 +419,14 @@ def test_a_bad_timing_option_is_refused_by_name(tmp_path: Path, option: str, val
         SQLiteJournal(tmp_path / "fleet.db", **{option: value})
 
 
-@pytest.mark.parametrize(("window", "groups"), [(0.5, [2]), (0.0, [1, 1])])
+@pytest.mark.parametrize(("window", "sizes"), [(0.5, [2]), (0.0, [1, 1])])
 async def test_saves_made_within_the_commit_window_share_one_commit(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, window: float, groups: list[int]
+    tmp_path: Path, groups: list[Group], window: float, sizes: list[int]
 ) -> None:
     """A save made while an earlier one waits out the commit window joins its group."""
-    import vzaps_async.onboarding._store as store
-
-    written: list[int] = []
-    write_group = store._write_group
-
-    def counting(db: sqlite3.Connection, batch: list[tuple[str, str, str]]) -> None:
-        written.append(len(batch))
-        write_group(db, batch)
-
-    monkeypatch.setattr(store, "_write_group", counting)
     async with SQLiteJournal(tmp_path / "fleet.db", commit_window=window) as journal:
         first = asyncio.create_task(journal.save(sample("a")))
         await asyncio.sleep(0.05)
         await journal.save(sample("b"))
         await first
-    assert written == groups
+    assert [group.size for group in groups] == sizes
