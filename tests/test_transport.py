@@ -741,3 +741,37 @@ async def test_a_response_nested_too_deeply_is_a_response_error(mock: Any) -> No
         assert caught.value.status == 400
     finally:
         await transport.aclose()
+
+
+async def test_connections_read_at_most_64_kib_at_a_time() -> None:
+    """Every pooled connection asks its socket for at most 64 KiB per read, under glibc's mmap
+    threshold, and a body larger than that still arrives whole."""
+    from aiohttp import web
+
+    from vzaps_async._transport import _READ_SIZE
+
+    large = {"data": "x" * (3 * _READ_SIZE)}
+
+    async def answer(request: web.Request) -> web.Response:
+        return web.json_response(large if request.path == "/large" else {"ok": True})
+
+    app = web.Application()
+    app.router.add_get("/{name}", answer)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    config = ClientConfig(base_url=f"http://127.0.0.1:{port}")
+    transport = Transport(config, Secret(CLIENT_TOKEN), Secret(CLIENT_SECRET))
+    try:
+        assert await transport.request("GET", "/small", auth="none") == {"ok": True}
+        assert await transport.request("GET", "/large", auth="none") == large
+        # aiohttp's pool of idle connections, read to reach the sockets' transports.
+        pooled = [proto.transport for conns in transport.session().connector._conns.values()
+                  for proto, _ in conns]  # fmt: skip
+        assert pooled
+        assert all(getattr(t, "max_size", None) == 64 * 1024 for t in pooled)
+    finally:
+        await transport.aclose()
+        await runner.cleanup()

@@ -35,6 +35,9 @@ from typing import Any, Literal, NoReturn
 
 import aiohttp
 import attrs
+from aiohttp.client_proto import ResponseHandler
+from aiohttp.client_reqrep import ClientRequest
+from aiohttp.tracing import Trace
 
 from . import _json
 from ._auth import TokenManager
@@ -67,6 +70,35 @@ AuthKind = Literal["none", "jwt", "instance"]
 ParamValue = str | int | float | bool | None
 
 _BODY_PREVIEW = 500
+
+#: Bytes asked of the socket per read. asyncio's default, 256 KiB, is above glibc's default mmap
+#: threshold (128 KiB): reading a small JSON answer into it maps a fresh buffer, shrinks it with
+#: mremap and unmaps it later, three system calls and a page fault per response. A buffer under the
+#: threshold is served from the heap.
+_READ_SIZE = 64 * 1024
+
+
+class _Connector(aiohttp.TCPConnector):
+    """aiohttp's TCP connector; each new connection reads at most `_READ_SIZE` bytes at a time.
+
+    aiohttp has no public hook that sees a new connection's transport, hence the override of its
+    private ``_create_connection``: should aiohttp rename it, reads keep asyncio's size and
+    tests/test_transport.py says so.
+    """
+
+    async def _create_connection(
+        self,
+        req: ClientRequest,
+        traces: list[Trace],
+        timeout: aiohttp.ClientTimeout,  # noqa: ASYNC109 - aiohttp's signature
+    ) -> ResponseHandler:
+        protocol = await super()._create_connection(req, traces, timeout)
+        transport = protocol.transport
+        # Only asyncio's own socket transport reads into a fresh buffer of ``max_size``; TLS and
+        # uvloop transports keep their own buffers and have no such attribute.
+        if transport is not None and getattr(transport, "max_size", 0) > _READ_SIZE:
+            transport.max_size = _READ_SIZE  # type: ignore[attr-defined]
+        return protocol
 
 
 @attrs.frozen
@@ -301,7 +333,7 @@ class Transport:
         if self._closed:
             raise RuntimeError("this vzaps_async Client is closed; create a new one")
         cfg = self._config
-        connector = aiohttp.TCPConnector(
+        connector = _Connector(
             limit=cfg.limits.max_connections,
             limit_per_host=0,
             keepalive_timeout=cfg.limits.keepalive_timeout,
