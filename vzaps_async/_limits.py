@@ -1,16 +1,74 @@
-"""Pacing shared by every caller of one client: a 429 cool-down gate and a requests/s limit.
+"""Pacing shared by every caller of one client: a 429 cool-down gate, a requests/s limit, and
+`Slots`, the limit on calls in flight.
 
-Both are deliberately tiny: they sit on the request hot path, so the common case (no cool-down, no
-rate limit) costs one clock read and one comparison.
+All are deliberately tiny: they sit on the request hot path, so the common case (no cool-down, no
+rate limit, a free slot) costs a comparison or two.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections import deque
 from collections.abc import Callable
 
-__all__ = ["CoolDown", "RateLimiter"]
+__all__ = ["CoolDown", "RateLimiter", "Slots"]
+
+
+class Slots:
+    """At most ``size`` holders at once (``async with slots:``), served first come, first served.
+
+    What `asyncio.Semaphore` does, at a fraction of its cost on the hot path: taking a free slot
+    is a comparison and a decrement, with no event-loop lookup (a system call in Python 3.11) and
+    no scan of the waiters. A released slot is handed straight to the longest waiter, so a newcomer
+    cannot overtake the queue; a waiter cancelled after it was handed a slot passes it on.
+
+    Args:
+        size: Holders allowed at once (at least 1).
+    """
+
+    __slots__ = ("_free", "_waiters", "size")
+
+    def __init__(self, size: int) -> None:
+        if size < 1:
+            raise ValueError(f"size must be at least 1, got {size!r}")
+        self.size = size
+        self._free = size
+        self._waiters: deque[asyncio.Future[None]] = deque()
+
+    @property
+    def in_use(self) -> int:
+        """Slots held now."""
+        return self.size - self._free
+
+    async def __aenter__(self) -> None:
+        if self._free and not self._waiters:
+            self._free -= 1
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await waiter
+        except BaseException:
+            if waiter.done() and not waiter.cancelled():
+                self._release()  # handed a slot, then cancelled before it could use it
+            else:
+                with contextlib.suppress(ValueError):  # a release may have dropped it already
+                    self._waiters.remove(waiter)
+            raise
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._release()
+
+    def _release(self) -> None:
+        waiters = self._waiters
+        while waiters:
+            waiter = waiters.popleft()
+            if not waiter.done():  # skip the cancelled
+                waiter.set_result(None)  # the slot passes over; the free count stays
+                return
+        self._free += 1
 
 
 class CoolDown:

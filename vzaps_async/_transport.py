@@ -42,7 +42,7 @@ from aiohttp.tracing import Trace
 from . import _json
 from ._auth import TokenManager
 from ._config import ClientConfig
-from ._limits import CoolDown, RateLimiter
+from ._limits import CoolDown, RateLimiter, Slots
 from ._raw import HTTPExchange, recording
 from ._retry import IDEMPOTENT_METHODS, backoff_delay, parse_retry_after
 from ._secret import Secret
@@ -141,7 +141,9 @@ RequestHook = Callable[[RequestInfo], None]
 ResponseHook = Callable[[ResponseInfo], None]
 
 
-#: The event-loop time by which every attempt sent in this context must end (`RequestDeadline`).
+#: The `time.monotonic` reading by which every attempt sent in this context must end
+#: (`RequestDeadline`). Not the loop's clock: `asyncio.get_running_loop` makes a getpid system
+#: call on each use in Python 3.11, and asyncio's loop time is `time.monotonic` anyway.
 _deadline: ContextVar[float | None] = ContextVar("vzaps_async_request_deadline", default=None)
 
 
@@ -178,7 +180,7 @@ class RequestDeadline:
     def __enter__(self) -> None:
         if self._token is not None:
             raise RuntimeError("this RequestDeadline is already in use; create one per block")
-        when = asyncio.get_running_loop().time() + self._seconds
+        when = time.monotonic() + self._seconds
         outer = _deadline.get()
         self._token = _deadline.set(when if outer is None else min(when, outer))
 
@@ -267,7 +269,7 @@ class Transport:
         # The pool already caps connections; this semaphore keeps requests that wait for a free
         # connection out of the per-attempt timeout, so a burst of callers does not time out in
         # the queue. (asyncio's semaphore: this sits on the hot path and costs almost nothing.)
-        self._limiter = asyncio.Semaphore(config.limits.max_connections)
+        self._limiter = Slots(config.limits.max_connections)
         self._rng = random.Random()
         self._attempt_timeout = aiohttp.ClientTimeout(
             total=config.timeouts.total, connect=config.timeouts.connect
@@ -492,7 +494,7 @@ class Transport:
                 else:
                     delay = backoff_delay(policy, attempt, self._rng)
                 wait = delay if policy.sleep else 0.0
-                if deadline is not None and asyncio.get_running_loop().time() + wait >= deadline:
+                if deadline is not None and time.monotonic() + wait >= deadline:
                     raise error from None
                 logger.info(
                     "retrying %s %s after attempt %d failed (%s); waiting %.2fs",
@@ -511,7 +513,7 @@ class Transport:
             if (
                 deadline is not None
                 and self._config.retry.sleep
-                and asyncio.get_running_loop().time() + self._cooldown.remaining >= deadline
+                and time.monotonic() + self._cooldown.remaining >= deadline
             ):
                 # Waiting out the 429 cool-down would outlast this caller's budget: fail now.
                 raise RequestNotSent(
@@ -533,7 +535,7 @@ class Transport:
         # Measured after the cool-down, rate and token waits, so those count against it too.
         timeout = self._attempt_timeout
         if deadline is not None:
-            left = deadline - asyncio.get_running_loop().time()
+            left = deadline - time.monotonic()
             if left <= 0:
                 raise RequestNotSent(
                     "the time allowed for this request ran out before it was sent",

@@ -14,9 +14,9 @@ The driver performs each step's I/O, turns the outcome into an event, applies th
 A `JournalError` is never absorbed: a record that cannot be written means the next step's promise
 cannot be kept, so it stops the onboarding (and its fleet) at once.
 
-Concurrency: asyncio's primitives (semaphores, sleeps; aiohttp ties the SDK to asyncio anyway)
-and anyio's cancel scopes only where asyncio has no equivalent: a step's deadline that the
-journal's lease can also cancel, and the shield around a journal write.
+Concurrency: asyncio's primitives (sleeps, and the futures behind `Slots`; aiohttp ties the SDK
+to asyncio anyway) and anyio's cancel scopes only where asyncio has no equivalent: a step's
+deadline that the journal's lease can also cancel, and the shield around a journal write.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ import anyio
 import anyio.lowlevel
 import attrs
 
-from vzaps_async._limits import CoolDown, RateLimiter
+from vzaps_async._limits import CoolDown, RateLimiter, Slots
 from vzaps_async._retry import FATAL, NOT_APPLIED, REFUSED, UNKNOWN, full_jitter
 from vzaps_async._secret import Secret
 from vzaps_async.errors import (
@@ -134,11 +134,11 @@ class Gates:
         rate: Optional shared request-rate gate.
     """
 
-    # asyncio's semaphores: every request of a fleet passes one, and they cost much less than an
-    # anyio CapacityLimiter (which tracks borrowers we do not need).
-    create: asyncio.Semaphore = attrs.field(factory=lambda: asyncio.Semaphore(8))
-    subscribe: asyncio.Semaphore = attrs.field(factory=lambda: asyncio.Semaphore(8))
-    poll: asyncio.Semaphore = attrs.field(factory=lambda: asyncio.Semaphore(64))
+    # Every request of a fleet passes one of these (`Slots`: what asyncio.Semaphore does, for
+    # less; an anyio CapacityLimiter also tracks borrowers, which we do not need).
+    create: Slots = attrs.field(factory=lambda: Slots(8))
+    subscribe: Slots = attrs.field(factory=lambda: Slots(8))
+    poll: Slots = attrs.field(factory=lambda: Slots(64))
     cooldown: CoolDown = attrs.field(factory=CoolDown)
     rate: RateLimiter | None = None
 
@@ -446,7 +446,7 @@ class Onboarding:
 
     async def _call(
         self,
-        limiter: asyncio.Semaphore,
+        limiter: Slots,
         fn: Callable[..., Awaitable[T]],
         *args: Any,
         retry: bool = False,
@@ -544,7 +544,7 @@ class Onboarding:
         await self._apply(Created(info.id, info.token))
 
     async def _send_paid(
-        self, limiter: asyncio.Semaphore, send: Callable[[], Awaitable[T]], what: str, tries: int
+        self, limiter: Slots, send: Callable[[], Awaitable[T]], what: str, tries: int
     ) -> T | None:
         """Send a call that costs money (create, subscribe) under its journaled intent.
 

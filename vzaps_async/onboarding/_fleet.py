@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import math
 import time
 from collections import Counter
@@ -15,7 +14,7 @@ import attrs
 from anyio.streams.memory import MemoryObjectSendStream
 
 from vzaps_async import _validate as validate
-from vzaps_async._limits import RateLimiter
+from vzaps_async._limits import RateLimiter, Slots
 from vzaps_async._secret import url_repr
 from vzaps_async.errors import InputError, JournalError, LeaseLostError
 from vzaps_async.models.instances import InstanceInfo
@@ -221,9 +220,9 @@ class Fleet:
         self._presenter: Presenter = presenter or NullPresenter()
         opts = self._options
         self.gates = Gates(
-            create=asyncio.Semaphore(opts.create_concurrency),
-            subscribe=asyncio.Semaphore(opts.subscribe_concurrency),
-            poll=asyncio.Semaphore(opts.poll_concurrency),
+            create=Slots(opts.create_concurrency),
+            subscribe=Slots(opts.subscribe_concurrency),
+            poll=Slots(opts.poll_concurrency),
             # One 429 gate for everything that talks through the client: a 429 seen by any
             # caller pauses the fleet, and the fleet's own pauses hold back the client's callers.
             cooldown=client.transport.cooldown,

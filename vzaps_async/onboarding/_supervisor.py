@@ -33,7 +33,6 @@ STALLED one remembers its restarts.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
 import time
@@ -45,6 +44,7 @@ import anyio
 import attrs
 
 from vzaps_async._client import Client
+from vzaps_async._limits import Slots
 from vzaps_async.errors import (
     AuthenticationError,
     ConflictError,
@@ -254,10 +254,10 @@ class Supervisor:
         self._options = options or SupervisorOptions()
         self._presenter: Presenter = presenter or NullPresenter()
         self._gates = Gates(
-            poll=asyncio.Semaphore(self._options.probe_concurrency),
+            poll=Slots(self._options.probe_concurrency),
             cooldown=client.transport.cooldown,
         )
-        self._repair_slots = asyncio.Semaphore(self._options.repair_concurrency)
+        self._repair_slots = Slots(self._options.repair_concurrency)
         self._watches: dict[str, _Watch] = {}
         self._by_id: dict[str, _Watch] = {}
         self._tally: Counter[str] = Counter()
