@@ -266,9 +266,9 @@ class Transport:
         self._on_response = on_response
         self._cooldown = CoolDown(enabled=config.retry.sleep)
         self._rate = RateLimiter(config.requests_per_second) if config.requests_per_second else None
-        # The pool already caps connections; this semaphore keeps requests that wait for a free
+        # The pool already caps connections; these slots keep requests that wait for a free
         # connection out of the per-attempt timeout, so a burst of callers does not time out in
-        # the queue. (asyncio's semaphore: this sits on the hot path and costs almost nothing.)
+        # the queue. (`Slots`: this sits on the hot path, and a free slot costs a comparison.)
         self._limiter = Slots(config.limits.max_connections)
         self._rng = random.Random()
         self._attempt_timeout = aiohttp.ClientTimeout(

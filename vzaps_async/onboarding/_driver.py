@@ -26,8 +26,9 @@ import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
-from typing import Any, Final, Literal, NoReturn, TypeVar
+from typing import Any, Final, Literal, NoReturn, TypeAlias, TypeVar
 
 import anyio
 import anyio.lowlevel
@@ -76,6 +77,9 @@ __all__ = ["Gates", "Onboarding", "OnboardingOptions", "Transition"]
 log = logging.getLogger("vzaps_async.onboarding")
 
 T = TypeVar("T")
+
+#: What holds a phase slot for the length of a call.
+Limiter: TypeAlias = AbstractAsyncContextManager[None]
 
 #: Billing statuses that prove a subscription exists (a lost subscribe response was applied).
 SUBSCRIBED_STATUSES: Final = frozenset({"ACTIVE", "PAST_DUE", "UNPAID", "INCOMPLETE"})
@@ -134,11 +138,12 @@ class Gates:
         rate: Optional shared request-rate gate.
     """
 
-    # Every request of a fleet passes one of these (`Slots`: what asyncio.Semaphore does, for
-    # less; an anyio CapacityLimiter also tracks borrowers, which we do not need).
-    create: Slots = attrs.field(factory=lambda: Slots(8))
-    subscribe: Slots = attrs.field(factory=lambda: Slots(8))
-    poll: Slots = attrs.field(factory=lambda: Slots(64))
+    # Every request of a fleet passes one of these. Any async context manager will do (an
+    # asyncio.Semaphore, say); the defaults are `Slots`, which does what asyncio.Semaphore does
+    # for less (an anyio CapacityLimiter also tracks borrowers, which we do not need).
+    create: Limiter = attrs.field(factory=lambda: Slots(8))
+    subscribe: Limiter = attrs.field(factory=lambda: Slots(8))
+    poll: Limiter = attrs.field(factory=lambda: Slots(64))
     cooldown: CoolDown = attrs.field(factory=CoolDown)
     rate: RateLimiter | None = None
 
@@ -446,7 +451,7 @@ class Onboarding:
 
     async def _call(
         self,
-        limiter: Slots,
+        limiter: Limiter,
         fn: Callable[..., Awaitable[T]],
         *args: Any,
         retry: bool = False,
@@ -544,7 +549,7 @@ class Onboarding:
         await self._apply(Created(info.id, info.token))
 
     async def _send_paid(
-        self, limiter: Slots, send: Callable[[], Awaitable[T]], what: str, tries: int
+        self, limiter: Limiter, send: Callable[[], Awaitable[T]], what: str, tries: int
     ) -> T | None:
         """Send a call that costs money (create, subscribe) under its journaled intent.
 
