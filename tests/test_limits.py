@@ -16,22 +16,30 @@ async def _hold(slots: Slots, seconds: float, log: list[int], name: int) -> None
         await asyncio.sleep(seconds)
 
 
+class _Occupancy:
+    """Holders inside a `Slots` now and at most, for tasks that go through `hold`."""
+
+    def __init__(self, slots: Slots) -> None:
+        self.slots = slots
+        self.inside = self.peak = 0
+
+    async def hold(self, seconds: float) -> None:
+        async with self.slots:
+            self.inside += 1
+            self.peak = max(self.peak, self.inside)
+            try:
+                await asyncio.sleep(seconds)
+            finally:
+                self.inside -= 1
+
+
 async def test_no_more_than_size_holders_at_once() -> None:
     """Twenty tasks through three slots never have more than three inside at a time."""
     slots = Slots(3)
-    inside = peak = 0
-
-    async def one() -> None:
-        nonlocal inside, peak
-        async with slots:
-            inside += 1
-            peak = max(peak, inside)
-            await asyncio.sleep(0.001)
-            inside -= 1
-
-    await asyncio.gather(*(one() for _ in range(20)))
-    assert peak == 3
-    assert slots.in_use == 0
+    occupancy = _Occupancy(slots)
+    await asyncio.gather(*(occupancy.hold(0.001) for _ in range(20)))
+    assert occupancy.peak == 3
+    assert slots._free == 3
 
 
 async def test_waiters_are_served_in_arrival_order_and_newcomers_queue_behind() -> None:
@@ -64,7 +72,7 @@ async def test_a_waiter_cancelled_while_waiting_leaves_the_queue() -> None:
     await asyncio.gather(holder, after)
     assert doomed.cancelled()
     assert order == [0, 2]
-    assert slots.in_use == 0
+    assert slots._free == 1
 
 
 async def test_a_waiter_cancelled_after_it_was_handed_a_slot_passes_it_on() -> None:
@@ -81,7 +89,7 @@ async def test_a_waiter_cancelled_after_it_was_handed_a_slot_passes_it_on() -> N
         await asyncio.gather(handed, next_one, return_exceptions=True)
     assert handed.cancelled()
     assert order == [2]
-    assert slots.in_use == 0
+    assert slots._free == 1
 
 
 async def test_random_cancellations_never_lose_or_add_a_slot() -> None:
@@ -89,28 +97,17 @@ async def test_random_cancellations_never_lose_or_add_a_slot() -> None:
     limit holds throughout."""
     rng = random.Random(16)
     slots = Slots(4)
-    inside = peak = 0
-
-    async def one() -> None:
-        nonlocal inside, peak
-        async with slots:
-            inside += 1
-            peak = max(peak, inside)
-            try:
-                await asyncio.sleep(rng.random() / 500)
-            finally:
-                inside -= 1
-
-    tasks = [asyncio.create_task(one()) for _ in range(300)]
+    occupancy = _Occupancy(slots)
+    tasks = [asyncio.create_task(occupancy.hold(rng.random() / 500)) for _ in range(300)]
     for _ in range(60):
         await asyncio.sleep(rng.random() / 1000)
         rng.choice(tasks).cancel()
     async with asyncio.timeout(5):  # a lost slot would leave waiters waiting for ever
         await asyncio.gather(*tasks, return_exceptions=True)
-    assert peak <= 4
-    assert slots.in_use == 0
+    assert occupancy.peak <= 4
+    assert slots._free == 4
     async with slots:  # and a slot is still there to take at once
-        assert slots.in_use == 1
+        assert slots._free == 3
 
 
 def test_size_below_one_is_refused() -> None:

@@ -28,19 +28,13 @@ class Slots:
         size: Holders allowed at once (at least 1).
     """
 
-    __slots__ = ("_free", "_waiters", "size")
+    __slots__ = ("_free", "_waiters")
 
     def __init__(self, size: int) -> None:
         if size < 1:
             raise ValueError(f"size must be at least 1, got {size!r}")
-        self.size = size
         self._free = size
         self._waiters: deque[asyncio.Future[None]] = deque()
-
-    @property
-    def in_use(self) -> int:
-        """Slots held now."""
-        return self.size - self._free
 
     async def __aenter__(self) -> None:
         if self._free and not self._waiters:

@@ -72,9 +72,9 @@ ParamValue = str | int | float | bool | None
 _BODY_PREVIEW = 500
 
 #: Bytes asked of the socket per read. asyncio's default, 256 KiB, is above glibc's default mmap
-#: threshold (128 KiB): reading a small JSON answer into it maps a fresh buffer, shrinks it with
-#: mremap and unmaps it later, three system calls and a page fault per response. A buffer under the
-#: threshold is served from the heap.
+#: threshold (128 KiB): reading a small JSON answer into it can map a fresh buffer, shrink it with
+#: mremap and unmap it later, three system calls per response. A buffer under the threshold is
+#: served from the heap.
 _READ_SIZE = 64 * 1024
 
 
