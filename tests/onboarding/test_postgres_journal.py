@@ -258,6 +258,52 @@ async def _execute(dsn: str, sql: str, *args: Any) -> None:
         await conn.close()
 
 
+async def test_closing_lets_a_group_being_written_land_before_giving_its_instance_back(
+    postgres_dsn: str, job_name: str
+) -> None:
+    """A save whose group is being written when the journal closes (its caller gone) is
+    committed before the close gives the instance back and ends the connections."""
+    journal = await PostgresJournal(postgres_dsn, job=job_name).open()
+    entered, release, closed = anyio.Event(), anyio.Event(), anyio.Event()
+    write = journal._group._write
+
+    async def held_write(batch: list[Any]) -> None:
+        entered.set()
+        await release.wait()
+        await write(batch)
+
+    journal._group._write = held_write
+
+    async def close() -> None:
+        await journal.aclose()
+        closed.set()
+
+    async with journal.work(specs(1), Gates()) as work:
+        assert await work.claim() is not None
+        async with anyio.create_task_group() as savers:
+            planned = Snapshot("pg-0000", state=State.PLANNED, intent="create")
+            savers.start_soon(journal.save, planned)
+            await entered.wait()
+            savers.cancel_scope.cancel()  # the saver leaves; its group is still being written
+        with anyio.fail_after(10):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(close)
+                await anyio.sleep(0.2)
+                assert not closed.is_set(), "closed while a group was being written"
+                release.set()
+    conn = await asyncpg.connect(postgres_dsn)
+    try:
+        row = await conn.fetchrow(
+            "SELECT owner, record FROM vzaps_instances WHERE job = $1 AND name = 'pg-0000'",
+            job_name,
+        )
+    finally:
+        await conn.close()
+    assert row is not None
+    assert row["owner"] is None
+    assert json.loads(row["record"])["intent"] == "create"
+
+
 async def test_a_429_on_one_worker_pauses_every_worker_of_the_job(
     postgres_dsn: str, job_name: str
 ) -> None:

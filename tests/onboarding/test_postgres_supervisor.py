@@ -151,3 +151,39 @@ async def test_a_supervisor_keeps_its_instances_for_longer_than_one_lease(
         report = await Supervisor(client, journal, options=WATCHFUL).run(duration=2.0)
     assert (report.supervised, report.lost) == (2, 0)
     assert report.all_connected
+
+
+async def test_a_supervisor_whose_renewals_hang_stops_every_watch_when_its_lease_ends(
+    sim: Simulator, client: Client, postgres_dsn: str, job_name: str
+) -> None:
+    """When the heartbeat cannot renew (the database holds every renewal), every watch stops
+    once the lease ends, so the run returns long before its duration with each instance lost."""
+    async with PostgresJournal(postgres_dsn, job=job_name) as journal:
+        specs = [InstanceSpec(f"pg-{i}") for i in range(2)]
+        async with scanning(sim):
+            await Fleet(client, journal, specs, options=FleetOptions(onboarding=FAST)).run()
+    async with PostgresJournal(postgres_dsn, job=job_name, lease_seconds=1.5) as journal:
+        supervisor = Supervisor(client, journal, options=WATCHFUL)
+        reports: list[SupervisorReport] = []
+
+        async def supervise() -> None:
+            reports.append(await supervisor.run(duration=60))
+
+        conn = await asyncpg.connect(postgres_dsn)
+        try:
+            with anyio.fail_after(15):
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(supervise)
+                    await wait_for(lambda: len(supervisor.snapshots) == 2)
+                    # A row lock held elsewhere: every renewal waits on it until its timeout.
+                    async with conn.transaction():
+                        await conn.execute(
+                            "SELECT 1 FROM vzaps_workers WHERE id = $1 FOR UPDATE",
+                            journal.worker_id,
+                        )
+                        await wait_for(lambda: bool(reports), seconds=10)
+        finally:
+            await conn.close()
+    (report,) = reports
+    assert (report.supervised, report.lost) == (2, 2)
+    assert report.elapsed < 15
