@@ -355,6 +355,50 @@ async def test_created_token_is_journaled_even_when_cancelled_mid_save() -> None
     assert stored.token == Secret("t" * 20)
 
 
+class _SlowTokenJournal(MemoryJournal):
+    """The first save carrying a token takes 0.3 s (a slow fsync)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.slow = True
+
+    async def save(self, snapshot: Snapshot) -> None:
+        if snapshot.token is not None and self.slow:
+            self.slow = False
+            await anyio.sleep(0.3)
+        await super().save(snapshot)
+
+
+async def test_a_later_run_after_a_cancel_during_the_token_save_neither_creates_nor_loses_it() -> (
+    None
+):
+    """A run cancelled while Created is being saved leaves the driver at CREATED: the next run on
+    the same object subscribes and pairs without a second create or a lookup that could fail it."""
+    client = FakeClient()
+    client.listed = (InstanceInfo(id="VZABC-1", name="abc-1", token=None),)
+    journal = _SlowTokenJournal()
+    onboarding = Onboarding(client, journal, "abc-1", options=OPTIONS)
+    with anyio.move_on_after(0.1):
+        await onboarding.run()
+    final = await onboarding.run()
+    assert (final.state, final.token) == (State.CONNECTED, Secret("t" * 20))
+    assert client.count("create") == 1
+    assert client.count("find_by_name") == 0
+
+
+async def test_a_deadline_during_the_token_save_ends_failed_with_the_instance_and_token() -> None:
+    """A deadline passing while Created is being saved fails the instance from CREATED, keeping
+    its id and token, rather than reporting a create whose outcome is unknown."""
+    journal = _SlowTokenJournal()
+    options = attrs.evolve(OPTIONS, deadline=0.1)
+    final = await Onboarding(FakeClient(), journal, "abc-1", options=options).run()
+    assert final.state is State.FAILED
+    assert final.failure is not None
+    assert "in state CREATED" in final.failure
+    assert (final.instance_id, final.token, final.intent) == ("VZABC-1", Secret("t" * 20), None)
+    assert await journal.get("abc-1") == final
+
+
 async def test_cancel_in_a_state_that_cannot_record_it_calls_nothing() -> None:
     """cancel() in FAILED raises before asking the server, so journal and server agree."""
 

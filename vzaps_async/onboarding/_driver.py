@@ -400,7 +400,10 @@ class Onboarding:
             if isinstance(event, Created):
                 with anyio.CancelScope(shield=True):
                     await self._journal.save(new)
-                # A cancellation held off by the shield takes effect now, once the token is safe.
+                # A cancellation held off by the shield takes effect now, once the token is safe
+                # and this driver holds it too: a later `run` must go on from CREATED, not create
+                # again or reconcile the create it already has the answer of.
+                self._snap = new
                 await anyio.lowlevel.checkpoint_if_cancelled()
             else:
                 await self._journal.save(new)
