@@ -148,3 +148,11 @@ def test_a_bad_webhook_url_is_refused_without_repeating_its_secret() -> None:
     with pytest.raises(InputError, match="not an http") as caught:
         _validate.web_url("htp://hooks.example.com/webhook/s3cr3t-value?secret=s3cr3t-value")
     assert "s3cr3t" not in str(caught.value)
+
+
+def test_an_instance_name_with_a_lone_surrogate_is_refused_by_name() -> None:
+    """A name holding what os.fsdecode leaves of a byte that is not UTF-8 is an InputError
+    naming the field, before any journal or request sees it; other non-ASCII names pass."""
+    with pytest.raises(InputError, match="name: holds a lone surrogate"):
+        validate.instance_name("caf\udce9")
+    assert validate.instance_name("café-ñ") == "café-ñ"

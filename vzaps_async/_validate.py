@@ -173,6 +173,16 @@ def instance_name(value: object, field: str = "name") -> str:
     name = non_empty(value, field)
     if not 3 <= len(name) <= 255:
         raise InputError(field, f"must be 3 to 255 characters long, got {len(name)} ({name!r})")
+    if not name.isascii():
+        try:
+            name.encode()
+        except UnicodeEncodeError:
+            # What `os.fsdecode` and `sys.argv` leave of a byte that is not UTF-8: no journal
+            # or request body can hold it.
+            raise InputError(
+                field,
+                f"holds a lone surrogate, not text ({name!r}); decode the name as UTF-8 first",
+            ) from None
     return name
 
 

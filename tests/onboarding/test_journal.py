@@ -110,6 +110,7 @@ def _corrupt_record(path: Path, name: str, record: str) -> None:
         (json.dumps({"name": "shop-01", "state": "LOST"}), "state: unknown state 'LOST'"),
         (json.dumps({"state": "PLANNED"}), "name: must be a non-empty string"),
         (json.dumps(["a list"]), "must be a JSON object"),
+        (json.dumps({"name": "shop-01", "state": "CREATED", "token": 12345}), "must be a str"),
     ],
 )
 async def test_a_bad_record_is_named(tmp_path: Path, record: str, field: str) -> None:
@@ -165,6 +166,51 @@ async def test_the_holder_is_named_when_the_journal_is_held(tmp_path: Path) -> N
     message = str(caught.value)
     assert f"pid {os.getpid()} on {os.uname().nodename}" in message
     assert "wait for that run to finish" in message
+
+
+async def test_a_second_opener_through_a_symbolic_link_is_refused(tmp_path: Path) -> None:
+    """The one-writer lock belongs to the file, not to the path it was opened by."""
+    path = tmp_path / "fleet.db"
+    (tmp_path / "alias.db").symlink_to(path)
+    async with SQLiteJournal(path):
+        with pytest.raises(JournalLockedError):
+            await SQLiteJournal(tmp_path / "alias.db").open()
+
+
+async def test_a_record_that_cannot_be_encoded_fails_its_save_alone(tmp_path: Path) -> None:
+    """A snapshot holding a string that is not text fails its own save with JournalError; the
+    saves after it are written and the journal closes and lets go of the file."""
+    path = tmp_path / "fleet.db"
+    journal = await SQLiteJournal(path).open()
+    try:
+        with pytest.raises(JournalError, match="the record of 'shop-02' cannot be encoded"):
+            await journal.save(sample("shop-02", failure="caf\udce9"))
+        await journal.save(sample("shop-03"))
+    finally:
+        await journal.aclose()
+    assert _on_disk(path) == {"shop-03": sample().state.value}
+    async with SQLiteJournal(path) as again:
+        assert await again.get("shop-02") is None
+
+
+async def test_a_close_whose_last_commit_fails_still_closes_the_file_and_lets_go(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An error while closing is raised, and the file is closed and its lock released anyway."""
+    import vzaps_async.onboarding._store as store
+
+    path = tmp_path / "fleet.db"
+    journal = await SQLiteJournal(path).open()
+
+    async def broken(self: object) -> None:
+        raise RuntimeError("the flusher broke")
+
+    monkeypatch.setattr(store.GroupCommit, "idle", broken)
+    with pytest.raises(RuntimeError, match="the flusher broke"):
+        await journal.aclose()
+    monkeypatch.undo()
+    async with SQLiteJournal(path) as again:
+        assert await again.load_all() == []
 
 
 def test_a_hold_left_by_a_killed_process_is_taken_over(tmp_path: Path) -> None:

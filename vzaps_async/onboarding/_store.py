@@ -142,7 +142,8 @@ def _decode(location: str, key: str, text: str) -> Snapshot:
         if not isinstance(record, dict):
             raise ValueError(f"must be a JSON object, got {type(record).__name__}")
         return snapshot_from_record(record)
-    except ValueError as exc:  # json.JSONDecodeError is a ValueError
+    except (TypeError, ValueError) as exc:  # json.JSONDecodeError is a ValueError; a token
+        # that is not text is a TypeError
         raise JournalError(
             location,
             f"the record of {key!r} cannot be read ({exc}); repair or delete that row "
@@ -479,7 +480,9 @@ class _Hold:
     def take(cls, journal: Path) -> _Hold:
         import fcntl
 
-        lock_path = journal.with_name(journal.name + ".lock")
+        # Named after the file itself: a second opener through a symbolic link is refused too.
+        real = journal.resolve()
+        lock_path = real.with_name(real.name + ".lock")
         try:
             fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         except OSError as exc:
@@ -691,7 +694,9 @@ class SQLiteJournal(_OwnedByOneRun):
         self._db: sqlite3.Connection | None = None
         self._hold: _Hold | None = None
         self._writer: ThreadPoolExecutor | None = None
-        self._group: GroupCommit[Snapshot] = GroupCommit(self._write_batch, window=commit_window)
+        self._group: GroupCommit[tuple[str, str, str]] = GroupCommit(
+            self._write_batch, window=commit_window
+        )
         self._loop_write_limit = loop_write_limit
         #: True while calls run on the event loop (until commits there prove slow).
         self._on_loop = loop_write_limit > 0
@@ -825,32 +830,35 @@ class SQLiteJournal(_OwnedByOneRun):
             snapshot: The snapshot to store.
 
         Raises:
-            JournalError: The record could not be written (a full disk, say); the record of
-                this name on disk is still the previous one.
+            JournalError: The record could not be encoded or written (a full disk, say); the
+                record of this name on disk is still the previous one.
         """
         self._connection()  # a closed journal refuses the save
-        # Encoded when its group is written: a newer save of the name before then replaces it.
-        self._group.pending[snapshot.name] = snapshot
+        # Encoded here, so a record that cannot be (a string that is not text) fails its own
+        # save alone rather than every group it would ride in.
+        try:
+            record = _json.dumps(snapshot_to_record(snapshot)).decode()
+        except (TypeError, ValueError) as exc:
+            raise JournalError(
+                str(self._path), f"the record of {snapshot.name!r} cannot be encoded ({exc})"
+            ) from None
+        self._group.pending[snapshot.name] = (snapshot.name, snapshot.state.value, record)
         await self._group.commit()
 
-    async def _write_batch(self, batch: list[Snapshot]) -> None:
+    async def _write_batch(self, batch: list[tuple[str, str, str]]) -> None:
         """Write one commit group (the `GroupCommit`'s write)."""
         try:
-            rows = [
-                (snap.name, snap.state.value, _json.dumps(snapshot_to_record(snap)).decode())
-                for snap in batch
-            ]
             if self._on_loop:
                 started = time.perf_counter()
-                _write_group(self._connection(), rows)
+                _write_group(self._connection(), batch)
                 self._timed(time.perf_counter() - started)
             else:
-                await self._run(_write_group, self._connection(), rows)
+                await self._run(_write_group, self._connection(), batch)
         except BaseException as exc:
             # Back into the next group (a newer save of the same name wins): a later save writes
             # them with its own, and the record on disk is still the previous one.
-            for queued in batch:
-                self._group.pending.setdefault(queued.name, queued)
+            for row in batch:
+                self._group.pending.setdefault(row[0], row)
             if isinstance(exc, sqlite3.Error):
                 raise JournalError(str(self._path), _explain(exc)) from None
             raise
@@ -871,21 +879,24 @@ class SQLiteJournal(_OwnedByOneRun):
 
     async def aclose(self) -> None:
         """Close the database and release its lock."""
-        if self._db is not None:
-            with anyio.CancelScope(shield=True):
-                # The group being written, and the one its cancelled savers left queued behind
-                # it, reach the disk before the connection goes.
-                await self._group.idle()
-                if self._group.pending:
-                    with contextlib.suppress(JournalError):  # raised to its savers already
-                        await self._group.commit()
-        db, self._db = self._db, None
-        hold, self._hold = self._hold, None
         try:
-            if db is not None:
+            if self._db is not None:
                 with anyio.CancelScope(shield=True):
-                    await self._call(db.close)
+                    # The group being written, and the one its cancelled savers left queued
+                    # behind it, reach the disk before the connection goes.
+                    await self._group.idle()
+                    if self._group.pending:
+                        with contextlib.suppress(JournalError):  # raised to its savers already
+                            await self._group.commit()
         finally:
-            self._stop_writer()
-            if hold is not None:
-                hold.release()
+            # Whatever that last commit raised, the file is closed and its lock released.
+            db, self._db = self._db, None
+            hold, self._hold = self._hold, None
+            try:
+                if db is not None:
+                    with anyio.CancelScope(shield=True):
+                        await self._call(db.close)
+            finally:
+                self._stop_writer()
+                if hold is not None:
+                    hold.release()
