@@ -12,7 +12,9 @@ from vzaps_async.models.events import BaseEvent, Event, Message, UnknownEvent, p
 from vzaps_async.webhooks import Router
 
 
-def _message(event_id: str, chat: str = "5511999999999@s.whatsapp.net", **info: Any) -> Event:
+def _message(
+    event_id: str, chat: str | None = "5511999999999@s.whatsapp.net", **info: Any
+) -> Event:
     return parse_event(
         {
             "id": event_id,
@@ -95,6 +97,28 @@ async def test_failing_handler_is_logged_and_others_still_run(
     assert any("broken" in r.getMessage() and r.exc_info for r in caplog.records)
 
 
+async def test_raising_where_predicate_is_logged_and_others_still_run(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A ``where`` predicate that raises is logged with its handler's name, that handler is
+    skipped and the event's other handlers still run."""
+    router = Router()
+    ran: list[str] = []
+
+    @router.on("Message", where=lambda e: e.chat.startswith("55"))
+    async def by_prefix(event: Message) -> None:
+        ran.append("by_prefix")
+
+    @router.on("Message")
+    async def fine(event: Message) -> None:
+        ran.append("fine")
+
+    with caplog.at_level(logging.ERROR, logger="vzaps_async"):
+        assert await router.dispatch(_message("evt_1", chat=None)) is True
+    assert ran == ["fine"]
+    assert any("by_prefix" in r.getMessage() and r.exc_info for r in caplog.records)
+
+
 async def test_duplicates_are_dropped_within_the_window() -> None:
     """The same event id dispatches once; ids that fell out of the window dispatch again."""
     router = Router(dedupe_window=2)
@@ -157,4 +181,19 @@ async def test_run_stream_dispatches_and_acks_each_event() -> None:
 
     await router.run_stream(stream)
     assert order == ["handled evt_1 after acks []", "handled evt_2 after acks ['evt_1']"]
+    assert stream.acked == ["evt_1", "evt_2"]
+
+
+async def test_run_stream_goes_on_and_acks_after_a_raising_where_predicate() -> None:
+    """An event whose ``where`` predicate raises is still acked and the stream goes on."""
+    router = Router()
+    handled: list[str | None] = []
+    stream = _FakeStream([_message("evt_1", chat=None), _message("evt_2")])
+
+    @router.on("Message", where=lambda e: e.chat.startswith("55"))
+    async def by_prefix(event: Message) -> None:
+        handled.append(event.id)
+
+    await router.run_stream(stream)
+    assert handled == ["evt_2"]
     assert stream.acked == ["evt_1", "evt_2"]

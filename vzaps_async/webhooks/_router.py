@@ -83,9 +83,10 @@ def _handler_name(handler: Handler) -> str:
 class Router:
     """Registers async handlers by event type and dispatches events to them.
 
-    Handlers of one event run one after the other in registration order. A handler that raises is
-    logged on the ``vzaps_async.webhooks`` logger and the remaining handlers still run. Deliveries
-    are at-least-once, so events are deduplicated by id over a bounded window of recent ids.
+    Handlers of one event run one after the other in registration order. A handler (or its
+    ``where`` predicate) that raises is logged on the ``vzaps_async.webhooks`` logger and the
+    remaining handlers still run. Deliveries are at-least-once, so events are deduplicated by id
+    over a bounded window of recent ids.
 
     Example::
 
@@ -118,7 +119,8 @@ class Router:
             instance: Only events of this instance id (or of any of these ids).
             chat: Only events of this chat: a JID, or a phone number / group id matching the JID's
                 part before ``@``. Applies to `Message` and to events whose ``event`` has ``chat``.
-            where: An extra predicate on the event.
+            where: An extra predicate on the event. One that raises is logged like a failing
+                handler and that handler is skipped for the event.
         """
 
         def register(handler: H) -> H:
@@ -195,7 +197,19 @@ class Router:
             logger.debug("duplicate event %s (%s) skipped", parsed.dedup_key, parsed.type)
             return False
         for registration in list(self._registrations):
-            if not registration.matches(parsed):
+            try:
+                matched = registration.matches(parsed)
+            except Exception:
+                # A ``where`` predicate is user code like the handler it guards: a bug in it
+                # must cost only that registration, not the event's other handlers or the stream.
+                logger.exception(
+                    "event filter of handler %s failed on %s event %s",
+                    _handler_name(registration.handler),
+                    parsed.type,
+                    parsed.id,
+                )
+                continue
+            if not matched:
                 continue
             try:
                 await registration.handler(parsed)
