@@ -89,7 +89,16 @@ def test_bare_data_takes_instance_from_argument() -> None:
     assert isinstance(event, Message)
     assert event.id is None
     assert event.instance_id == "VZHEADER"
-    assert event.dedup_key == "msg:3EB0ABC"
+    assert event.dedup_key == "msg:VZHEADER:3EB0ABC"
+
+
+def test_bare_data_dedup_key_differs_per_instance() -> None:
+    """One WhatsApp message delivered bare to two instances gets a different dedup key on each."""
+    keys = {
+        parse_event({"type": "Message", "event": MESSAGE_EVENT}, instance_id=instance).dedup_key
+        for instance in ("VZSENDER", "VZRECIPIENT")
+    }
+    assert len(keys) == 2
 
 
 def test_read_receipt_state_and_ids() -> None:

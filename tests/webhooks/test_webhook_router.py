@@ -136,6 +136,26 @@ async def test_duplicates_are_dropped_within_the_window() -> None:
     assert handled == ["evt_1", "evt_2", "evt_3", "evt_1"]
 
 
+async def test_bare_deliveries_of_one_whatsapp_message_to_two_instances_both_dispatch() -> None:
+    """Bare ``data`` deliveries with one WhatsApp message id dispatch once per instance, not once
+    in all."""
+    router = Router()
+    handled: list[tuple[str | None, bool]] = []
+
+    @router.on("Message")
+    async def record(event: Message) -> None:
+        handled.append((event.instance_id, event.is_from_me))
+
+    def bare(instance: str, from_me: bool) -> Event:
+        info = {"id": "3EB0C0FFEE", "chat": "5511@s.whatsapp.net", "is_from_me": from_me}
+        return parse_event({"type": "Message", "event": {"info": info}}, instance_id=instance)
+
+    assert await router.dispatch(bare("VZSENDER", True)) is True
+    assert await router.dispatch(bare("VZRECIPIENT", False)) is True
+    assert await router.dispatch(bare("VZRECIPIENT", False)) is False
+    assert handled == [("VZSENDER", True), ("VZRECIPIENT", False)]
+
+
 async def test_unknown_events_reach_unknown_handlers() -> None:
     """An unknown type reaches handlers registered by its name or by UnknownEvent."""
     router = Router()

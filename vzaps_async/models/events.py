@@ -200,10 +200,13 @@ class Message(BaseEvent):
 
     @property
     def dedup_key(self) -> str | None:
-        """The event id, or ``msg:<message id>`` for a bare ``data`` delivery without one."""
+        """The event id, or ``msg:<instance id>:<message id>`` for a bare ``data`` delivery
+        without one."""
         if self.id:
             return self.id
-        return f"msg:{self.info.id}" if self.info.id else None
+        # One WhatsApp message reaches every instance in its chat under the same message id (the
+        # sender's copy and each recipient's), so only the instance tells those deliveries apart.
+        return f"msg:{self.instance_id or ''}:{self.info.id}" if self.info.id else None
 
 
 @attrs.frozen
