@@ -373,3 +373,71 @@ async def test_instance_events_send_the_jwt_and_both_tokens(
     assert request.headers["X-Client-Token"] == sim.client_token
     assert request.headers["X-Instance-Token"] == instance.token
     assert "access_token" not in request.query
+
+
+class _HeldHandshakeServer:
+    """Connection 1 is accepted and closed at once; later handshakes wait for `release`."""
+
+    def __init__(self) -> None:
+        self.handshake_started = asyncio.Event()
+        self.release = asyncio.Event()
+        self.socket_closed = asyncio.Event()
+        self.connections = 0
+        app = web.Application()
+        app.router.add_get("/events/ws", self._handle)
+        self.server = TestServer(app, host="127.0.0.1")
+
+    async def _handle(self, request: web.Request) -> web.WebSocketResponse:
+        self.connections += 1
+        ws = web.WebSocketResponse()
+        if self.connections == 1:
+            await ws.prepare(request)
+            await ws.close()
+            return ws
+        self.handshake_started.set()
+        await self.release.wait()
+        await ws.prepare(request)
+        await ws.send_json(_frame(f"evt_{self.connections}"))
+        async for _ in ws:
+            pass
+        self.socket_closed.set()
+        return ws
+
+    @property
+    def url(self) -> str:
+        return str(self.server.make_url("")).replace("http://", "ws://").rstrip("/")
+
+
+@pytest.fixture
+async def held() -> AsyncIterator[_HeldHandshakeServer]:
+    server = _HeldHandshakeServer()
+    await server.server.start_server()
+    yield server
+    server.release.set()
+    await server.server.close()
+
+
+async def test_aclose_during_a_reconnect_handshake_closes_the_new_socket_and_ends_iteration(
+    session: aiohttp.ClientSession, held: _HeldHandshakeServer
+) -> None:
+    """A socket whose handshake completes after aclose() is closed and yields no event."""
+    stream = RealtimeStream(session, held.url, "VZS", _static_headers, backoff_base=0.01)
+    await stream.__aenter__()
+    got: list[str | None] = []
+
+    async def consume() -> None:
+        async for event in stream:
+            got.append(event.id)
+
+    task = asyncio.create_task(consume())
+    try:
+        await asyncio.wait_for(held.handshake_started.wait(), 5)
+        await stream.aclose()
+        held.release.set()
+        await asyncio.wait_for(held.socket_closed.wait(), 5)
+        await asyncio.wait_for(task, 5)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await stream.aclose()
+    assert got == []

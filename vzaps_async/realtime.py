@@ -268,7 +268,7 @@ class RealtimeStream:
                 url = self.url
                 if self.query_credentials:
                     url = url.update_query(_query_credentials(headers))
-                self._ws = await self.session.ws_connect(
+                ws = await self.session.ws_connect(
                     url, headers=headers, heartbeat=self.heartbeat, autoping=True
                 )
             except aiohttp.WSServerHandshakeError as exc:
@@ -281,9 +281,15 @@ class RealtimeStream:
             except (aiohttp.ClientError, OSError, TimeoutError) as exc:
                 self._note_failure(type(exc).__name__)
             else:
+                if self._closed:
+                    # aclose() ran during the handshake and found no socket to close: this one
+                    # must not outlive it, nor deliver events after it returned.
+                    await ws.close()
+                    break
+                self._ws = ws
                 self._failures = 0
                 self._connections += 1
-                return self._ws
+                return ws
         return None
 
     def _note_failure(self, what: str) -> None:
