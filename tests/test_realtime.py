@@ -13,6 +13,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+import vzaps_async.realtime as realtime_mod
 from vzaps_async.errors import AuthenticationError
 from vzaps_async.models.events import BaseEvent, Message
 from vzaps_async.realtime import RealtimeStream
@@ -441,3 +442,30 @@ async def test_aclose_during_a_reconnect_handshake_closes_the_new_socket_and_end
         await asyncio.gather(task, return_exceptions=True)
         await stream.aclose()
     assert got == []
+
+
+async def test_aclose_during_the_reconnect_backoff_ends_iteration_without_waiting_it_out(
+    session: aiohttp.ClientSession,
+    held: _HeldHandshakeServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """aclose() from another task while the stream waits to reconnect ends iteration at once."""
+    in_backoff = asyncio.Event()
+
+    def long_delay(*args: Any, **kwargs: Any) -> float:
+        in_backoff.set()
+        return 3600.0
+
+    monkeypatch.setattr(realtime_mod, "full_jitter", long_delay)
+    stream = RealtimeStream(session, held.url, "VZS", _static_headers)
+    await stream.__aenter__()  # connection 1, which the server closes at once
+    task = asyncio.create_task(anext(stream))
+    try:
+        await asyncio.wait_for(in_backoff.wait(), 5)
+        await stream.aclose()
+        with pytest.raises(StopAsyncIteration):
+            await asyncio.wait_for(task, 5)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert held.connections == 1

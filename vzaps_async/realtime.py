@@ -119,6 +119,7 @@ class RealtimeStream:
     _pending_ack: BaseEvent | None = attrs.field(default=None, init=False)
     _seen: OrderedDict[str, None] = attrs.field(factory=OrderedDict, init=False)
     _closed: bool = attrs.field(default=False, init=False)
+    _closed_event: asyncio.Event = attrs.field(factory=asyncio.Event, init=False, repr=False)
     _failures: int = attrs.field(default=0, init=False)
     _connections: int = attrs.field(default=0, init=False)
 
@@ -155,6 +156,7 @@ class RealtimeStream:
     async def aclose(self) -> None:
         """Close the connection; iteration stops."""
         self._closed = True
+        self._closed_event.set()
         ws, self._ws = self._ws, None
         if ws is not None and not ws.closed:
             await ws.close()
@@ -305,4 +307,10 @@ class RealtimeStream:
     async def _backoff(self) -> None:
         # The first reconnect after a clean drop waits up to backoff_base; each failure doubles it.
         delay = full_jitter(self._failures + 1, base=self.backoff_base, cap=self.backoff_max)
-        await asyncio.sleep(delay)
+        # Waiting on the close event rather than sleeping lets aclose() from another task end
+        # the wait at once instead of after up to backoff_max seconds.
+        try:
+            async with asyncio.timeout(delay):
+                await self._closed_event.wait()
+        except TimeoutError:
+            pass
