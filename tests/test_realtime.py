@@ -14,7 +14,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 import vzaps_async.realtime as realtime_mod
-from vzaps_async.errors import AuthenticationError
+from vzaps_async.errors import AuthenticationError, ConnectError
 from vzaps_async.models.events import BaseEvent, Message
 from vzaps_async.realtime import RealtimeStream
 from vzaps_async.testing import Simulator
@@ -469,3 +469,82 @@ async def test_aclose_during_the_reconnect_backoff_ends_iteration_without_waitin
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
     assert held.connections == 1
+
+
+async def test_connections_closed_before_any_frame_count_as_failures(
+    session: aiohttp.ClientSession,
+    scripted: Callable[..., Awaitable[_ScriptedServer]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A server that accepts each socket and closes it before any frame makes the backoff grow
+    and, past max_reconnects, raises ConnectError."""
+    retries: list[int] = []
+
+    def record(retry_number: int, **_: Any) -> float:
+        retries.append(retry_number)
+        return 0.0
+
+    monkeypatch.setattr(realtime_mod, "full_jitter", record)
+
+    async def closes(ws: web.WebSocketResponse) -> None:
+        await ws.close(code=1011)
+
+    server = await scripted(*[closes] * 10)
+    stream = RealtimeStream(session, server.url, "VZS", _static_headers, max_reconnects=3)
+    async with stream:
+        with pytest.raises(ConnectError):
+            await _next(stream)
+    assert retries == [2, 3, 4]
+    assert stream.connections == 4
+
+
+async def test_a_frame_proves_a_connection_healthy_and_resets_the_backoff(
+    session: aiohttp.ClientSession,
+    scripted: Callable[..., Awaitable[_ScriptedServer]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After a connection delivered a frame, its close is a clean drop: the backoff restarts."""
+    retries: list[int] = []
+
+    def record(retry_number: int, **_: Any) -> float:
+        retries.append(retry_number)
+        return 0.0
+
+    monkeypatch.setattr(realtime_mod, "full_jitter", record)
+
+    async def closes(ws: web.WebSocketResponse) -> None:
+        await ws.close(code=1011)
+
+    def speaks_then_closes(event_id: str) -> Callable[[web.WebSocketResponse], Awaitable[None]]:
+        async def script(ws: web.WebSocketResponse) -> None:
+            await ws.send_json(_frame(event_id))
+            await ws.close()
+
+        return script
+
+    server = await scripted(
+        closes, closes, speaks_then_closes("evt_1"), speaks_then_closes("evt_2")
+    )
+    stream = RealtimeStream(session, server.url, "VZS", _static_headers, max_reconnects=2)
+    async with stream:
+        assert (await _next(stream)).id == "evt_1"
+        assert (await _next(stream)).id == "evt_2"
+    assert retries == [2, 3, 1]
+
+
+async def test_aclose_of_a_connection_without_frames_ends_iteration_without_a_failure(
+    session: aiohttp.ClientSession, scripted: Callable[..., Awaitable[_ScriptedServer]]
+) -> None:
+    """aclose() while waiting on a connection that sent nothing ends iteration, not ConnectError."""
+    server = await scripted()
+    stream = RealtimeStream(session, server.url, "VZS", _static_headers, max_reconnects=0)
+    await stream.__aenter__()
+    task = asyncio.create_task(anext(stream))
+    try:
+        await asyncio.sleep(0.1)  # lets the task wait on the socket
+        await stream.aclose()
+        with pytest.raises(StopAsyncIteration):
+            await asyncio.wait_for(task, 5)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)

@@ -92,10 +92,13 @@ class RealtimeStream:
         last_event_id: Resume after this event id on the first connection.
         heartbeat: Seconds between WebSocket pings (a missing pong closes the connection).
         stale_after: Reconnect when no frame arrived for this many seconds.
-        backoff_base: First reconnect delay cap in seconds (doubles per failed attempt).
+        backoff_base: First reconnect delay cap in seconds (doubles per failed attempt, as
+            counted for ``max_reconnects``).
         backoff_max: Largest reconnect delay cap in seconds.
         max_reconnects: Give up (raise `ConnectError`) after this many failed connection attempts
-            in a row; None retries forever.
+            in a row; None retries forever. A connection the server closes before sending any
+            frame, less than ``stale_after`` seconds after it opened, counts as a failed attempt
+            too; a connection that delivered a frame or stayed open that long resets the count.
         dedupe_window: How many recent event ids are remembered to drop redeliveries.
         query_credentials: Also send the credentials in the URL's query (``access_token``,
             ``client_token``, ``instance_token``); off by default, since URLs end up in proxy
@@ -121,6 +124,8 @@ class RealtimeStream:
     _closed: bool = attrs.field(default=False, init=False)
     _closed_event: asyncio.Event = attrs.field(factory=asyncio.Event, init=False, repr=False)
     _failures: int = attrs.field(default=0, init=False)
+    _healthy: bool = attrs.field(default=False, init=False)
+    _opened_at: float = attrs.field(default=0.0, init=False)
     _connections: int = attrs.field(default=0, init=False)
 
     @property
@@ -220,20 +225,40 @@ class RealtimeStream:
         try:
             message = await ws.receive(timeout=self.stale_after)
         except TimeoutError:
-            logger.info("realtime: no frame for %.0f s, reconnecting", self.stale_after)
             await self._drop(ws)
+            self._connection_ended(f"no frame for {self.stale_after:.0f} s")
             return None
         if message.type == aiohttp.WSMsgType.TEXT:
+            self._mark_healthy()
             return self._parse(message.data)
         if message.type == aiohttp.WSMsgType.BINARY:
+            self._mark_healthy()
             return self._parse(message.data.decode("utf-8", "replace"))
         if message.type in _CLOSING or message.type == aiohttp.WSMsgType.ERROR:
             code = ws.close_code
             await self._drop(ws)
             if code in _AUTH_CLOSE_CODES:
                 raise _AUTH_CLOSE_CODES[code](code, "realtime connection refused by the server")
-            logger.info("realtime: connection closed (code %s), reconnecting", code)
+            self._connection_ended(f"connection closed (code {code})")
         return None
+
+    def _mark_healthy(self) -> None:
+        self._healthy = True
+        self._failures = 0
+
+    def _connection_ended(self, what: str) -> None:
+        # A successful handshake alone proves little: a server that accepts and closes at once
+        # would otherwise reset the count each time, so backoff never grew and max_reconnects
+        # never applied.
+        if self._closed:
+            # aclose() closed it: no failure, and no ConnectError in place of the end of iteration.
+            return
+        uptime = asyncio.get_running_loop().time() - self._opened_at
+        if self._healthy or uptime >= self.stale_after:
+            self._failures = 0
+            logger.info("realtime: %s, reconnecting", what)
+        else:
+            self._note_failure(f"{what} before any frame")
 
     def _parse(self, text: str) -> Event | None:
         try:
@@ -289,8 +314,9 @@ class RealtimeStream:
                     await ws.close()
                     break
                 self._ws = ws
-                self._failures = 0
                 self._connections += 1
+                self._healthy = False
+                self._opened_at = asyncio.get_running_loop().time()
                 return ws
         return None
 
