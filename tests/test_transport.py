@@ -37,6 +37,7 @@ from vzaps_async.errors import (
     RequestTimeout,
     ResponseError,
     ServerError,
+    TransportError,
 )
 
 BASE = "http://127.0.0.1:9"
@@ -775,3 +776,113 @@ async def test_connections_read_at_most_64_kib_at_a_time() -> None:
     finally:
         await transport.aclose()
         await runner.cleanup()
+
+
+def _chain(exc: BaseException | None) -> list[BaseException]:
+    """``exc`` and every exception it keeps as cause or context, suppressed or not."""
+    seen: list[BaseException] = []
+    while exc is not None and exc not in seen:
+        seen.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return seen
+
+
+async def test_a_redirect_is_an_api_error_and_is_never_followed() -> None:
+    """A 307 (JWT fetch or instance call) or a 302 loop is raised as an APIError naming the status
+    and saying redirects are not followed, without the Location's query; the other host never
+    sees a request, let alone a credential."""
+    from aiohttp import web
+    from aiohttp.test_utils import TestServer
+
+    seen: list[str] = []
+
+    async def elsewhere(request: web.Request) -> web.Response:
+        seen.append(request.path)
+        return web.json_response({"access_token": "x" * 20, "expires_in": 3600})
+
+    async def redirect(request: web.Request) -> web.Response:
+        if request.path == "/loop":
+            raise web.HTTPFound("/loop")
+        raise web.HTTPTemporaryRedirect(f"{target}{request.path}?sig=query-credential")
+
+    other_app = web.Application()
+    other_app.router.add_route("*", "/{tail:.*}", elsewhere)
+    api_app = web.Application()
+    api_app.router.add_route("*", "/{tail:.*}", redirect)
+    errors: list[APIError] = []
+    async with (
+        TestServer(other_app, host="127.0.0.1") as other,
+        TestServer(api_app, host="127.0.0.1") as api,
+    ):
+        target = str(other.make_url("")).rstrip("/")
+        config = ClientConfig(
+            base_url=str(api.make_url("")).rstrip("/"), retry=RetryPolicy(sleep=False)
+        )
+        transport = Transport(config, Secret(CLIENT_TOKEN), Secret(CLIENT_SECRET))
+        try:
+            for coro in (
+                transport.request("GET", "/instances/VZ1"),  # POST /token first
+                transport.request(
+                    "GET",
+                    "/instances/VZ1/session/qr",
+                    auth="instance",
+                    instance_token=Secret(INSTANCE_TOKEN),
+                ),
+                transport.request("PUT", "/loop", json={}, auth="none"),
+            ):
+                with pytest.raises(APIError) as caught:
+                    await coro
+                errors.append(caught.value)
+        finally:
+            await transport.aclose()
+    assert seen == []
+    assert [(type(e), e.status, e.path) for e in errors] == [
+        (APIError, 307, "/token"),
+        (APIError, 307, "/instances/VZ1/session/qr"),
+        (APIError, 302, "/loop"),
+    ]
+    assert f"redirected to {target}/token;" in str(errors[0])
+    for error in errors:
+        assert "does not follow redirects" in str(error)
+        assert error.body is None
+        texts = "\n".join(f"{e!s} {e!r}" for e in _chain(error))
+        for secret in ("query-credential", CLIENT_SECRET, CLIENT_TOKEN, INSTANCE_TOKEN):
+            assert secret not in texts
+
+
+async def test_a_malformed_response_keeps_no_credential_in_the_exception_chain() -> None:
+    """aiohttp's error for an unreadable response carries the request's headers in its repr: the
+    OutcomeUnknownError of a send, and the TransportError of a GET after its retries, keep it
+    neither as cause nor as context."""
+
+    async def garbage(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 2x0 NOPE\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(garbage, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    config = ClientConfig(base_url=f"http://127.0.0.1:{port}", retry=RetryPolicy(sleep=False))
+    transport = Transport(config, Secret(CLIENT_TOKEN), Secret(CLIENT_SECRET))
+    token = Secret(INSTANCE_TOKEN)
+    try:
+        with pytest.raises(OutcomeUnknownError) as sent:
+            await transport.request(
+                "PUT", "/instances/VZ1/webhook", json={}, auth="instance", instance_token=token
+            )
+        with pytest.raises(TransportError) as read:
+            await transport.request(
+                "GET", "/instances/VZ1/status", auth="instance", instance_token=token
+            )
+    finally:
+        await transport.aclose()
+        server.close()
+        await server.wait_closed()
+    for caught in (sent, read):
+        chain = _chain(caught.value)
+        assert not any(isinstance(e, aiohttp.ClientResponseError) for e in chain), chain
+        texts = "\n".join(f"{e!s} {e!r}" for e in chain)
+        assert CLIENT_TOKEN not in texts
+        assert INSTANCE_TOKEN not in texts
+    assert "connection lost: ClientResponseError" in str(read.value)

@@ -16,6 +16,8 @@ the request)
                                            once, replay        (the server refused it unread)
 timeout, dropped connection, 5xx           retry               raise OutcomeUnknownError: the
                                                                server may have applied it
+3xx (never followed: a redirect would      raise APIError      raise APIError
+carry the credentials to another host)
 other 4xx                                  raise               raise
 =========================================  ==================  ==================================
 
@@ -38,6 +40,7 @@ import attrs
 from aiohttp.client_proto import ResponseHandler
 from aiohttp.client_reqrep import ClientRequest
 from aiohttp.tracing import Trace
+from yarl import URL
 
 from . import _json
 from ._auth import TokenManager
@@ -553,11 +556,20 @@ class Transport:
         session = self.session()
         started = time.monotonic()
         status: int | None = None
+        unchained: _Retry | OutcomeUnknownError | None = None
         try:
             async with (
                 self._limiter,
+                # A redirect would replay the credentials (X-Client-Token, the JWT, the instance
+                # token, a 307-resent client secret) to whatever host the Location names.
                 session.request(
-                    method, call.url, data=body, params=call.query, headers=headers, timeout=timeout
+                    method,
+                    call.url,
+                    data=body,
+                    params=call.query,
+                    headers=headers,
+                    timeout=timeout,
+                    allow_redirects=False,
                 ) as resp,
             ):
                 status = resp.status
@@ -576,21 +588,16 @@ class Transport:
             ) from exc
         except (TimeoutError, aiohttp.ClientError) as exc:
             self._after(method, path, attempt, status, started, exc)
-            lost: TransportError
-            if isinstance(exc, TimeoutError):
-                lost = RequestTimeout("no response in time", method=method, path=path)
-            else:
-                lost = TransportError(
-                    f"connection lost: {type(exc).__name__}", method=method, path=path
-                )
-            if call.idempotent:
-                raise _Retry(lost) from exc
-            raise OutcomeUnknownError(
-                f"the request was sent but its response was lost ({type(lost).__name__}); it may "
-                "have been applied: look the result up before retrying",
-                method=method,
-                path=path,
-            ) from exc
+            failure = _lost(call, exc)
+            if not isinstance(exc, aiohttp.ClientResponseError):
+                raise failure from exc
+            # The repr of a ClientResponseError (a malformed response, say) holds the request's
+            # headers, credentials included: raised outside this block, the failure keeps it
+            # neither as its cause nor as its context.
+            unchained = failure
+        if unchained is not None:
+            raise unchained
+        assert status is not None  # only a response read whole gets here
         self._after(method, path, attempt, status, started, None)
         exchanges = recording.get()
         if exchanges is not None:
@@ -606,6 +613,8 @@ class Transport:
             )
         if status < 300:
             return _decode_success(raw, status, method, path)
+        if status < 400:
+            raise _redirected(status, resp_headers, method, path)
         error = _error_from_response(status, raw, resp_headers, method, path)
         if status == 429:
             retry_after = error.retry_after if isinstance(error, RateLimitedError) else None
@@ -680,6 +689,48 @@ async def _read_capped(resp: aiohttp.ClientResponse, cap: int) -> bytes | None:
             return None
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _lost(call: _Call, exc: BaseException) -> _Retry | OutcomeUnknownError:
+    """What an attempt whose response never arrived raises: a `_Retry` of the loss for an
+    idempotent call, else `OutcomeUnknownError`."""
+    method, path = call.method, call.path
+    lost: TransportError
+    if isinstance(exc, TimeoutError):
+        lost = RequestTimeout("no response in time", method=method, path=path)
+    else:
+        lost = TransportError(f"connection lost: {type(exc).__name__}", method=method, path=path)
+    if call.idempotent:
+        return _Retry(lost)
+    return OutcomeUnknownError(
+        f"the request was sent but its response was lost ({type(lost).__name__}); it may "
+        "have been applied: look the result up before retrying",
+        method=method,
+        path=path,
+    )
+
+
+def _redirected(status: int, headers: Mapping[str, str], method: str, path: str) -> APIError:
+    """The error for a 3xx answer, which is never followed.
+
+    The Location is named by its origin and path only: its query, fragment and user info may
+    carry a credential. The body, a redirect page that may repeat the Location, is not kept.
+    """
+    location = headers.get("Location")
+    where = "no Location"
+    if location:
+        try:
+            url = URL(location)
+            where = f"{url.origin()}{url.path}" if url.absolute else url.path
+        except ValueError:
+            where = "an unreadable Location"
+    return APIError(
+        status,
+        f"redirected to {where}; the SDK does not follow redirects (check base_url)",
+        method=method,
+        path=path,
+        request_id=headers.get("X-Request-Id"),
+    )
 
 
 def _encode_params(params: Mapping[str, ParamValue]) -> dict[str, str]:
