@@ -886,3 +886,24 @@ async def test_a_malformed_response_keeps_no_credential_in_the_exception_chain()
         assert CLIENT_TOKEN not in texts
         assert INSTANCE_TOKEN not in texts
     assert "connection lost: ClientResponseError" in str(read.value)
+
+
+async def test_an_error_body_that_is_not_json_keeps_no_credential(
+    transport: Transport, mock: Any
+) -> None:
+    """A create answer cut short on an error status keeps the instance token out of the error's
+    message and body (and of the OutcomeUnknownError above it), while the other fields stay."""
+    token_ok(mock)
+    cut = '{"id": "VZ1", "name": "shop", "token": "' + INSTANCE_TOKEN + '", "url": "ht'
+    mock.put(f"{BASE}/instances/create", status=502, body=cut)
+    mock.get(f"{BASE}/instances/VZ1", status=400, body=cut[:60])  # cut inside the token
+    with pytest.raises(OutcomeUnknownError) as created:
+        await transport.request("PUT", "/instances/create", json={"name": "shop"})
+    with pytest.raises(BadRequestError) as read:
+        await transport.request("GET", "/instances/VZ1")
+    cause = created.value.__cause__
+    assert isinstance(cause, ServerError)
+    assert '"id": "VZ1", "name": "shop"' in cause.body
+    for error in (created.value, cause, read.value):
+        texts = f"{error!s} {error!r} {getattr(error, 'body', '')!r}"
+        assert INSTANCE_TOKEN[:12] not in texts

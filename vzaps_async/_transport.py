@@ -62,6 +62,7 @@ from .errors import (
     ServerError,
     TransportError,
     VZapsError,
+    _scrub,
     error_for_status,
 )
 
@@ -776,8 +777,9 @@ def _error_from_response(
     try:
         body = _json.loads(raw) if raw else None
     except (ValueError, RecursionError):
-        # An HTML 502 page from a proxy, say: keep a preview of the text.
-        body = raw[:_BODY_PREVIEW].decode("utf-8", "replace")
+        # An HTML 502 page from a proxy, say: keep a preview of the text. Scrubbed, as in
+        # `ResponseError`: a create answer cut short still carries the instance token.
+        body = _scrub(raw[:_BODY_PREVIEW].decode("utf-8", "replace"))
     return _build_error(status, body, headers, method, path)
 
 
