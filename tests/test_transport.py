@@ -157,6 +157,65 @@ async def test_token_cached_and_refreshed_single_flight(transport: Transport, mo
     assert len(calls(mock, "GET", f"{BASE}/ping")) == 51
 
 
+async def test_callers_waiting_for_a_failed_token_fetch_share_its_error(mock: Any) -> None:
+    """Ten callers waiting for one JWT refresh that POST /token refuses all get its
+    AuthenticationError from that one fetch; a call after it tries again."""
+    transport = make_transport(max_attempts=1)
+
+    async def refused(url: URL, **kwargs: Any) -> CallbackResult:
+        await asyncio.sleep(0.01)  # the other callers queue while the refresh is out
+        return CallbackResult(status=401, payload={"error": "invalid client credentials"})
+
+    try:
+        mock.post(TOKEN_URL, callback=refused)
+        token_ok(mock)
+        mock.get(f"{BASE}/a", payload={}, repeat=True)
+        results = await asyncio.gather(
+            *(transport.request("GET", "/a") for _ in range(10)), return_exceptions=True
+        )
+        assert all(isinstance(r, AuthenticationError) for r in results), results
+        assert len(calls(mock, "POST", TOKEN_URL)) == 1
+        assert calls(mock, "GET", f"{BASE}/a") == []
+        assert await transport.request("GET", "/a") == {}
+        assert len(calls(mock, "POST", TOKEN_URL)) == 2
+    finally:
+        await transport.aclose()
+
+
+async def test_a_token_fetch_survives_cancelled_waiters_and_a_cancelled_fetcher() -> None:
+    """A waiter cancelled during a refresh leaves it running for the others; when the caller
+    running it is cancelled, a waiter runs a fresh one and every other waiter gets its token."""
+    from vzaps_async._auth import TokenManager
+
+    fetches = 0
+    refetched = asyncio.Event()
+    release = asyncio.Event()
+
+    async def fetch() -> tuple[str, float]:
+        nonlocal fetches
+        fetches += 1
+        if fetches == 2:
+            refetched.set()
+        await release.wait()
+        return f"jwt-{fetches}", 3600.0
+
+    tokens = TokenManager(fetch, skew=30)
+    fetcher = asyncio.create_task(tokens.get())
+    await asyncio.sleep(0)
+    waiters = [asyncio.create_task(tokens.get()) for _ in range(3)]
+    await asyncio.sleep(0)
+    waiters[0].cancel()
+    fetcher.cancel()
+    async with asyncio.timeout(5):
+        await refetched.wait()  # a waiter runs the refresh again
+        release.set()
+        results = await asyncio.gather(*waiters, return_exceptions=True)
+    assert fetcher.cancelled()
+    assert isinstance(results[0], asyncio.CancelledError)
+    assert results[1:] == ["jwt-2", "jwt-2"]
+    assert tokens.current() == "jwt-2"
+
+
 async def test_token_refreshed_after_expiry(transport: Transport, mock: Any) -> None:
     """A JWT is refetched once its lifetime (less the skew) has passed."""
     mock.post(TOKEN_URL, payload={"access_token": JWT, "expires_in": 0.001}, repeat=True)
