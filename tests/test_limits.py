@@ -1,4 +1,5 @@
-"""`Slots`: the limit on calls in flight every request of a client and a fleet passes."""
+"""`Slots`, the limit on calls in flight every request of a client and a fleet passes, and
+`RateLimiter`, its requests per second."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import random
 
 import pytest
 
-from vzaps_async._limits import Slots
+from vzaps_async._limits import RateLimiter, Slots
 
 
 async def _hold(slots: Slots, seconds: float, log: list[int], name: int) -> None:
@@ -114,3 +115,42 @@ def test_size_below_one_is_refused() -> None:
     """Zero slots would block every caller for ever, so it is refused by name."""
     with pytest.raises(ValueError, match="size must be at least 1"):
         Slots(0)
+
+
+async def test_rate_limiter_callers_cancelled_while_waiting_give_their_turns_back() -> None:
+    """At 2 requests/s, five callers cancelled while queued take no turn: the next caller waits
+    only for the turn after the one that went, not behind theirs."""
+    limiter = RateLimiter(2)
+    await limiter.acquire()
+    queued = [asyncio.create_task(limiter.acquire()) for _ in range(5)]
+    await asyncio.sleep(0)
+    assert limiter.delay() > 2.0  # five turns queued ahead of a newcomer
+    for task in queued:
+        task.cancel()
+    await asyncio.gather(*queued, return_exceptions=True)
+    assert limiter.delay() <= 0.5
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    async with asyncio.timeout(5):
+        await limiter.acquire()
+    assert loop.time() - started < 1.0  # generous: the turn was due within 0.5 s
+
+
+async def test_rate_limiter_serves_waiters_in_order_when_the_first_is_cancelled() -> None:
+    """A queued caller cancelled while first in line passes its turn to the next in line, and the
+    rest are still served first come, first served."""
+    limiter = RateLimiter(100)
+    order: list[int] = []
+
+    async def one(name: int) -> None:
+        await limiter.acquire()
+        order.append(name)
+
+    await limiter.acquire()
+    tasks = [asyncio.create_task(one(n)) for n in range(4)]
+    await asyncio.sleep(0)
+    tasks[0].cancel()
+    async with asyncio.timeout(5):
+        await asyncio.gather(*tasks, return_exceptions=True)
+    assert order == [1, 2, 3]
+    assert not limiter._waiters

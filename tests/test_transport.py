@@ -4,6 +4,7 @@ aioresponses."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -966,3 +967,30 @@ async def test_an_error_body_that_is_not_json_keeps_no_credential(
     for error in (created.value, cause, read.value):
         texts = f"{error!s} {error!r} {getattr(error, 'body', '')!r}"
         assert INSTANCE_TOKEN[:12] not in texts
+
+
+async def test_a_rate_limit_turn_after_the_deadline_fails_at_once_without_taking_a_turn(
+    mock: Any,
+) -> None:
+    """With requests_per_second=2, callers whose turn would come after their RequestDeadline get
+    RequestNotSent at once and send nothing, and the next caller's turn is not pushed back."""
+    config = ClientConfig(base_url=BASE, retry=RetryPolicy(sleep=False), requests_per_second=2)
+    transport = Transport(config, Secret(CLIENT_TOKEN), Secret(CLIENT_SECRET))
+    loop = asyncio.get_running_loop()
+
+    async def one() -> float:
+        started = loop.time()
+        with RequestDeadline(0.3), contextlib.suppress(RequestNotSent):
+            await transport.request("GET", "/a", auth="none")
+        return loop.time() - started
+
+    try:
+        mock.get(f"{BASE}/a", payload={}, repeat=True)
+        async with asyncio.timeout(5):
+            took = await asyncio.gather(*(one() for _ in range(4)))
+            assert len(calls(mock, "GET", f"{BASE}/a")) == 1
+            assert sorted(took)[-1] < 0.25, took  # refused before any wait, not at their turns
+            assert transport._rate is not None
+            assert transport._rate.delay() <= 0.5  # only the request sent took a turn
+    finally:
+        await transport.aclose()

@@ -112,16 +112,20 @@ class CoolDown:
 class RateLimiter:
     """At most ``rate`` requests per second, with bursts of up to ``burst`` (GCRA).
 
+    Callers that must wait queue first come, first served, and only the first of them sleeps, so
+    a caller cancelled while waiting takes no turn: the next caller gets it.
+
     Args:
         rate: Requests per second.
         burst: Requests that may go at once after an idle period.
     """
 
-    __slots__ = ("_burst", "_burst_window", "_interval", "_tat")
+    __slots__ = ("_burst", "_burst_window", "_interval", "_tat", "_waiters")
 
     def __init__(self, rate: float, burst: int = 1) -> None:
         self._burst = max(0, burst - 1)
         self._tat = 0.0  # theoretical arrival time of the next request
+        self._waiters: deque[asyncio.Future[None]] = deque()
         self.rate = rate
 
     @property
@@ -136,11 +140,35 @@ class RateLimiter:
         self._interval = 1.0 / rate
         self._burst_window = self._interval * self._burst
 
-    async def acquire(self) -> None:
-        """Wait for this caller's slot."""
+    def delay(self) -> float:
+        """Seconds a caller asking now would wait for its turn (0 for at once), unless a caller
+        queued ahead of it gives its turn back."""
         now = time.monotonic()
-        tat = max(self._tat, now)
-        self._tat = tat + self._interval
-        delay = tat - self._burst_window - now
-        if delay > 0:
-            await asyncio.sleep(delay)
+        turn = max(self._tat, now) + len(self._waiters) * self._interval
+        return max(0.0, turn - self._burst_window - now)
+
+    async def acquire(self) -> None:
+        """Wait for this caller's turn."""
+        if not self._waiters:
+            now = time.monotonic()
+            tat = max(self._tat, now)
+            if tat - self._burst_window <= now:
+                self._tat = tat + self._interval
+                return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        waiters = self._waiters
+        waiters.append(waiter)
+        try:
+            if waiters[0] is not waiter:
+                await waiter  # set by the caller ahead once it has its turn or is cancelled
+            now = time.monotonic()
+            tat = max(self._tat, now)
+            delay = tat - self._burst_window - now
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self._tat = tat + self._interval
+        finally:
+            head = waiters[0] is waiter
+            waiters.remove(waiter)
+            if head and waiters and not waiters[0].done():
+                waiters[0].set_result(None)

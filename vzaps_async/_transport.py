@@ -162,7 +162,9 @@ class RequestDeadline:
     start after the deadline raises `RequestNotSent` (a `RequestTimeout`) without being sent; a
     retry it refuses raises the error of the attempt before. Waiting for a free pooled
     connection is not counted (see `Limits`); waiting out a 429 cool-down or a token refresh
-    counts but is not cut short: once it is over, no attempt starts if the time is up.
+    counts but is not cut short: once it is over, no attempt starts if the time is up. A 429
+    cool-down or a ``requests_per_second`` turn known to end after the deadline raises
+    `RequestNotSent` at once, without waiting (nor taking a turn).
 
     Nested blocks keep the earlier deadline. Tasks started inside a block inherit its deadline
     for their whole life (it lives in a context variable). Each ``with`` needs its own instance.
@@ -528,6 +530,14 @@ class Transport:
                 )
             await self._cooldown.wait()
         if self._rate is not None:
+            if deadline is not None and time.monotonic() + self._rate.delay() >= deadline:
+                # As for the cool-down: a turn after the deadline would be refused once it came.
+                raise RequestNotSent(
+                    f"requests_per_second gives this request its turn in "
+                    f"{self._rate.delay():.1f}s, after the time left for it",
+                    method=method,
+                    path=path,
+                )
             await self._rate.acquire()
         body = call.body
         jwt: str | None = None
