@@ -471,13 +471,8 @@ async def test_aclose_during_the_reconnect_backoff_ends_iteration_without_waitin
     assert held.connections == 1
 
 
-async def test_connections_closed_before_any_frame_count_as_failures(
-    session: aiohttp.ClientSession,
-    scripted: Callable[..., Awaitable[_ScriptedServer]],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """A server that accepts each socket and closes it before any frame makes the backoff grow
-    and, past max_reconnects, raises ConnectError."""
+def _record_backoff(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Make every reconnect immediate and return the retry numbers its delays were drawn for."""
     retries: list[int] = []
 
     def record(retry_number: int, **_: Any) -> float:
@@ -485,11 +480,23 @@ async def test_connections_closed_before_any_frame_count_as_failures(
         return 0.0
 
     monkeypatch.setattr(realtime_mod, "full_jitter", record)
+    return retries
 
-    async def closes(ws: web.WebSocketResponse) -> None:
-        await ws.close(code=1011)
 
-    server = await scripted(*[closes] * 10)
+async def _closes(ws: web.WebSocketResponse) -> None:
+    await ws.close(code=1011)
+
+
+async def test_connections_closed_before_any_frame_count_as_failures(
+    session: aiohttp.ClientSession,
+    scripted: Callable[..., Awaitable[_ScriptedServer]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A server that accepts each socket and closes it before any frame makes the backoff grow
+    and, past max_reconnects, raises ConnectError."""
+    retries = _record_backoff(monkeypatch)
+
+    server = await scripted(*[_closes] * 10)
     stream = RealtimeStream(session, server.url, "VZS", _static_headers, max_reconnects=3)
     async with stream:
         with pytest.raises(ConnectError):
@@ -504,16 +511,7 @@ async def test_a_frame_proves_a_connection_healthy_and_resets_the_backoff(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """After a connection delivered a frame, its close is a clean drop: the backoff restarts."""
-    retries: list[int] = []
-
-    def record(retry_number: int, **_: Any) -> float:
-        retries.append(retry_number)
-        return 0.0
-
-    monkeypatch.setattr(realtime_mod, "full_jitter", record)
-
-    async def closes(ws: web.WebSocketResponse) -> None:
-        await ws.close(code=1011)
+    retries = _record_backoff(monkeypatch)
 
     def speaks_then_closes(event_id: str) -> Callable[[web.WebSocketResponse], Awaitable[None]]:
         async def script(ws: web.WebSocketResponse) -> None:
@@ -523,7 +521,7 @@ async def test_a_frame_proves_a_connection_healthy_and_resets_the_backoff(
         return script
 
     server = await scripted(
-        closes, closes, speaks_then_closes("evt_1"), speaks_then_closes("evt_2")
+        _closes, _closes, speaks_then_closes("evt_1"), speaks_then_closes("evt_2")
     )
     stream = RealtimeStream(session, server.url, "VZS", _static_headers, max_reconnects=2)
     async with stream:

@@ -530,11 +530,12 @@ class Transport:
                 )
             await self._cooldown.wait()
         if self._rate is not None:
-            if deadline is not None and time.monotonic() + self._rate.delay() >= deadline:
+            wait = self._rate.delay() if deadline is not None else 0.0
+            if deadline is not None and time.monotonic() + wait >= deadline:
                 # As for the cool-down: a turn after the deadline would be refused once it came.
                 raise RequestNotSent(
-                    f"requests_per_second gives this request its turn in "
-                    f"{self._rate.delay():.1f}s, after the time left for it",
+                    f"requests_per_second gives this request its turn in {wait:.1f}s, after "
+                    "the time left for it",
                     method=method,
                     path=path,
                 )
